@@ -1,0 +1,261 @@
+"""OPAL webhook deliveries: verify -> de-duplicate -> validate -> silver tables, columnar throughout.
+
+`process_deliveries` takes the raw landing lines of a window of days and returns every output table as
+Arrow. All work happens in a private in-memory DuckDB connection; the warehouse (DuckDB file or
+PostgreSQL) only ever sees finished tables, so both backends get identical results.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from osa.contracts.opal import AGENT_DATA, AGENT_SLAS, SIGNATURE_TOLERANCE_SECONDS, WORKFLOW_PAYLOAD
+from osa.ingest.recommendations import INSIGHT_QUERIES, MACROS, RECOMMENDATIONS_QUERY
+from osa.ingest.signature import verify_many
+from osa.ingest.validate import compile_contract, reasons_sql, sql_str, structure_literal
+
+ENVELOPE_STRUCTURE = '{"received_at":"JSON","headers":"JSON","body":"JSON"}'
+SIGNATURE_PATTERN = r"^t=(\d+),v1=([0-9a-f]{64})$"
+
+
+@dataclass
+class DeliveryTables:
+    """Every table one delivery ingest produces, plus its accounting."""
+
+    bronze: pa.Table
+    quarantine: pa.Table
+    agent_executions: pa.Table
+    workflow_executions: pa.Table
+    recommendations: pa.Table
+    insights: dict[str, pa.Table]
+    records_in: int
+    accepted: int
+    quarantined: int
+    duplicates: int
+
+
+@functools.cache
+def body_validation_sql() -> tuple[str, str, str, str]:
+    """(from_json structure, json_type paths, common reasons SQL, agent reasons SQL) for bodies."""
+    compiled = compile_contract(WORKFLOW_PAYLOAD)
+    common = list(compiled.reasons)
+    per_agent: list[str] = []
+    for agent_id, contract in AGENT_DATA.items():
+        start = len(compiled.reasons)
+        compile_contract(contract, root=["agent_data"], code_prefix="agent_data.", compiled=compiled)
+        agent_reasons = compiled.reasons[start:]
+        del compiled.reasons[start:]
+        per_agent.append(f"WHEN {sql_str(agent_id)} THEN {reasons_sql(agent_reasons)}")
+    # agent_data rules apply to completed outputs only (started/running/failed carry no results yet),
+    # and only once agent_data is an object and the agent is known
+    agent_expr = ("CASE WHEN list_contains(common_reasons, 'wrong_type:agent_data') "
+                  "OR json_extract_string(s.execution_status, '$') IS DISTINCT FROM 'completed' THEN []::VARCHAR[] "
+                  f"ELSE CASE json_extract_string(s.agent_id, '$') {' '.join(per_agent)} "
+                  "ELSE []::VARCHAR[] END END")
+    paths = "[" + ", ".join(sql_str(p) for p in compiled.type_paths) + "]"
+    return structure_literal(compiled.structure), paths, reasons_sql(common), agent_expr
+
+
+def _sla_values() -> str:
+    rows = ", ".join(f"({sql_str(a)}, {s.max_execution_ms}, {s.confidence_threshold})" for a, s in AGENT_SLAS.items())
+    return f"(VALUES {rows}) AS sla(agent_id, max_execution_ms, confidence_threshold)"
+
+
+def process_deliveries(lines: pa.Table, *, secret: str, known_delivery_ids: pa.Array | None = None,
+                       threads: int = 2) -> DeliveryTables:
+    """Run the whole delivery path over `lines` (event_date, source_file, source_line, line).
+
+    `known_delivery_ids` are body digests already accepted in earlier partitions: a body seen there is a
+    replay and is recorded as a duplicate here, never counted twice.
+    """
+    con = duckdb.connect(config={"threads": threads})
+    try:
+        return _process(con, lines, secret, known_delivery_ids)
+    finally:
+        con.close()
+
+
+def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
+             known_delivery_ids: pa.Array | None) -> DeliveryTables:
+    con.execute(MACROS)
+    con.register("raw_lines", lines)
+    known = pa.table({"delivery_id": known_delivery_ids if known_delivery_ids is not None
+                      else pa.array([], pa.string())})
+    con.register("known_ids", known)
+
+    # 1. Envelope: JSON object with received_at (timestamp), headers.X-OSA-Signature and body (string).
+    con.execute(f"""
+        CREATE TEMP TABLE envelope AS
+        WITH parsed AS (
+            SELECT *, from_json(CASE WHEN is_object THEN line END, '{ENVELOPE_STRUCTURE}') AS env
+            FROM (SELECT *, CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS is_object
+                  FROM raw_lines)
+        ), fields AS (
+            SELECT *,
+                TRY_CAST(json_extract_string(env.received_at, '$') AS TIMESTAMPTZ) AS received_at,
+                coalesce(json_extract_string(env.headers, '$."X-OSA-Signature"'),
+                         json_extract_string(env.headers, '$."x-osa-signature"')) AS signature_header,
+                CASE WHEN json_type(env.body) = 'VARCHAR' THEN json_extract_string(env.body, '$') END AS body
+            FROM parsed
+        )
+        SELECT event_date, source_file, source_line, line, received_at, body,
+            regexp_extract(signature_header, '{SIGNATURE_PATTERN}', 1) AS sig_t,
+            regexp_extract(signature_header, '{SIGNATURE_PATTERN}', 2) AS sig_v1,
+            list_filter([
+                CASE WHEN NOT is_object THEN 'malformed_envelope:not_json_object' END,
+                CASE WHEN is_object AND received_at IS NULL THEN 'malformed_envelope:received_at' END,
+                CASE WHEN is_object AND body IS NULL THEN 'malformed_envelope:body' END,
+                CASE WHEN is_object AND signature_header IS NULL THEN 'missing_signature' END,
+                CASE WHEN signature_header IS NOT NULL
+                      AND NOT regexp_matches(signature_header, '{SIGNATURE_PATTERN}') THEN 'malformed_signature' END
+            ], lambda x: x IS NOT NULL) AS envelope_reasons
+        FROM fields
+    """)
+
+    # 2. Signatures: HMAC per well-formed row (no columnar HMAC kernel exists), then staleness.
+    candidates = con.sql("""
+        SELECT rowid AS rid, sig_t, sig_v1, body FROM envelope WHERE len(envelope_reasons) = 0
+    """).to_arrow_table()
+    valid = verify_many(candidates["sig_t"].to_pylist(), candidates["sig_v1"].to_pylist(),
+                        candidates["body"].to_pylist(), secret)
+    con.register("signature_check", pa.table({"rid": candidates["rid"], "signature_ok": pa.array(valid)}))
+    con.execute(f"""
+        CREATE TEMP TABLE checked AS
+        SELECT e.* EXCLUDE (envelope_reasons, sig_v1),
+            TRY_CAST(e.sig_t AS BIGINT) AS signature_timestamp,
+            sha256(e.body) AS delivery_id,
+            list_concat(e.envelope_reasons, list_filter([
+                CASE WHEN c.signature_ok = false THEN 'bad_signature' END,
+                CASE WHEN c.signature_ok IS NOT NULL AND abs(TRY_CAST(e.sig_t AS BIGINT) - epoch(e.received_at))
+                          > {SIGNATURE_TOLERANCE_SECONDS} THEN 'stale_signature' END
+            ], lambda x: x IS NOT NULL)) AS envelope_reasons
+        FROM envelope e LEFT JOIN signature_check c ON c.rid = e.rowid
+    """)
+
+    # 3. Replays: the earliest verified copy of a body wins; later copies (or ones seen before) are duplicates.
+    con.execute("""
+        CREATE TEMP TABLE verified AS
+        SELECT *,
+            (row_number() OVER (PARTITION BY delivery_id ORDER BY received_at, source_file, source_line) > 1
+             OR delivery_id IN (SELECT delivery_id FROM known_ids)) AS is_duplicate
+        FROM checked WHERE len(envelope_reasons) = 0
+    """)
+
+    # 4. Body contract (common fields + the agent's own agent_data contract), one parse per body.
+    structure, type_paths, common_reasons, agent_reasons = body_validation_sql()
+    con.execute(f"""
+        CREATE TEMP TABLE validated AS
+        WITH bodies AS (
+            SELECT *, json_valid(body) AS body_is_json,
+                   CASE WHEN json_valid(body) THEN json_type(body) = 'OBJECT' ELSE false END AS body_is_object
+            FROM verified WHERE NOT is_duplicate
+        ), parsed AS (
+            SELECT *, from_json(CASE WHEN body_is_object THEN body END, {structure}) AS s,
+                   json_type(CASE WHEN body_is_object THEN body END, {type_paths}) AS t
+            FROM bodies
+        ), judged AS (
+            SELECT *, {agent_reasons} AS agent_reasons
+            FROM (SELECT *, {common_reasons} AS common_reasons FROM parsed)
+        )
+        SELECT * EXCLUDE (common_reasons, agent_reasons, t),
+            CASE WHEN NOT body_is_json THEN ['invalid_json']
+                 WHEN NOT body_is_object THEN ['body_not_object']
+                 ELSE list_concat(common_reasons, agent_reasons) END AS body_reasons
+        FROM judged
+    """)
+
+    con.execute("CREATE TEMP TABLE accepted AS SELECT * FROM validated WHERE len(body_reasons) = 0")
+    bronze = con.sql("""
+        SELECT event_date, delivery_id, source_file, source_line, received_at, signature_timestamp,
+               is_duplicate, CASE WHEN is_duplicate THEN NULL ELSE body END AS body
+        FROM verified ORDER BY event_date, source_file, source_line
+    """).to_arrow_table()
+    quarantine = con.sql("""
+        SELECT event_date, source_file, source_line, 'envelope' AS stage,
+               envelope_reasons AS reason_codes, envelope_reasons[1] AS primary_reason,
+               TRY(json_extract_string(body, '$.agent_id')) AS agent_id,
+               TRY(json_extract_string(body, '$.workflow_id')) AS workflow_id,
+               delivery_id
+        FROM checked WHERE len(envelope_reasons) > 0
+        UNION ALL
+        SELECT event_date, source_file, source_line, 'contract', body_reasons, body_reasons[1],
+               TRY(json_extract_string(body, '$.agent_id')), TRY(json_extract_string(body, '$.workflow_id')),
+               delivery_id
+        FROM validated WHERE len(body_reasons) > 0
+        ORDER BY event_date, source_file, source_line
+    """).to_arrow_table()
+
+    con.execute(f"""
+        CREATE TEMP TABLE agent_exec AS
+        SELECT a.event_date, a.delivery_id,
+            json_extract_string(s.execution_id, '$') AS execution_id,
+            json_extract_string(s.workflow_id, '$') AS workflow_id,
+            json_extract_string(s.agent_id, '$') AS agent_id,
+            json_extract_string(s.execution_status, '$') AS execution_status,
+            json_extract_string(s.correlation_id, '$') AS correlation_id,
+            CAST(json_extract_string(s.metadata.timestamp, '$') AS TIMESTAMPTZ) AS agent_timestamp,
+            a.received_at,
+            CAST(s.metadata.execution_duration_ms AS BIGINT) AS execution_duration_ms,
+            CAST(s.metadata.confidence_score AS DOUBLE) AS confidence_score,
+            from_json(s.metadata.data_sources, '["VARCHAR"]') AS data_sources,
+            sla.max_execution_ms AS sla_max_execution_ms,
+            sla.confidence_threshold AS sla_confidence_threshold,
+            a.source_file, a.source_line
+        FROM accepted a JOIN {_sla_values()} ON sla.agent_id = json_extract_string(a.s.agent_id, '$')
+    """)
+    agent_executions = con.sql("""
+        SELECT *,
+            execution_status IN ('completed', 'failed') AS is_final,
+            coalesce(execution_duration_ms > sla_max_execution_ms, false) AS is_timeout,
+            coalesce(confidence_score < sla_confidence_threshold, false) AS is_low_confidence,
+            CASE WHEN execution_status NOT IN ('completed', 'failed') THEN 'in_progress'
+                 WHEN execution_status = 'failed' THEN 'failed'
+                 WHEN coalesce(execution_duration_ms > sla_max_execution_ms, false) THEN 'timeout'
+                 WHEN coalesce(confidence_score < sla_confidence_threshold, false) THEN 'low_confidence'
+                 ELSE 'met' END AS sla_status
+        FROM agent_exec ORDER BY event_date, workflow_id, agent_id, received_at
+    """).to_arrow_table()
+    con.register("agent_executions_t", agent_executions)
+    con.register("quarantine_t", quarantine)
+
+    workflow_executions = con.sql(f"""
+        WITH outputs AS (
+            SELECT event_date, workflow_id, agent_id, execution_status, received_at, true AS valid
+            FROM agent_executions_t WHERE is_final
+            UNION ALL
+            SELECT event_date, workflow_id, agent_id, NULL, NULL, false
+            FROM quarantine_t WHERE stage = 'contract' AND workflow_id IS NOT NULL
+        )
+        SELECT event_date, workflow_id,
+            count(DISTINCT agent_id) FILTER (WHERE valid) AS agents_reporting,
+            count(*) FILTER (WHERE valid) AS valid_outputs,
+            count(*) FILTER (WHERE NOT valid) AS invalid_outputs,
+            count(DISTINCT agent_id) FILTER (WHERE execution_status = 'completed') AS agents_completed,
+            count(DISTINCT agent_id) FILTER (WHERE execution_status = 'failed') AS agents_failed,
+            min(received_at) AS first_output_at, max(received_at) AS last_output_at,
+            count(DISTINCT agent_id) FILTER (WHERE execution_status = 'completed') = {len(AGENT_SLAS)}
+                AS is_complete,
+            count(*) FILTER (WHERE NOT valid) * 2 > count(*) AS is_degraded,
+            CASE WHEN count(*) FILTER (WHERE NOT valid) * 2 > count(*) THEN 'degraded'
+                 WHEN count(DISTINCT agent_id) FILTER (WHERE execution_status = 'failed') > 0 THEN 'failed'
+                 WHEN count(DISTINCT agent_id) FILTER (WHERE execution_status = 'completed') = {len(AGENT_SLAS)}
+                      THEN 'completed'
+                 ELSE 'partial' END AS workflow_status
+        FROM outputs GROUP BY event_date, workflow_id ORDER BY event_date, workflow_id
+    """).to_arrow_table()
+
+    recommendations = con.sql(RECOMMENDATIONS_QUERY).to_arrow_table()
+    insights = {name: con.sql(query).to_arrow_table() for name, query in INSIGHT_QUERIES.items()}
+
+    records_in = lines.num_rows
+    duplicates = int(con.execute("SELECT count(*) FROM verified WHERE is_duplicate").fetchone()[0])
+    return DeliveryTables(
+        bronze=bronze, quarantine=quarantine, agent_executions=agent_executions,
+        workflow_executions=workflow_executions, recommendations=recommendations, insights=insights,
+        records_in=records_in, accepted=agent_executions.num_rows, quarantined=quarantine.num_rows,
+        duplicates=duplicates,
+    )

@@ -1,0 +1,170 @@
+"""Compile declarative contracts into one vectorized DuckDB validation query.
+
+Every JSON document is parsed once by `from_json` into a struct whose leaves stay raw JSON (so a wrong
+type is visible instead of silently becoming NULL), plus one multi-path `json_type` call for the
+container types. Each rule becomes a SQL expression that yields a reason code such as
+``missing:business_context.company_name`` or ``out_of_range:agent_data.content_quality_score``. A
+record is valid when its list of reason codes is empty. No per-record Python runs here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from osa.contracts.spec import Contract, Field
+
+_TYPE_NAMES = {
+    "string": ("VARCHAR",),
+    "timestamp": ("VARCHAR",),
+    "number": ("BIGINT", "UBIGINT", "DOUBLE"),
+    "integer": ("BIGINT", "UBIGINT"),
+    "boolean": ("BOOLEAN",),
+    "object": ("OBJECT",),
+    "string_list": ("ARRAY",),
+    "object_list": ("ARRAY",),
+}
+
+
+def sql_str(value: str) -> str:
+    """Quote a Python string as a SQL literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _in_list(values: Iterable[str]) -> str:
+    return "(" + ", ".join(sql_str(v) for v in values) + ")"
+
+
+def _type_ok(type_expr: str, kind: str) -> str:
+    return f"{type_expr} IN {_in_list(_TYPE_NAMES[kind])}"
+
+
+@dataclass
+class CompiledContract:
+    """What a contract contributes to the validation query."""
+
+    structure: dict = field(default_factory=dict)
+    type_paths: list[str] = field(default_factory=list)  # JSONPath of every top-level field
+    reasons: list[tuple[str, str]] = field(default_factory=list)  # (condition SQL, reason code)
+
+    def type_index(self, path: str) -> int:
+        return self.type_paths.index(path) + 1  # DuckDB lists are 1-based
+
+
+def _insert(structure: dict, parts: list[str], leaf: object) -> None:
+    node = structure
+    for part in parts[:-1]:
+        if node.get(part) == "JSON":  # a free-form object refined by a nested contract (agent_data)
+            node[part] = {}
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ValueError(f"path conflict at {part!r}")
+    existing = node.get(parts[-1])
+    if existing is not None and existing != leaf and not (isinstance(existing, dict) and leaf == {}):
+        raise ValueError(f"conflicting shapes for {'.'.join(parts)!r}")
+    if existing is None:
+        node[parts[-1]] = leaf
+
+
+def _value_reasons(field_: Field, value: str, type_expr: str, code_path: str) -> list[tuple[str, str]]:
+    """Constraint checks on one raw-JSON leaf `value` whose json_type is `type_expr` (already typed OK)."""
+    reasons: list[tuple[str, str]] = []
+    text = f"json_extract_string({value}, '$')"
+    if field_.kind in ("string", "timestamp"):
+        if field_.min_length is not None:
+            reasons.append((f"length(trim({text})) < {field_.min_length}", f"too_short:{code_path}"))
+        if field_.enum is not None:
+            reasons.append((f"{text} NOT IN {_in_list(field_.enum)}", f"not_allowed:{code_path}"))
+        if field_.pattern is not None:
+            reasons.append((f"NOT regexp_full_match({text}, {sql_str(field_.pattern)})", f"bad_format:{code_path}"))
+        if field_.kind == "timestamp":
+            reasons.append((f"TRY_CAST({text} AS TIMESTAMPTZ) IS NULL", f"invalid_timestamp:{code_path}"))
+    elif field_.kind in ("number", "integer"):
+        number = f"TRY_CAST({value} AS DOUBLE)"
+        if field_.minimum is not None:
+            reasons.append((f"{number} < {field_.minimum}", f"out_of_range:{code_path}"))
+        if field_.maximum is not None:
+            reasons.append((f"{number} > {field_.maximum}", f"out_of_range:{code_path}"))
+    elif field_.kind == "string_list":
+        element_types = f"json_type({value}, '$[*]')"
+        reasons.append((f"list_bool_or(list_transform({element_types}, lambda x: x <> 'VARCHAR'))",
+                        f"wrong_type:{code_path}[]"))
+        elements = f"from_json({value}, '[\"VARCHAR\"]')"
+        if field_.min_length is not None:
+            reasons.append((f"json_array_length({value}) < {field_.min_length}", f"too_short:{code_path}"))
+        if field_.enum is not None:
+            reasons.append((f"list_bool_or(list_transform({elements}, lambda x: x NOT IN {_in_list(field_.enum)}))",
+                            f"not_allowed:{code_path}[]"))
+        if field_.pattern is not None:
+            check = f"NOT regexp_full_match(x, {sql_str(field_.pattern)})"
+            reasons.append((f"list_bool_or(list_transform({elements}, lambda x: {check}))",
+                            f"bad_format:{code_path}[]"))
+    # type expression is accepted for symmetry; constraints only run once the type matched
+    return [(f"({_type_ok(type_expr, field_.kind)}) AND coalesce({cond}, false)", code)
+            for cond, code in reasons]
+
+
+def compile_contract(contract: Contract, *, root: list[str] | None = None, code_prefix: str = "",
+                     compiled: CompiledContract | None = None, struct_sql: str = "s",
+                     types_sql: str = "t") -> CompiledContract:
+    """Add `contract`'s fields (rooted at `root` inside the document) to `compiled`."""
+    root = root or []
+    compiled = compiled or CompiledContract()
+    object_lists = {f.path for f in contract.fields if f.kind == "object_list"}
+    with_children = {f.path.rsplit(".", 1)[0] for f in contract.fields if "." in f.path and "[]" not in f.path}
+
+    for f in contract.fields:
+        code_path = code_prefix + f.path
+        if f.array_path is None:
+            parts = root + f.path.split(".")
+            if f.kind == "object_list":
+                leaf: object = [{}]
+            elif f.kind == "object" and f.path in with_children:
+                leaf = {}
+            else:
+                leaf = "JSON"
+            _insert(compiled.structure, parts, leaf)
+            json_path = "$." + ".".join(parts)
+            compiled.type_paths.append(json_path)
+            type_expr = f"{types_sql}[{compiled.type_index(json_path)}]"
+            present = f"({type_expr} IS NOT NULL AND {type_expr} <> 'NULL')"
+            if f.required:
+                compiled.reasons.append((f"NOT {present}", f"missing:{code_path}"))
+            compiled.reasons.append((f"{present} AND NOT ({_type_ok(type_expr, f.kind)})", f"wrong_type:{code_path}"))
+            if leaf == "JSON":
+                value = struct_sql + "".join(f".{p}" for p in parts)
+                compiled.reasons.extend(_value_reasons(f, value, type_expr, code_path))
+        else:
+            if f.array_path not in object_lists:
+                raise ValueError(f"{f.path}: declare {f.array_path} as object_list first")
+            parts = root + f.array_path.split(".")
+            node = compiled.structure
+            for part in parts:
+                node = node[part]
+            node[0][f.leaf] = "JSON"
+            elements = struct_sql + "".join(f".{p}" for p in parts)
+            value, type_expr = f"e.{f.leaf}", f"json_type(e.{f.leaf})"
+
+            def per_element(cond: str, elements: str = elements) -> str:
+                return f"coalesce(list_bool_or(list_transform({elements}, lambda e: coalesce({cond}, false))), false)"
+
+            if f.required:
+                compiled.reasons.append((per_element(f"{value} IS NULL"), f"missing:{code_path}"))
+            compiled.reasons.append(
+                (per_element(f"{value} IS NOT NULL AND NOT ({_type_ok(type_expr, f.kind)})"), f"wrong_type:{code_path}"))
+            for cond, code in _value_reasons(f, value, type_expr, code_path):
+                compiled.reasons.append((per_element(f"{value} IS NOT NULL AND {cond}"), code))
+    return compiled
+
+
+def reasons_sql(reasons: list[tuple[str, str]]) -> str:
+    """A SQL list of the reason codes whose condition holds (empty list when valid)."""
+    if not reasons:
+        return "[]::VARCHAR[]"
+    items = ", ".join(f"CASE WHEN {cond} THEN {sql_str(code)} END" for cond, code in reasons)
+    return f"list_filter([{items}], lambda x: x IS NOT NULL)"
+
+
+def structure_literal(structure: dict) -> str:
+    return sql_str(json.dumps(structure, separators=(",", ":")))
