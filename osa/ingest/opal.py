@@ -179,7 +179,7 @@ def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
                envelope_reasons AS reason_codes, envelope_reasons[1] AS primary_reason,
                TRY(json_extract_string(body, '$.agent_id')) AS agent_id,
                TRY(json_extract_string(body, '$.workflow_id')) AS workflow_id,
-               delivery_id
+               delivery_id AS record_digest
         FROM checked WHERE len(envelope_reasons) > 0
         UNION ALL
         SELECT event_date, source_file, source_line, 'contract', body_reasons, body_reasons[1],

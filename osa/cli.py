@@ -1,0 +1,203 @@
+"""The `osa` command line: run, ui, query, ingest, generate, redact."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from osa.config import PROJECT_ROOT, SEED_DATA_DIR, STATE_DIR, default_duckdb_path, default_landing_dir
+
+
+class CliError(Exception):
+    """An expected failure: printed as one clear line, exit status 1."""
+
+
+def _dagster_home() -> Path:
+    """Use the checkout's own instance (.dagster/) unless DAGSTER_HOME is set; keep dagster.yaml in sync."""
+    home = Path(os.environ.get("DAGSTER_HOME", PROJECT_ROOT / ".dagster"))
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists() or home == PROJECT_ROOT / ".dagster":
+        shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def _quiet_dagster() -> None:
+    warnings.filterwarnings("ignore")
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+
+
+def _materialize_days(first: dt.date, last: dt.date) -> None:
+    """One in-process run over [first, last] with its events stored in the local instance."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.lakehouse import range_tags
+
+    _quiet_dagster()
+    _dagster_home()
+    job = defs.resolve_job_def("lakehouse_job")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance, tags=range_tags(first.isoformat(), last.isoformat()), raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    if not result.success:
+        failures = [e.message for e in result.all_events if e.is_failure]
+        raise CliError("the lakehouse run failed: " + ("; ".join(failures[:3]) or "see `osa ui`"))
+
+
+def _summary() -> str:
+    from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
+
+    warehouse = DuckDBWarehouse(default_duckdb_path())
+    rows = []
+    for table in warehouse.table_names():
+        if table == "schema_migrations" or table == "quarantine_records":
+            continue
+        rows.append((table, warehouse.scalar(f"SELECT count(*) FROM {table}")))
+    width = max(len(t) for t, _ in rows)
+    lines = [f"{'table':<{width}}  rows", f"{'-' * width}  ------"]
+    lines += [f"{table:<{width}}  {count:>6}" for table, count in rows]
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from osa.ingest.landing import copy_tree, days_with_data
+
+    started = time.perf_counter()
+    landing = Path(args.landing) if args.landing else default_landing_dir()
+    if not args.landing:
+        copy_tree(SEED_DATA_DIR, landing)  # the seed data is the default landing content
+    days = days_with_data(landing)
+    if not days:
+        raise CliError(f"no landing files under {landing}")
+    os.environ["OSA_LANDING_DIR"] = str(landing)
+    _materialize_days(days[0], days[-1])
+    print(_summary())
+    print(f"\nmaterialized {days[0]}..{days[-1]} ({len(days)} days with data) into {default_duckdb_path()} "
+          f"in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    _dagster_home()
+    command = [sys.executable, "-m", "dagster_webserver", "-h", args.host, "-p", str(args.port),
+               "-w", str(PROJECT_ROOT / "workspace.yaml")]
+    print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C to stop)")
+    return subprocess.call(command, cwd=PROJECT_ROOT)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    import duckdb
+    import polars as pl
+
+    from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
+
+    try:
+        result = DuckDBWarehouse(default_duckdb_path()).query(args.sql)
+    except FileNotFoundError as error:
+        raise CliError(str(error)) from error
+    except duckdb.Error as error:  # read-only connection: writes fail here too
+        raise CliError(f"query failed: {error}") from error
+    with pl.Config(tbl_rows=args.limit, tbl_cols=-1, fmt_str_lengths=60, tbl_hide_dataframe_shape=True):
+        print(pl.from_arrow(result))
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from osa.ingest.landing import stage_file
+
+    path = Path(args.path)
+    if not path.exists():
+        raise CliError(f"{path} does not exist")
+    files = sorted(path.rglob("*.jsonl")) if path.is_dir() else [path]
+    if not files:
+        raise CliError(f"no .jsonl files under {path}")
+    landing = default_landing_dir()
+    days: set[dt.date] = set()
+    for file in files:
+        source = args.source or _guess_source(file)
+        days.update(stage_file(file, source, landing))
+        print(f"staged {file} as {source}")
+    _materialize_days(min(days), max(days))
+    print(f"ingested {len(files)} file(s) covering {min(days)}..{max(days)}")
+    return 0
+
+
+def _guess_source(file: Path) -> str:
+    text = str(file)
+    if "intake" in text or "form" in text:
+        return "intake_forms"
+    if "deliver" in text or "opal" in text or "webhook" in text:
+        return "opal_deliveries"
+    raise CliError(f"cannot tell whether {file} holds intake forms or deliveries; pass --source")
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from osa.generate import generate
+
+    started = time.perf_counter()
+    summary = generate(Path(args.out), workflows=args.workflows, seed=args.seed, days=args.days)
+    print(f"wrote {summary.workflows} workflows: {summary.forms} form lines and {summary.deliveries} delivery "
+          f"lines over {summary.days} days into {summary.out} in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def cmd_redact(argv: list[str]) -> int:
+    from osa.pii.cli import main as redact_main
+
+    return redact_main(argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="osa", description="OSA Lakehouse command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="materialize every asset on the seed data (or --landing) and print a summary")
+    run.add_argument("--landing", help="landing directory to ingest instead of the seed data")
+    run.set_defaults(func=cmd_run)
+    ui = sub.add_parser("ui", help="the Dagster UI for this workspace")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+    query = sub.add_parser("query", help="read-only SQL against the warehouse")
+    query.add_argument("sql")
+    query.add_argument("--limit", type=int, default=50, help="rows to print")
+    query.set_defaults(func=cmd_query)
+    ingest = sub.add_parser("ingest", help="stage one file or folder into the landing zone and ingest it")
+    ingest.add_argument("path")
+    ingest.add_argument("--source", choices=("intake_forms", "opal_deliveries"))
+    ingest.set_defaults(func=cmd_ingest)
+    generate = sub.add_parser("generate", help="write deterministic synthetic data")
+    generate.add_argument("--workflows", type=int, default=60)
+    generate.add_argument("--out", required=True)
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--days", type=int, default=140)
+    generate.set_defaults(func=cmd_generate)
+    sub.add_parser("redact", help="protect PII in a JSONL file (see `osa redact --help`)", add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "redact":
+        return cmd_redact(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as error:
+        print(f"osa {args.command}: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["main", "STATE_DIR"]

@@ -1,0 +1,23 @@
+"""Where things live by default, resolved once so the CLI, Dagster and tests agree."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SEED_DATA_DIR = PROJECT_ROOT / "seed-data"
+STATE_DIR = Path(os.environ.get("OSA_STATE_DIR", PROJECT_ROOT / ".osa"))
+
+
+def default_landing_dir() -> Path:
+    return Path(os.environ.get("OSA_LANDING_DIR", STATE_DIR / "landing"))
+
+
+def default_duckdb_path() -> Path:
+    return Path(os.environ.get("OSA_DUCKDB_PATH", STATE_DIR / "warehouse.duckdb"))
+
+
+def is_development() -> bool:
+    """Development mode allows the documented development secrets (seed data, tests)."""
+    return os.environ.get("OSA_ENV", "development") == "development"

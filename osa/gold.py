@@ -1,0 +1,75 @@
+"""Gold metrics computed from silver tables, in a private in-memory DuckDB.
+
+Computing here (not inside the warehouse) means DuckDB and PostgreSQL backends receive identical
+numbers: the warehouse only stores them.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+AGENT_PERFORMANCE_SQL = """
+    SELECT event_date, agent_id,
+        count(*) AS executions,
+        count(*) FILTER (WHERE execution_status = 'completed') AS completed,
+        count(*) FILTER (WHERE execution_status = 'failed') AS failed,
+        count(*) FILTER (WHERE is_timeout) AS timeouts,
+        count(*) FILTER (WHERE is_low_confidence) AS low_confidence,
+        count(*) FILTER (WHERE sla_status = 'met') AS sla_met,
+        round(count(*) FILTER (WHERE sla_status = 'met') / count(*), 4) AS sla_compliance_rate,
+        round(avg(execution_duration_ms), 1) AS avg_duration_ms,
+        CAST(quantile_disc(execution_duration_ms, 0.95) AS BIGINT) AS p95_duration_ms,
+        round(avg(confidence_score), 4) AS avg_confidence,
+        max(sla_max_execution_ms) AS sla_max_execution_ms,
+        max(sla_confidence_threshold) AS sla_confidence_threshold
+    FROM agent_executions WHERE is_final
+    GROUP BY event_date, agent_id ORDER BY event_date, agent_id
+"""
+
+WORKFLOW_COMPLETION_SQL = """
+    SELECT event_date,
+        count(*) AS workflows,
+        count(*) FILTER (WHERE workflow_status = 'completed') AS completed,
+        count(*) FILTER (WHERE workflow_status = 'failed') AS failed,
+        count(*) FILTER (WHERE workflow_status = 'degraded') AS degraded,
+        count(*) FILTER (WHERE workflow_status = 'partial') AS partial,
+        round(count(*) FILTER (WHERE workflow_status = 'completed') / count(*), 4) AS completion_rate,
+        round(avg(agents_reporting), 2) AS avg_agents_reporting
+    FROM workflow_executions GROUP BY event_date ORDER BY event_date
+"""
+
+RECOMMENDATION_MIX_SQL = """
+    SELECT event_date, category, impact_estimate,
+        count(*) AS recommendations,
+        count(*) FILTER (WHERE priority >= 8) AS high_priority,
+        round(avg(priority), 2) AS avg_priority,
+        count(DISTINCT workflow_id) AS workflows
+    FROM recommendations GROUP BY event_date, category, impact_estimate
+    ORDER BY event_date, category, impact_estimate
+"""
+
+
+def _run(sql: str, **tables: pa.Table) -> pa.Table:
+    con = duckdb.connect()
+    try:
+        for name, table in tables.items():
+            con.register(name, table)
+        return con.sql(sql).to_arrow_table()
+    finally:
+        con.close()
+
+
+def agent_performance(agent_executions: pa.Table) -> pa.Table:
+    """Per day and agent: volume, failures, SLA timeouts and low-confidence outputs, latency."""
+    return _run(AGENT_PERFORMANCE_SQL, agent_executions=agent_executions)
+
+
+def workflow_completion(workflow_executions: pa.Table) -> pa.Table:
+    """Per day: how many workflows completed, failed, degraded or are still partial."""
+    return _run(WORKFLOW_COMPLETION_SQL, workflow_executions=workflow_executions)
+
+
+def recommendation_mix(recommendations: pa.Table) -> pa.Table:
+    """Per day: recommendations by category and impact, with priority figures."""
+    return _run(RECOMMENDATION_MIX_SQL, recommendations=recommendations)

@@ -1,0 +1,121 @@
+"""Strategy intake forms: parse -> de-duplicate -> validate -> silver, columnar in DuckDB.
+
+API credentials are secrets: they are read only to learn *which* keys were supplied and are never
+copied into any output (bronze keeps the form with every credential value removed).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from osa.contracts.intake import CREDENTIAL_KEYS, INTAKE_FORM
+from osa.ingest.recommendations import MACROS
+from osa.ingest.validate import compile_contract, reasons_sql, sql_str, structure_literal
+
+
+@dataclass
+class IntakeTables:
+    bronze: pa.Table
+    silver: pa.Table
+    quarantine: pa.Table
+    records_in: int
+    accepted: int
+    quarantined: int
+    duplicates: int
+
+
+@functools.cache
+def intake_validation_sql() -> tuple[str, str, str]:
+    compiled = compile_contract(INTAKE_FORM)
+    paths = "[" + ", ".join(sql_str(p) for p in compiled.type_paths) + "]"
+    return structure_literal(compiled.structure), paths, reasons_sql(compiled.reasons)
+
+
+_CREDENTIALS_SUPPLIED = "list_filter([" + ", ".join(
+    f"CASE WHEN json_type(s.optimizely_config.api_credentials, '$.{key}') = 'VARCHAR' "
+    f"AND length(trim(json_extract_string(s.optimizely_config.api_credentials, '$.{key}'))) > 0 "
+    f"THEN '{key}' END" for key in CREDENTIAL_KEYS) + "], lambda x: x IS NOT NULL)"
+
+# Every credential value is blanked before a form is kept anywhere, whatever else the form contains.
+_SCRUB_CREDENTIALS = "json_merge_patch(line, json_object('optimizely_config', json_object('api_credentials', " \
+    "json_object(" + ", ".join(f"'{key}', NULL" for key in CREDENTIAL_KEYS) + "))))"
+
+
+def process_intake(lines: pa.Table, *, known_form_ids: pa.Array | None = None, threads: int = 2) -> IntakeTables:
+    """Run the intake path over raw landing `lines` (event_date, source_file, source_line, line)."""
+    con = duckdb.connect(config={"threads": threads})
+    try:
+        con.execute(MACROS)
+        con.register("raw_lines", lines)
+        known = pa.table({"form_id": known_form_ids if known_form_ids is not None else pa.array([], pa.string())})
+        con.register("known_ids", known)
+        structure, type_paths, reasons = intake_validation_sql()
+        con.execute(f"""
+            CREATE TEMP TABLE parsed AS
+            WITH shaped AS (
+                SELECT *, CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS is_object
+                FROM raw_lines
+            )
+            SELECT *, sha256(line) AS form_id,
+                from_json(CASE WHEN is_object THEN line END, {structure}) AS s,
+                json_type(CASE WHEN is_object THEN line END, {type_paths}) AS t,
+                row_number() OVER (PARTITION BY line ORDER BY event_date, source_file, source_line) > 1
+                    OR sha256(line) IN (SELECT form_id FROM known_ids) AS is_duplicate
+            FROM shaped
+        """)
+        con.execute(f"""
+            CREATE TEMP TABLE judged AS
+            SELECT *,
+                CASE WHEN NOT json_valid(line) THEN ['invalid_json']
+                     WHEN NOT is_object THEN ['form_not_object']
+                     ELSE list_concat({reasons}, CASE
+                        WHEN json_type(s.optimizely_config.api_credentials) = 'OBJECT'
+                         AND len({_CREDENTIALS_SUPPLIED}) = 0 THEN ['no_api_credentials'] ELSE [] END)
+                END AS reasons
+            FROM parsed WHERE NOT is_duplicate
+        """)
+        bronze = con.sql(f"""
+            SELECT event_date, form_id, source_file, source_line, is_duplicate,
+                   CASE WHEN is_object AND NOT is_duplicate THEN CAST({_SCRUB_CREDENTIALS} AS VARCHAR) END AS form_json
+            FROM parsed ORDER BY event_date, source_file, source_line
+        """).to_arrow_table()
+        silver = con.sql(f"""
+            SELECT event_date, form_id, jstr(s.workflow_id) AS workflow_id,
+                TRY_CAST(jstr(s.submitted_at) AS TIMESTAMPTZ) AS submitted_at,
+                jstr(s.business_context.company_name) AS company_name,
+                jstr(s.business_context.industry) AS industry,
+                jlist(s.business_context.goals) AS goals,
+                jstr(s.business_context.target_audience) AS target_audience,
+                jlist(s.business_context.current_challenges) AS current_challenges,
+                jstr(s.optimizely_config.project_id) AS project_id,
+                jstr(s.optimizely_config.workspace_id) AS workspace_id,
+                {_CREDENTIALS_SUPPLIED} AS credentials_supplied,
+                jstr(s.analysis_preferences.analysis_depth) AS analysis_depth,
+                jlist(s.analysis_preferences.focus_areas) AS focus_areas,
+                jstr(s.analysis_preferences.timeline) AS timeline,
+                jstr(s.client_name) AS client_name, jstr(s.company_size) AS company_size,
+                jlist(s.current_capabilities) AS current_capabilities,
+                jlist(s.business_objectives) AS business_objectives,
+                jlist(s.additional_marketing_technology) AS additional_marketing_technology,
+                jstr(s.timeline_preference) AS timeline_preference, jstr(s.budget_range) AS budget_range,
+                jlist(s.recipients) AS recipients, jstr(s.contact_name) AS contact_name,
+                jstr(s.contact_phone) AS contact_phone, jstr(s.notes) AS notes,
+                source_file, source_line
+            FROM judged WHERE len(reasons) = 0 ORDER BY event_date, source_file, source_line
+        """).to_arrow_table()
+        quarantine = con.sql("""
+            SELECT event_date, source_file, source_line, 'contract' AS stage, reasons AS reason_codes,
+                   reasons[1] AS primary_reason, NULL::VARCHAR AS agent_id,
+                   CASE WHEN is_object THEN TRY(json_extract_string(line, '$.workflow_id')) END AS workflow_id,
+                   form_id AS record_digest
+            FROM judged WHERE len(reasons) > 0 ORDER BY event_date, source_file, source_line
+        """).to_arrow_table()
+        duplicates = int(con.execute("SELECT count(*) FROM parsed WHERE is_duplicate").fetchone()[0])
+    finally:
+        con.close()
+    return IntakeTables(bronze=bronze, silver=silver, quarantine=quarantine, records_in=lines.num_rows,
+                        accepted=silver.num_rows, quarantined=quarantine.num_rows, duplicates=duplicates)

@@ -1,0 +1,62 @@
+"""The warehouse interface every backend implements (DuckDB embedded, PostgreSQL in production).
+
+Writes are partition-window replacements: delete the window, insert the new rows, in one transaction,
+so re-running a partition is idempotent and a crash never leaves half a partition visible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import pyarrow as pa
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def check_identifier(name: str) -> str:
+    """Table and column names are interpolated into SQL, so only plain identifiers are allowed."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a plain SQL identifier: {name!r}")
+    return name
+
+
+class Warehouse(ABC):
+    """A place silver and gold tables live. Implementations must be safe across processes."""
+
+    backend: str
+
+    @abstractmethod
+    def apply_schema(self) -> list[str]:
+        """Apply pending versioned DDL from ``sql/<backend>/``; returns the versions applied."""
+
+    @abstractmethod
+    def replace_window(self, table: str, rows: pa.Table, start: dt.date, end: dt.date,
+                       date_column: str = "event_date") -> int:
+        """Atomically replace rows with `start <= date_column < end` by `rows`. Returns rows written."""
+
+    @abstractmethod
+    def query(self, sql: str, params: list | None = None) -> pa.Table:
+        """Run a read-only query and return its result."""
+
+    @abstractmethod
+    def drop_before(self, table: str, cutoff: dt.date, date_column: str = "event_date") -> int:
+        """Remove whole partitions older than `cutoff` (retention). Returns rows removed."""
+
+    def scalar(self, sql: str, params: list | None = None):
+        result = self.query(sql, params)
+        return result.column(0)[0].as_py() if result.num_rows else None
+
+    def table_names(self) -> list[str]:
+        return [r for r in self.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+            "ORDER BY table_name").column(0).to_pylist()]
+
+
+def migration_files(backend: str) -> list[tuple[str, Path]]:
+    """Versioned DDL files ``V<nnn>__<name>.sql`` for `backend`, in order."""
+    files = sorted((SQL_DIR / backend).glob("V*__*.sql"))
+    return [(f.name.split("__")[0], f) for f in files]

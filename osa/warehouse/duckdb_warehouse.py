@@ -1,0 +1,103 @@
+"""The embedded DuckDB warehouse.
+
+DuckDB allows one writing process per database file, and a process holding it read-write blocks every
+other process from opening it (Dagster issue 16248). Dagster's multiprocess executor runs steps in
+separate processes, so each operation here takes an exclusive `fcntl` lock on ``<file>.lock``, opens
+the file, works and closes it. Computation happens outside the lock (in the step's own in-memory
+DuckDB/polars), so the lock is held only for the actual write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from osa.warehouse.base import Warehouse, check_identifier, migration_files
+
+
+class DuckDBWarehouse(Warehouse):
+    backend = "duckdb"
+
+    def __init__(self, path: str | Path, *, lock_timeout_s: float = 600.0) -> None:
+        self.path = Path(path)
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.lock_timeout_s = lock_timeout_s
+
+    def __repr__(self) -> str:
+        return f"DuckDBWarehouse({str(self.path)!r})"
+
+    @contextlib.contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection under the cross-process lock."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "a+") as lock_file:
+            deadline = time.monotonic() + self.lock_timeout_s
+            while True:
+                try:
+                    fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"waited {self.lock_timeout_s}s for the warehouse lock {self.lock_path}")
+                    time.sleep(0.02)
+            try:
+                if read_only and not self.path.exists():
+                    raise FileNotFoundError(f"no warehouse at {self.path}; run `osa run` first")
+                con = duckdb.connect(str(self.path), read_only=read_only)
+                try:
+                    yield con
+                finally:
+                    con.close()
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    def apply_schema(self) -> list[str]:
+        applied: list[str] = []
+        with self.connect() as con:
+            con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR PRIMARY KEY, "
+                        "name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+            done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+            for version, path in migration_files(self.backend):
+                if version in done:
+                    continue
+                con.execute("BEGIN")
+                con.execute(path.read_text())
+                con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, path.name])
+                con.execute("COMMIT")
+                applied.append(version)
+        return applied
+
+    def replace_window(self, table: str, rows: pa.Table, start: dt.date, end: dt.date,
+                       date_column: str = "event_date") -> int:
+        check_identifier(table)
+        check_identifier(date_column)
+        with self.connect() as con:
+            con.register("incoming_rows", rows)
+            con.execute("BEGIN")
+            try:
+                con.execute(f"DELETE FROM {table} WHERE {date_column} >= ? AND {date_column} < ?", [start, end])
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+            finally:
+                con.unregister("incoming_rows")
+        return rows.num_rows
+
+    def query(self, sql: str, params: list | None = None) -> pa.Table:
+        with self.connect(read_only=True) as con:
+            return con.execute(sql, params or []).to_arrow_table()
+
+    def drop_before(self, table: str, cutoff: dt.date, date_column: str = "event_date") -> int:
+        check_identifier(table)
+        check_identifier(date_column)
+        with self.connect() as con:
+            return int(con.execute(f"DELETE FROM {table} WHERE {date_column} < ?", [cutoff]).fetchone()[0])
