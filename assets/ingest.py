@@ -59,9 +59,9 @@ def intake_forms(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     files = landing_files(landing.root, "intake_forms", days_in(start, end))
     result = process_intake(read_lines(files, landing.root),
                             known_form_ids=_known_ids(store, "bronze_intake_forms", "form_id", start))
-    store.replace_window("bronze_intake_forms", result.bronze, start, end)  # restricted raw zone
-    write_protected(store, protect_rows("silver_intake_forms", result.silver, protector), start, end)
-    write_protected(store, protect_rows("quarantine_intake_forms", result.quarantine, protector), start, end)
+    write_protected(store, [protect_rows("silver_intake_forms", result.silver, protector),
+                            protect_rows("quarantine_intake_forms", result.quarantine, protector)],
+                    start, end, restricted={"bronze_intake_forms": result.bronze})
     accounting = _accounting(result.records_in, result.accepted, result.quarantined, result.duplicates)
     context.log.info(f"intake forms {start}..{end}: {accounting}")
     yield dg.MaterializeResult(asset_key="bronze_intake_forms",
@@ -99,7 +99,6 @@ def opal_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     files = landing_files(landing.root, "opal_deliveries", days_in(start, end))
     result = process_deliveries(read_lines(files, landing.root), secret=webhook.get(),
                                 known_delivery_ids=_known_ids(store, "bronze_opal_deliveries", "delivery_id", start))
-    store.replace_window("bronze_opal_deliveries", result.bronze, start, end)  # restricted raw zone
     silver = {
         "quarantine_opal_deliveries": result.quarantine,
         "silver_agent_executions": result.agent_executions,
@@ -107,8 +106,8 @@ def opal_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         "silver_recommendations": result.recommendations,
         **result.insights,
     }
-    for table, rows in silver.items():
-        write_protected(store, protect_rows(table, rows, protector), start, end)
+    write_protected(store, [protect_rows(table, rows, protector) for table, rows in silver.items()],
+                    start, end, restricted={"bronze_opal_deliveries": result.bronze})
     accounting = _accounting(result.records_in, result.accepted, result.quarantined, result.duplicates)
     context.log.info(f"opal deliveries {start}..{end}: {accounting}")
     yield dg.MaterializeResult(asset_key="bronze_opal_deliveries",

@@ -236,7 +236,8 @@ class _Generator:
             case "experiment_blueprinter":
                 return {"experiments": [{
                     "experiment_name": rng.choice(("Checkout trust badges", "Sticky add-to-cart", "Pricing page anchor",
-                                                   "Onboarding checklist", "Search autosuggest")) + f" v{rng.randint(1, 4)}",
+                                                   "Onboarding checklist", "Search autosuggest"))
+                    + f" v{rng.randint(1, 4)}",
                     "hypothesis": "If we reduce friction at this step, then conversion will increase because "
                                   "visitors see fewer distractions.",
                     "primary_metric": rng.choice(("conversion_rate", "revenue_per_visitor", "signup_rate")),
@@ -289,8 +290,8 @@ class _Generator:
                                 "conversion_rate": r3(0.02, 0.6), "drop_off_rate": r3(0.1, 0.8),
                                 "avg_time_in_stage_days": r2(0.5, 30)} for s in stages],
                     "optimization_opportunities": [{
-                        "stage": rng.choice(stages), "title": rng.choice(("Simplify checkout", "Post-purchase onboarding",
-                                                                          "Referral incentive")),
+                        "stage": rng.choice(stages),
+                        "title": rng.choice(("Simplify checkout", "Post-purchase onboarding", "Referral incentive")),
                         "description": "Reduce drop-off between stages with targeted messaging.",
                         "expected_impact": level(), "effort": effort()} for _ in n(1, 3)],
                 }

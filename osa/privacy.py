@@ -49,8 +49,17 @@ def protect_rows(table: str, rows: pa.Table, protector: Protector) -> ProtectedR
     return ProtectedRows(table, protected, audit, subjects)
 
 
-def write_protected(warehouse: Warehouse, protected: ProtectedRows, start: dt.date, end: dt.date) -> int:
-    """Replace the [start, end) window of `protected.table` with protected rows."""
-    if not isinstance(protected, ProtectedRows):
-        raise TypeError("silver, gold and quarantine tables are written only from protect_rows() output")
-    return warehouse.replace_window(protected.table, protected.rows, start, end)
+def write_protected(warehouse: Warehouse, protected: list[ProtectedRows], start: dt.date, end: dt.date, *,
+                    restricted: dict[str, pa.Table] | None = None) -> int:
+    """Replace the [start, end) window of every protected table in one transaction.
+
+    `restricted` tables (bronze: the raw zone, which by design keeps source payloads) are written in
+    the same transaction; they are the only tables accepted without protection.
+    """
+    for item in protected:
+        if not isinstance(item, ProtectedRows):
+            raise TypeError("silver, gold and quarantine tables are written only from protect_rows() output")
+    tables = dict(restricted or {})
+    for item in protected:
+        tables[item.table] = item.rows
+    return warehouse.replace_windows(tables, start, end)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
+from osa.config import default_duckdb_path, default_landing_dir
 from pipelines import lakehouse
 from resources import LandingZoneResource, PrivacyResource, WarehouseResource, WebhookSecretResource
-from osa.config import default_duckdb_path, default_landing_dir
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:

@@ -2,7 +2,6 @@
 
 
 import json
-import os
 
 import dagster as dg
 

@@ -32,7 +32,7 @@ class IntakeTables:
 def intake_validation_sql() -> tuple[str, str, str]:
     compiled = compile_contract(INTAKE_FORM)
     paths = "[" + ", ".join(sql_str(p) for p in compiled.type_paths) + "]"
-    return structure_literal(compiled.structure), paths, reasons_sql(compiled.reasons)
+    return structure_literal(compiled.structure), paths, reasons_sql(compiled.reasons, compiled)
 
 
 _CREDENTIALS_SUPPLIED = "list_filter([" + ", ".join(
@@ -40,9 +40,9 @@ _CREDENTIALS_SUPPLIED = "list_filter([" + ", ".join(
     f"AND length(trim(json_extract_string(s.optimizely_config.api_credentials, '$.{key}'))) > 0 "
     f"THEN '{key}' END" for key in CREDENTIAL_KEYS) + "], lambda x: x IS NOT NULL)"
 
-# Every credential value is blanked before a form is kept anywhere, whatever else the form contains.
-_SCRUB_CREDENTIALS = "json_merge_patch(line, json_object('optimizely_config', json_object('api_credentials', " \
-    "json_object(" + ", ".join(f"'{key}', NULL" for key in CREDENTIAL_KEYS) + "))))"
+# The whole api_credentials object (the four known keys and anything else a sender put there) is removed
+# before a form is kept anywhere, whatever else the form contains.
+_SCRUB_CREDENTIALS = "json_merge_patch(line, json_object('optimizely_config', json_object('api_credentials', NULL)))"
 
 
 def process_intake(lines: pa.Table, *, known_form_ids: pa.Array | None = None, threads: int = 2) -> IntakeTables:

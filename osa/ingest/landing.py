@@ -17,6 +17,7 @@ from pathlib import Path
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 SOURCES = ("intake_forms", "opal_deliveries")
 _DT_DIR = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
@@ -53,33 +54,31 @@ def days_with_data(landing_dir: Path) -> list[dt.date]:
 
 
 def read_lines(files: list[LandingFile], landing_dir: Path) -> pa.Table:
-    """All lines of `files` as (event_date, source_file, source_line, line).
+    """All lines of `files` as (event_date, source_file, source_line, line), split in Arrow.
 
-    Lines are kept as bytes-decoded text; a line that is not valid UTF-8 keeps its place with its bad
-    bytes replaced, so it is quarantined as invalid JSON rather than lost. A trailing newline does not
-    make an extra record; an empty line in the middle does (and is quarantined).
+    A line that is not valid UTF-8 keeps its place with its bad bytes replaced, so it is quarantined
+    as invalid JSON rather than lost. A trailing newline does not make an extra record; an empty line
+    in the middle does (and is quarantined).
     """
-    event_dates: list[dt.date] = []
-    source_files: list[str] = []
-    source_lines: list[int] = []
-    lines: list[str] = []
+    parts = []
     for landing_file in files:
-        raw = landing_file.path.read_bytes()
-        chunks = raw.split(b"\n")
-        if chunks and chunks[-1] == b"":
-            chunks.pop()
-        text = [c.decode("utf-8", errors="replace").rstrip("\r") for c in chunks]
-        relative = str(landing_file.path.relative_to(landing_dir))
-        event_dates.extend([landing_file.day] * len(text))
-        source_files.extend([relative] * len(text))
-        source_lines.extend(range(1, len(text) + 1))
-        lines.extend(text)
-    return pa.table({
-        "event_date": pa.array(event_dates, pa.date32()),
-        "source_file": pa.array(source_files, pa.string()),
-        "source_line": pa.array(source_lines, pa.int32()),
-        "line": pa.array(lines, pa.large_string()),
-    })
+        text = landing_file.path.read_bytes().decode("utf-8", errors="replace")
+        if text.endswith("\n"):
+            text = text[:-1]
+        lines = pc.list_flatten(pc.split_pattern(pa.array([text], pa.large_string()), "\n")) if text else \
+            pa.array([], pa.large_string())
+        lines = pc.utf8_rtrim(lines, characters="\r")
+        count = len(lines)
+        parts.append(pa.table({
+            "event_date": pa.array([landing_file.day] * count, pa.date32()),
+            "source_file": pa.array([str(landing_file.path.relative_to(landing_dir))] * count, pa.string()),
+            "source_line": pa.array(range(1, count + 1), pa.int32()),
+            "line": lines,
+        }))
+    if not parts:
+        return pa.table({"event_date": pa.array([], pa.date32()), "source_file": pa.array([], pa.string()),
+                         "source_line": pa.array([], pa.int32()), "line": pa.array([], pa.large_string())})
+    return pa.concat_tables(parts)
 
 
 def count_lines(files: list[LandingFile]) -> int:

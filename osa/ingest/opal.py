@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from osa.contracts.opal import AGENT_DATA, AGENT_SLAS, SIGNATURE_TOLERANCE_SECONDS, WORKFLOW_PAYLOAD
 from osa.ingest.recommendations import INSIGHT_QUERIES, MACROS, RECOMMENDATIONS_QUERY
+from osa.ingest.scratch import SCRATCH_ROW_GROUP, scratch_connection
 from osa.ingest.signature import verify_many
 from osa.ingest.validate import compile_contract, reasons_sql, sql_str, structure_literal
 
@@ -42,14 +44,15 @@ class DeliveryTables:
 def body_validation_sql() -> tuple[str, str, str, str]:
     """(from_json structure, json_type paths, common reasons SQL, agent reasons SQL) for bodies."""
     compiled = compile_contract(WORKFLOW_PAYLOAD)
-    common = list(compiled.reasons)
+    common = reasons_sql(compiled.reasons, compiled)
     per_agent: list[str] = []
     for agent_id, contract in AGENT_DATA.items():
         start = len(compiled.reasons)
+        compiled.element_rules, compiled.element_leaves = {}, {}
         compile_contract(contract, root=["agent_data"], code_prefix="agent_data.", compiled=compiled)
-        agent_reasons = compiled.reasons[start:]
+        agent_reasons = reasons_sql(compiled.reasons[start:], compiled)
         del compiled.reasons[start:]
-        per_agent.append(f"WHEN {sql_str(agent_id)} THEN {reasons_sql(agent_reasons)}")
+        per_agent.append(f"WHEN {sql_str(agent_id)} THEN {agent_reasons}")
     # agent_data rules apply to completed outputs only (started/running/failed carry no results yet),
     # and only once agent_data is an object and the agent is known
     agent_expr = ("CASE WHEN list_contains(common_reasons, 'wrong_type:agent_data') "
@@ -57,7 +60,7 @@ def body_validation_sql() -> tuple[str, str, str, str]:
                   f"ELSE CASE json_extract_string(s.agent_id, '$') {' '.join(per_agent)} "
                   "ELSE []::VARCHAR[] END END")
     paths = "[" + ", ".join(sql_str(p) for p in compiled.type_paths) + "]"
-    return structure_literal(compiled.structure), paths, reasons_sql(common), agent_expr
+    return structure_literal(compiled.structure), paths, common, agent_expr
 
 
 def _sla_values() -> str:
@@ -72,37 +75,35 @@ def process_deliveries(lines: pa.Table, *, secret: str, known_delivery_ids: pa.A
     `known_delivery_ids` are body digests already accepted in earlier partitions: a body seen there is a
     replay and is recorded as a duplicate here, never counted twice.
     """
-    con = duckdb.connect(config={"threads": threads})
-    try:
+    with scratch_connection(threads) as con:
         return _process(con, lines, secret, known_delivery_ids)
-    finally:
-        con.close()
 
 
 def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
              known_delivery_ids: pa.Array | None) -> DeliveryTables:
     con.execute(MACROS)
-    con.register("raw_lines", lines)
+    con.register("raw_lines", pa.Table.from_batches(lines.to_batches(max_chunksize=SCRATCH_ROW_GROUP)))
     known = pa.table({"delivery_id": known_delivery_ids if known_delivery_ids is not None
                       else pa.array([], pa.string())})
     con.register("known_ids", known)
 
     # 1. Envelope: JSON object with received_at (timestamp), headers.X-OSA-Signature and body (string).
+    #    The raw line is not carried further: from here on only the fields are.
     con.execute(f"""
-        CREATE TEMP TABLE envelope AS
+        CREATE TABLE envelope AS
         WITH parsed AS (
-            SELECT *, from_json(CASE WHEN is_object THEN line END, '{ENVELOPE_STRUCTURE}') AS env
+            SELECT * EXCLUDE (line), from_json(CASE WHEN is_object THEN line END, '{ENVELOPE_STRUCTURE}') AS env
             FROM (SELECT *, CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS is_object
                   FROM raw_lines)
         ), fields AS (
-            SELECT *,
+            SELECT * EXCLUDE (env),
                 TRY_CAST(json_extract_string(env.received_at, '$') AS TIMESTAMPTZ) AS received_at,
                 coalesce(json_extract_string(env.headers, '$."X-OSA-Signature"'),
                          json_extract_string(env.headers, '$."x-osa-signature"')) AS signature_header,
                 CASE WHEN json_type(env.body) = 'VARCHAR' THEN json_extract_string(env.body, '$') END AS body
             FROM parsed
         )
-        SELECT event_date, source_file, source_line, line, received_at, body,
+        SELECT event_date, source_file, source_line, received_at, body,
             regexp_extract(signature_header, '{SIGNATURE_PATTERN}', 1) AS sig_t,
             regexp_extract(signature_header, '{SIGNATURE_PATTERN}', 2) AS sig_v1,
             list_filter([
@@ -117,45 +118,66 @@ def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
     """)
 
     # 2. Signatures: HMAC per well-formed row (no columnar HMAC kernel exists), then staleness.
-    candidates = con.sql("""
-        SELECT rowid AS rid, sig_t, sig_v1, body FROM envelope WHERE len(envelope_reasons) = 0
-    """).to_arrow_table()
-    valid = verify_many(candidates["sig_t"].to_pylist(), candidates["sig_v1"].to_pylist(),
-                        candidates["body"].to_pylist(), secret)
-    con.register("signature_check", pa.table({"rid": candidates["rid"], "signature_ok": pa.array(valid)}))
+    candidates = con.sql("SELECT rowid AS rid, sig_t, sig_v1, body FROM envelope WHERE len(envelope_reasons) = 0")
+    candidates = candidates.to_arrow_table()
+    valid: list[bool] = []
+    for batch in candidates.to_batches(max_chunksize=8_192):  # bounded memory for the Python strings
+        valid.extend(verify_many(batch["sig_t"].to_pylist(), batch["sig_v1"].to_pylist(),
+                                 batch["body"].to_pylist(), secret))
+    con.register("signature_check", pa.table({"rid": candidates["rid"], "signature_ok": pa.array(valid, pa.bool_())}))
+    del candidates
     con.execute(f"""
-        CREATE TEMP TABLE checked AS
+        CREATE VIEW checked AS
         SELECT e.* EXCLUDE (envelope_reasons, sig_v1),
-            TRY_CAST(e.sig_t AS BIGINT) AS signature_timestamp,
-            sha256(e.body) AS delivery_id,
             list_concat(e.envelope_reasons, list_filter([
                 CASE WHEN c.signature_ok = false THEN 'bad_signature' END,
-                CASE WHEN c.signature_ok IS NOT NULL AND abs(TRY_CAST(e.sig_t AS BIGINT) - epoch(e.received_at))
-                          > {SIGNATURE_TOLERANCE_SECONDS} THEN 'stale_signature' END
+                -- a t= too large for BIGINT cannot be within the tolerance either (coalesce: stale)
+                CASE WHEN c.signature_ok IS NOT NULL AND coalesce(abs(TRY_CAST(e.sig_t AS BIGINT)
+                          - epoch(e.received_at)) > {SIGNATURE_TOLERANCE_SECONDS}, true) THEN 'stale_signature' END
             ], lambda x: x IS NOT NULL)) AS envelope_reasons
         FROM envelope e LEFT JOIN signature_check c ON c.rid = e.rowid
     """)
+    envelope_rejects = con.sql("""
+        SELECT event_date, source_file, source_line, 'envelope' AS stage,
+               envelope_reasons AS reason_codes, envelope_reasons[1] AS primary_reason,
+               TRY(json_extract_string(body, '$.agent_id')) AS agent_id,
+               TRY(json_extract_string(body, '$.workflow_id')) AS workflow_id,
+               CASE WHEN body IS NOT NULL THEN sha256(body) END AS record_digest
+        FROM checked WHERE len(envelope_reasons) > 0
+    """).to_arrow_table()
 
     # 3. Replays: the earliest verified copy of a body wins; later copies (or ones seen before) are duplicates.
     con.execute("""
-        CREATE TEMP TABLE verified AS
-        SELECT *,
+        CREATE TABLE verified AS
+        SELECT event_date, source_file, source_line, received_at, body,
+            TRY_CAST(sig_t AS BIGINT) AS signature_timestamp, delivery_id,
             (row_number() OVER (PARTITION BY delivery_id ORDER BY received_at, source_file, source_line) > 1
              OR delivery_id IN (SELECT delivery_id FROM known_ids)) AS is_duplicate
-        FROM checked WHERE len(envelope_reasons) = 0
+        FROM (SELECT *, sha256(body) AS delivery_id FROM checked WHERE len(envelope_reasons) = 0)
     """)
+    con.execute("DROP VIEW checked")
+    con.execute("DROP TABLE envelope")
 
     # 4. Body contract (common fields + the agent's own agent_data contract), one parse per body.
+    #    The body text is not copied on: silver needs only the parsed struct.
     structure, type_paths, common_reasons, agent_reasons = body_validation_sql()
     con.execute(f"""
-        CREATE TEMP TABLE validated AS
-        WITH bodies AS (
-            SELECT *, json_valid(body) AS body_is_json,
-                   CASE WHEN json_valid(body) THEN json_type(body) = 'OBJECT' ELSE false END AS body_is_object
+        CREATE TABLE validated AS
+        WITH valid AS (
+            SELECT * EXCLUDE (body), json_valid(body) AS body_is_json, body AS raw_body
             FROM verified WHERE NOT is_duplicate
+        ), typed AS (
+            -- one parse gives the root type (object or not) and every top-level field's type
+            SELECT *, json_type(CASE WHEN body_is_json THEN raw_body END, {type_paths}) AS t FROM valid
+        ), bodies AS (
+            SELECT *, coalesce(t[1] = 'OBJECT', false) AS body_is_object FROM typed
         ), parsed AS (
-            SELECT *, from_json(CASE WHEN body_is_object THEN body END, {structure}) AS s,
-                   json_type(CASE WHEN body_is_object THEN body END, {type_paths}) AS t
+            SELECT * EXCLUDE (raw_body),
+                   from_json(CASE WHEN body_is_object THEN raw_body END, {structure}) AS s,
+                   CASE WHEN NOT body_is_object THEN TRY(json_extract_string(raw_body, '$.agent_id')) END AS raw_agent,
+                   CASE WHEN NOT body_is_object THEN
+                        coalesce(TRY(json_extract_string(raw_body, '$.workflow_id')),
+                                 regexp_extract(raw_body, '"workflow_id"\s*:\s*"([^"]*)"', 1)) END AS raw_workflow
             FROM bodies
         ), judged AS (
             SELECT *, {agent_reasons} AS agent_reasons
@@ -167,40 +189,37 @@ def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
                  ELSE list_concat(common_reasons, agent_reasons) END AS body_reasons
         FROM judged
     """)
-
-    con.execute("CREATE TEMP TABLE accepted AS SELECT * FROM validated WHERE len(body_reasons) = 0")
+    con.execute("CREATE VIEW accepted AS SELECT * FROM validated WHERE len(body_reasons) = 0")
     bronze = con.sql("""
         SELECT event_date, delivery_id, source_file, source_line, received_at, signature_timestamp,
                is_duplicate, CASE WHEN is_duplicate THEN NULL ELSE body END AS body
         FROM verified ORDER BY event_date, source_file, source_line
     """).to_arrow_table()
-    quarantine = con.sql("""
-        SELECT event_date, source_file, source_line, 'envelope' AS stage,
-               envelope_reasons AS reason_codes, envelope_reasons[1] AS primary_reason,
-               TRY(json_extract_string(body, '$.agent_id')) AS agent_id,
-               TRY(json_extract_string(body, '$.workflow_id')) AS workflow_id,
+    con.execute("DROP TABLE verified")
+    contract_rejects = con.sql("""
+        SELECT event_date, source_file, source_line, 'contract' AS stage, body_reasons AS reason_codes,
+               body_reasons[1] AS primary_reason,
+               coalesce(json_extract_string(s.agent_id, '$'), raw_agent) AS agent_id,
+               coalesce(json_extract_string(s.workflow_id, '$'), raw_workflow) AS workflow_id,
                delivery_id AS record_digest
-        FROM checked WHERE len(envelope_reasons) > 0
-        UNION ALL
-        SELECT event_date, source_file, source_line, 'contract', body_reasons, body_reasons[1],
-               TRY(json_extract_string(body, '$.agent_id')), TRY(json_extract_string(body, '$.workflow_id')),
-               delivery_id
         FROM validated WHERE len(body_reasons) > 0
-        ORDER BY event_date, source_file, source_line
     """).to_arrow_table()
+    quarantine = pa.concat_tables([envelope_rejects, contract_rejects.cast(envelope_rejects.schema)])
+    quarantine = quarantine.sort_by([("event_date", "ascending"), ("source_file", "ascending"),
+                                     ("source_line", "ascending")])
 
     con.execute(f"""
-        CREATE TEMP TABLE agent_exec AS
+        CREATE TABLE agent_exec AS
         SELECT a.event_date, a.delivery_id,
             json_extract_string(s.execution_id, '$') AS execution_id,
             json_extract_string(s.workflow_id, '$') AS workflow_id,
             json_extract_string(s.agent_id, '$') AS agent_id,
             json_extract_string(s.execution_status, '$') AS execution_status,
             json_extract_string(s.correlation_id, '$') AS correlation_id,
-            CAST(json_extract_string(s.metadata.timestamp, '$') AS TIMESTAMPTZ) AS agent_timestamp,
+            TRY_CAST(json_extract_string(s.metadata.timestamp, '$') AS TIMESTAMPTZ) AS agent_timestamp,
             a.received_at,
-            CAST(s.metadata.execution_duration_ms AS BIGINT) AS execution_duration_ms,
-            CAST(s.metadata.confidence_score AS DOUBLE) AS confidence_score,
+            TRY_CAST(s.metadata.execution_duration_ms AS BIGINT) AS execution_duration_ms,
+            TRY_CAST(s.metadata.confidence_score AS DOUBLE) AS confidence_score,
             from_json(s.metadata.data_sources, '["VARCHAR"]') AS data_sources,
             sla.max_execution_ms AS sla_max_execution_ms,
             sla.confidence_threshold AS sla_confidence_threshold,
@@ -252,7 +271,7 @@ def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
     insights = {name: con.sql(query).to_arrow_table() for name, query in INSIGHT_QUERIES.items()}
 
     records_in = lines.num_rows
-    duplicates = int(con.execute("SELECT count(*) FROM verified WHERE is_duplicate").fetchone()[0])
+    duplicates = int(pa.compute.sum(bronze["is_duplicate"]).as_py() or 0)
     return DeliveryTables(
         bronze=bronze, quarantine=quarantine, agent_executions=agent_executions,
         workflow_executions=workflow_executions, recommendations=recommendations, insights=insights,

@@ -18,13 +18,16 @@ CREATE OR REPLACE TEMP MACRO impact_from_priority(p) AS
     CASE WHEN p >= 9 THEN 'critical' WHEN p >= 7 THEN 'high' WHEN p >= 4 THEN 'medium' ELSE 'low' END;
 CREATE OR REPLACE TEMP MACRO priority_from_level(x) AS
     CASE x WHEN 'critical' THEN 9 WHEN 'high' THEN 7 WHEN 'medium' THEN 5 ELSE 3 END;
-CREATE OR REPLACE TEMP MACRO rec_id(delivery, kind, idx) AS substr(sha256(delivery || '/' || kind || '/' || idx), 1, 32);
+CREATE OR REPLACE TEMP MACRO rec_id(delivery, kind, idx) AS
+    substr(sha256(delivery || '/' || kind || '/' || idx), 1, 32);
 """
 
+# Only completed outputs: agent_data of started/running/failed executions is not validated (it carries no
+# results yet), so it must never reach the normalized recommendations or the insight tables.
 _BASE = """
     SELECT event_date, delivery_id, jstr(s.workflow_id) AS workflow_id, jstr(s.agent_id) AS agent_id,
            s.agent_data AS d
-    FROM accepted
+    FROM accepted WHERE jstr(s.execution_status) = 'completed'
 """
 
 
@@ -154,7 +157,7 @@ INSIGHT_QUERIES: dict[str, str] = {
     "silver_integration_health_checks": _insight("integration_health", "checks", """
         jnum(src.d.overall_health_score) AS overall_health_score, jstr(e.integration) AS integration,
         jstr(e.status) AS status, jint(e.latency_ms) AS latency_ms, jnum(e.error_rate) AS error_rate,
-        CAST(jstr(e.last_sync_at) AS TIMESTAMPTZ) AS last_sync_at"""),
+        TRY_CAST(jstr(e.last_sync_at) AS TIMESTAMPTZ) AS last_sync_at"""),
     "silver_cmp_issues": _insight("cmp_organizer", "issues", """
         jint(src.d.campaigns_analyzed) AS campaigns_analyzed, jnum(src.d.taxonomy_score) AS taxonomy_score,
         jstr(e.campaign_id) AS campaign_id, jstr(e.issue_type) AS issue_type, jstr(e.severity) AS severity,

@@ -45,8 +45,12 @@ class CompiledContract:
     """What a contract contributes to the validation query."""
 
     structure: dict = field(default_factory=dict)
-    type_paths: list[str] = field(default_factory=list)  # JSONPath of every top-level field
+    # JSONPath of every top-level field; '$' first, so t[1] is the document's own type
+    type_paths: list[str] = field(default_factory=lambda: ["$"])
     reasons: list[tuple[str, str]] = field(default_factory=list)  # (condition SQL, reason code)
+    # rules on the elements of each object list, as (array SQL, [(condition on `e`, reason code)])
+    element_rules: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    element_leaves: dict[str, list[str]] = field(default_factory=dict)  # leaves of each object list
 
     def type_index(self, path: str) -> int:
         return self.type_paths.index(path) + 1  # DuckDB lists are 1-based
@@ -67,10 +71,15 @@ def _insert(structure: dict, parts: list[str], leaf: object) -> None:
         node[parts[-1]] = leaf
 
 
-def _value_reasons(field_: Field, value: str, type_expr: str, code_path: str) -> list[tuple[str, str]]:
-    """Constraint checks on one raw-JSON leaf `value` whose json_type is `type_expr` (already typed OK)."""
+def _value_reasons(field_: Field, value: str, type_expr: str, code_path: str, *, text: str | None = None,
+                   number: str | None = None) -> list[tuple[str, str]]:
+    """Constraint checks on one raw-JSON leaf `value` whose json_type is `type_expr`.
+
+    `text` / `number` may be precomputed expressions for the leaf's string / numeric value so that a
+    leaf is parsed once however many rules look at it.
+    """
     reasons: list[tuple[str, str]] = []
-    text = f"json_extract_string({value}, '$')"
+    text = text or f"json_extract_string({value}, '$')"
     if field_.kind in ("string", "timestamp"):
         if field_.min_length is not None:
             reasons.append((f"length(trim({text})) < {field_.min_length}", f"too_short:{code_path}"))
@@ -81,7 +90,7 @@ def _value_reasons(field_: Field, value: str, type_expr: str, code_path: str) ->
         if field_.kind == "timestamp":
             reasons.append((f"TRY_CAST({text} AS TIMESTAMPTZ) IS NULL", f"invalid_timestamp:{code_path}"))
     elif field_.kind in ("number", "integer"):
-        number = f"TRY_CAST({value} AS DOUBLE)"
+        number = number or f"TRY_CAST({value} AS DOUBLE)"
         if field_.minimum is not None:
             reasons.append((f"{number} < {field_.minimum}", f"out_of_range:{code_path}"))
         if field_.maximum is not None:
@@ -100,7 +109,7 @@ def _value_reasons(field_: Field, value: str, type_expr: str, code_path: str) ->
             check = f"NOT regexp_full_match(x, {sql_str(field_.pattern)})"
             reasons.append((f"list_bool_or(list_transform({elements}, lambda x: {check}))",
                             f"bad_format:{code_path}[]"))
-    # type expression is accepted for symmetry; constraints only run once the type matched
+    # constraints only run once the type matched
     return [(f"({_type_ok(type_expr, field_.kind)}) AND coalesce({cond}, false)", code)
             for cond, code in reasons]
 
@@ -144,26 +153,47 @@ def compile_contract(contract: Contract, *, root: list[str] | None = None, code_
                 node = node[part]
             node[0][f.leaf] = "JSON"
             elements = struct_sql + "".join(f".{p}" for p in parts)
-            value, type_expr = f"e.{f.leaf}", f"json_type(e.{f.leaf})"
-
-            def per_element(cond: str, elements: str = elements) -> str:
-                return f"coalesce(list_bool_or(list_transform({elements}, lambda e: coalesce({cond}, false))), false)"
-
+            rules = compiled.element_rules.setdefault(elements, [])
+            leaves = compiled.element_leaves.setdefault(elements, [])
+            if f.leaf not in leaves:
+                leaves.append(f.leaf)
+            value, type_expr = f"e.{f.leaf}", f"e.{f.leaf}__type"
             if f.required:
-                compiled.reasons.append((per_element(f"{value} IS NULL"), f"missing:{code_path}"))
-            compiled.reasons.append(
-                (per_element(f"{value} IS NOT NULL AND NOT ({_type_ok(type_expr, f.kind)})"), f"wrong_type:{code_path}"))
-            for cond, code in _value_reasons(f, value, type_expr, code_path):
-                compiled.reasons.append((per_element(f"{value} IS NOT NULL AND {cond}"), code))
+                rules.append((f"{value} IS NULL", f"missing:{code_path}"))
+            rules.append((f"{value} IS NOT NULL AND NOT ({_type_ok(type_expr, f.kind)})", f"wrong_type:{code_path}"))
+            rules.extend((f"{value} IS NOT NULL AND {cond}", code)
+                         for cond, code in _value_reasons(f, value, type_expr, code_path,
+                                                          text=f"e.{f.leaf}__text", number=f"e.{f.leaf}__number"))
     return compiled
 
 
-def reasons_sql(reasons: list[tuple[str, str]]) -> str:
-    """A SQL list of the reason codes whose condition holds (empty list when valid)."""
-    if not reasons:
+def _codes(reasons: list[tuple[str, str]], var: str = "x") -> str:
+    items = ", ".join(f"CASE WHEN coalesce({cond}, false) THEN {sql_str(code)} END" for cond, code in reasons)
+    return f"list_filter([{items}], lambda {var}: {var} IS NOT NULL)"
+
+
+def _typed_elements(elements: str, leaves: list[str]) -> str:
+    """Each element with its leaves' JSON type, text and number computed once."""
+    fields = ", ".join(f"{leaf} := e.{leaf}, {leaf}__type := json_type(e.{leaf}), "
+                       f"{leaf}__text := json_extract_string(e.{leaf}, '$'), "
+                       f"{leaf}__number := TRY_CAST(e.{leaf} AS DOUBLE)" for leaf in leaves)
+    return f"list_transform({elements}, lambda e: struct_pack({fields}))"
+
+
+def reasons_sql(reasons: list[tuple[str, str]], compiled: CompiledContract | None = None) -> str:
+    """A SQL list of the reason codes whose condition holds (empty list when valid).
+
+    Element rules run in one pass per array (one lambda over the elements evaluates all of that
+    array's rules) rather than one pass per rule; their codes are de-duplicated and sorted.
+    """
+    parts = [_codes(reasons)] if reasons else []
+    for elements, rules in (compiled.element_rules if compiled else {}).items():
+        typed = _typed_elements(elements, compiled.element_leaves[elements])
+        per_element = f"list_transform({typed}, lambda e: {_codes(rules, 'c')})"
+        parts.append(f"coalesce(list_sort(list_distinct(flatten({per_element}))), []::VARCHAR[])")
+    if not parts:
         return "[]::VARCHAR[]"
-    items = ", ".join(f"CASE WHEN {cond} THEN {sql_str(code)} END" for cond, code in reasons)
-    return f"list_filter([{items}], lambda x: x IS NOT NULL)"
+    return parts[0] if len(parts) == 1 else f"list_concat({', '.join(parts)})"
 
 
 def structure_literal(structure: dict) -> str:

@@ -34,9 +34,15 @@ class Warehouse(ABC):
         """Apply pending versioned DDL from ``sql/<backend>/``; returns the versions applied."""
 
     @abstractmethod
+    def replace_windows(self, tables: dict[str, pa.Table], start: dt.date, end: dt.date,
+                        date_column: str = "event_date") -> int:
+        """In ONE transaction, replace the rows with `start <= date_column < end` of every table in
+        `tables` by the given rows: a step's outputs become visible together or not at all."""
+
     def replace_window(self, table: str, rows: pa.Table, start: dt.date, end: dt.date,
                        date_column: str = "event_date") -> int:
-        """Atomically replace rows with `start <= date_column < end` by `rows`. Returns rows written."""
+        """Atomically replace one table's window. Returns rows written."""
+        return self.replace_windows({table: rows}, start, end, date_column)
 
     @abstractmethod
     def query(self, sql: str, params: list | None = None) -> pa.Table:

@@ -43,9 +43,10 @@ class DuckDBWarehouse(Warehouse):
                 try:
                     fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
-                except BlockingIOError:
+                except BlockingIOError as busy:
                     if time.monotonic() > deadline:
-                        raise TimeoutError(f"waited {self.lock_timeout_s}s for the warehouse lock {self.lock_path}")
+                        raise TimeoutError(
+                            f"waited {self.lock_timeout_s}s for the warehouse lock {self.lock_path}") from busy
                     time.sleep(0.02)
             try:
                 if read_only and not self.path.exists():
@@ -74,23 +75,26 @@ class DuckDBWarehouse(Warehouse):
                 applied.append(version)
         return applied
 
-    def replace_window(self, table: str, rows: pa.Table, start: dt.date, end: dt.date,
-                       date_column: str = "event_date") -> int:
-        check_identifier(table)
+    def replace_windows(self, tables: dict[str, pa.Table], start: dt.date, end: dt.date,
+                        date_column: str = "event_date") -> int:
         check_identifier(date_column)
+        for table in tables:
+            check_identifier(table)
+        written = 0
         with self.connect() as con:
-            con.register("incoming_rows", rows)
             con.execute("BEGIN")
             try:
-                con.execute(f"DELETE FROM {table} WHERE {date_column} >= ? AND {date_column} < ?", [start, end])
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")
+                for table, rows in tables.items():
+                    con.register("incoming_rows", rows)
+                    con.execute(f"DELETE FROM {table} WHERE {date_column} >= ? AND {date_column} < ?", [start, end])
+                    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")
+                    con.unregister("incoming_rows")
+                    written += rows.num_rows
                 con.execute("COMMIT")
             except Exception:
                 con.execute("ROLLBACK")
                 raise
-            finally:
-                con.unregister("incoming_rows")
-        return rows.num_rows
+        return written
 
     def query(self, sql: str, params: list | None = None) -> pa.Table:
         with self.connect(read_only=True) as con:
