@@ -373,10 +373,22 @@ def generate(out: Path, *, workflows: int, seed: int = 7, start: dt.date = DEFAU
     delivery_defects = iter(_cycle(DELIVERY_DEFECTS))
     form_defects = iter(_cycle(FORM_DEFECTS))
     degraded_every = max(20, workflows // 5)
-    total_deliveries = 0
+    counts = {"forms": 0, "deliveries": 0}
+    written_days: set[dt.date] = set()
+
+    def flush(before: dt.date | None) -> None:
+        """Write out every day earlier than `before` (all days when None): workflows come in day order
+        and replays only ever move forward, so such a day can receive no more lines."""
+        for source, pending in (("intake_forms", forms), ("opal_deliveries", deliveries)):
+            for day in sorted(d for d in pending if before is None or d < before):
+                lines = pending.pop(day)
+                _write(out / source / f"dt={day.isoformat()}" / f"{file_name}.jsonl", lines)
+                counts["forms" if source == "intake_forms" else "deliveries"] += len(lines)
+                written_days.add(day)
 
     for index in range(workflows):
         day = start + dt.timedelta(days=index * days // max(workflows, 1))
+        flush(before=day)
         begin = dt.datetime.combine(day, dt.time(6), dt.UTC) + dt.timedelta(seconds=rng.randint(0, 12 * 3600))
         workflow_id = f"wf-{seed:02d}-{index:06d}"
         company = g.fake.company()
@@ -407,13 +419,8 @@ def generate(out: Path, *, workflows: int, seed: int = 7, start: dt.date = DEFAU
                 target = day + dt.timedelta(days=1) if line[0] == "next_day" else day
                 deliveries[target].append(line[1])
 
-    for day, lines in forms.items():
-        _write(out / "intake_forms" / f"dt={day.isoformat()}" / f"{file_name}.jsonl", lines)
-    for day, lines in deliveries.items():
-        _write(out / "opal_deliveries" / f"dt={day.isoformat()}" / f"{file_name}.jsonl", lines)
-        total_deliveries += len(lines)
-    all_days = set(forms) | set(deliveries)
-    return GeneratedSummary(workflows, sum(map(len, forms.values())), total_deliveries, len(all_days), out)
+    flush(before=None)
+    return GeneratedSummary(workflows, counts["forms"], counts["deliveries"], len(written_days), out)
 
 
 def _cycle(items: tuple[str, ...]):

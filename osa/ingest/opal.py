@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from osa.contracts.opal import AGENT_DATA, AGENT_SLAS, SIGNATURE_TOLERANCE_SECONDS, WORKFLOW_PAYLOAD
-from osa.ingest.recommendations import INSIGHT_QUERIES, MACROS, RECOMMENDATIONS_QUERY
+from osa.ingest.recommendations import BASE_TABLE_SQL, INSIGHT_QUERIES, MACROS, RECOMMENDATIONS_QUERY
 from osa.ingest.scratch import SCRATCH_ROW_GROUP, scratch_connection
 from osa.ingest.signature import verify_many
 from osa.ingest.validate import compile_contract, reasons_sql, sql_str, structure_literal
@@ -267,6 +267,7 @@ def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
         FROM outputs GROUP BY event_date, workflow_id ORDER BY event_date, workflow_id
     """).to_arrow_table()
 
+    con.execute(BASE_TABLE_SQL)
     recommendations = con.sql(RECOMMENDATIONS_QUERY).to_arrow_table()
     insights = {name: con.sql(query).to_arrow_table() for name, query in INSIGHT_QUERIES.items()}
 

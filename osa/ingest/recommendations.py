@@ -24,7 +24,9 @@ CREATE OR REPLACE TEMP MACRO rec_id(delivery, kind, idx) AS
 
 # Only completed outputs: agent_data of started/running/failed executions is not validated (it carries no
 # results yet), so it must never reach the normalized recommendations or the insight tables.
-_BASE = """
+# Materialized once as `base`, then read by every query below.
+BASE_TABLE_SQL = """
+    CREATE TABLE base AS
     SELECT event_date, delivery_id, jstr(s.workflow_id) AS workflow_id, jstr(s.agent_id) AS agent_id,
            s.agent_data AS d
     FROM accepted WHERE jstr(s.execution_status) = 'completed'
@@ -107,8 +109,7 @@ def _recommendations_query() -> str:
         parts.append(f"SELECT {_COLUMNS.format(kind=array)}, {mapping} FROM ({_elements(agent, array)}){where}")
     union = "\nUNION ALL\n".join(parts)
     return f"""
-        WITH base AS ({_BASE}),
-        recs AS (SELECT * FROM ({union}) AS u(event_date, recommendation_id, delivery_id, workflow_id, agent_id,
+        WITH recs AS (SELECT * FROM ({union}) AS u(event_date, recommendation_id, delivery_id, workflow_id, agent_id,
                                              {_TARGET}))
         SELECT * FROM recs ORDER BY event_date, workflow_id, agent_id, recommendation_id
     """
@@ -120,7 +121,6 @@ RECOMMENDATIONS_QUERY = _recommendations_query()
 def _insight(agent: str, array: str | None, select: str) -> str:
     source = _elements(agent, array) if array else f"SELECT *, NULL AS e, 1 AS idx FROM base WHERE agent_id = '{agent}'"
     return f"""
-        WITH base AS ({_BASE})
         SELECT event_date, delivery_id, workflow_id, idx AS item_index, {select}
         FROM ({source}) AS src ORDER BY event_date, delivery_id, idx
     """
