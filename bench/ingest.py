@@ -50,6 +50,7 @@ def main() -> None:
     started = time.perf_counter()
     result = process_deliveries(lines, secret=DEVELOPMENT_WEBHOOK_SECRET)
     process_s = time.perf_counter() - started
+    del lines  # as in the asset: the raw lines are not needed once processed
 
     warehouse = DuckDBWarehouse(work / "bench.duckdb")
     warehouse.apply_schema()

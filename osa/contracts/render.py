@@ -38,7 +38,8 @@ def render() -> str:
     out = [BEGIN, "", "### Intake form fields", "", table(INTAKE_FORM), "",
            "### Webhook body (`OpalWorkflowPayload`)", "", table(WORKFLOW_PAYLOAD), "",
            "### Agent SLAs", "", "| agent | max execution ms | confidence threshold |", "|---|---|---|"]
-    out += [f"| {agent} | {sla.max_execution_ms} | {sla.confidence_threshold:.2f} |" for agent, sla in AGENT_SLAS.items()]
+    out += [f"| {agent} | {sla.max_execution_ms} | {sla.confidence_threshold:.2f} |"
+            for agent, sla in AGENT_SLAS.items()]
     for agent, contract in AGENT_DATA.items():
         out += ["", f"### `agent_data` of `{agent}`", "", contract.description, "", table(contract, "agent_data.")]
     out += ["", END]

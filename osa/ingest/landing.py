@@ -9,12 +9,14 @@ has exactly one home even when its content is garbage.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -70,9 +72,9 @@ def read_lines(files: list[LandingFile], landing_dir: Path) -> pa.Table:
         lines = pc.utf8_rtrim(lines, characters="\r")
         count = len(lines)
         parts.append(pa.table({
-            "event_date": pa.array([landing_file.day] * count, pa.date32()),
-            "source_file": pa.array([str(landing_file.path.relative_to(landing_dir))] * count, pa.string()),
-            "source_line": pa.array(range(1, count + 1), pa.int32()),
+            "event_date": pa.repeat(pa.scalar(landing_file.day, pa.date32()), count),
+            "source_file": pa.repeat(pa.scalar(str(landing_file.path.relative_to(landing_dir))), count),
+            "source_line": pa.array(np.arange(1, count + 1, dtype=np.int32)),
             "line": lines,
         }))
     if not parts:
@@ -116,11 +118,14 @@ def stage_file(path: Path, source: str, landing_dir: Path, *, today: dt.date | N
         chunks.pop()
     for chunk in chunks:
         by_day.setdefault(_record_day(source, chunk, today), []).append(chunk)
-    stem = Path(path).stem
+    # One staged file per source file and day, named after the source file's path: files with the same name
+    # from different folders (or several files' unreadable lines, all filed under today) must not overwrite
+    # each other, while staging the same file again replaces its earlier copy.
+    name = f"{Path(path).stem}-{hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:12]}.jsonl"
     for day, chunk_lines in by_day.items():
         target_dir = Path(landing_dir) / source / f"dt={day.isoformat()}"
         target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / f"{stem}.jsonl"
+        target = target_dir / name
         tmp = target.with_suffix(".jsonl.tmp")
         tmp.write_bytes(b"\n".join(chunk_lines) + b"\n")
         tmp.replace(target)  # atomic: the sensor never sees half a file

@@ -128,7 +128,7 @@ def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
     del candidates
     con.execute(f"""
         CREATE VIEW checked AS
-        SELECT e.* EXCLUDE (envelope_reasons, sig_v1),
+        SELECT e.rowid AS rid, e.* EXCLUDE (envelope_reasons, sig_v1),
             list_concat(e.envelope_reasons, list_filter([
                 CASE WHEN c.signature_ok = false THEN 'bad_signature' END,
                 -- a t= too large for BIGINT cannot be within the tolerance either (coalesce: stale)
@@ -149,11 +149,16 @@ def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
     # 3. Replays: the earliest verified copy of a body wins; later copies (or ones seen before) are duplicates.
     con.execute("""
         CREATE TABLE verified AS
+        WITH candidates AS (
+            SELECT *, sha256(body) AS delivery_id FROM checked WHERE len(envelope_reasons) = 0
+        ), first_copy AS (  -- a hash aggregate, not a sort: the earliest copy of every body
+            SELECT delivery_id, arg_min(rid, (received_at, source_file, source_line)) AS first_rid
+            FROM candidates GROUP BY delivery_id
+        )
         SELECT event_date, source_file, source_line, received_at, body,
-            TRY_CAST(sig_t AS BIGINT) AS signature_timestamp, delivery_id,
-            (row_number() OVER (PARTITION BY delivery_id ORDER BY received_at, source_file, source_line) > 1
-             OR delivery_id IN (SELECT delivery_id FROM known_ids)) AS is_duplicate
-        FROM (SELECT *, sha256(body) AS delivery_id FROM checked WHERE len(envelope_reasons) = 0)
+            TRY_CAST(sig_t AS BIGINT) AS signature_timestamp, c.delivery_id,
+            (c.rid <> f.first_rid OR c.delivery_id IN (SELECT delivery_id FROM known_ids)) AS is_duplicate
+        FROM candidates c JOIN first_copy f USING (delivery_id)
     """)
     con.execute("DROP VIEW checked")
     con.execute("DROP TABLE envelope")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,8 @@ import duckdb
 import pyarrow as pa
 
 from osa.warehouse.base import Warehouse, check_identifier, migration_files
+
+WAREHOUSE_MEMORY_LIMIT = os.environ.get("OSA_DUCKDB_MEMORY_LIMIT", "512MB")  # per connection; spills beyond
 
 
 class DuckDBWarehouse(Warehouse):
@@ -51,7 +54,8 @@ class DuckDBWarehouse(Warehouse):
             try:
                 if read_only and not self.path.exists():
                     raise FileNotFoundError(f"no warehouse at {self.path}; run `osa run` first")
-                con = duckdb.connect(str(self.path), read_only=read_only)
+                con = duckdb.connect(str(self.path), read_only=read_only,
+                                     config={"memory_limit": WAREHOUSE_MEMORY_LIMIT})
                 try:
                     yield con
                 finally:

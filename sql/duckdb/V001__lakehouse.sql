@@ -8,7 +8,7 @@ CREATE TABLE IF NOT EXISTS bronze_intake_forms (
     source_file VARCHAR,
     source_line INTEGER,
     is_duplicate BOOLEAN,
-    form_json VARCHAR
+    form_json VARCHAR USING COMPRESSION zstd  -- credentials already removed
 );
 
 CREATE TABLE IF NOT EXISTS silver_intake_forms (
@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS bronze_opal_deliveries (
     received_at TIMESTAMP WITH TIME ZONE,
     signature_timestamp BIGINT,
     is_duplicate BOOLEAN,
-    body VARCHAR
+    body VARCHAR USING COMPRESSION zstd  -- raw payloads: zstd makes bronze ~3x smaller
 );
 
 CREATE TABLE IF NOT EXISTS quarantine_opal_deliveries (
