@@ -1,12 +1,26 @@
 """Asset checks that sit beside the assets they guard."""
 
 
+import datetime as dt
+
 import dagster as dg
 
-from assets.partitions import window
+from assets.partitions import DAILY
 from osa.ingest.landing import landing_files
 from osa.ledger import accounting_by_day
 from resources import LandingZoneResource, WarehouseResource
+
+
+def _run_window(context: dg.AssetCheckExecutionContext) -> tuple[dt.date, dt.date] | None:
+    """The [start, end) days of a partitioned run, read from its tags so it also works when the check runs
+    in a job of its own (no partitions definition); None for an unpartitioned run."""
+    tags = context.run.tags
+    first = tags.get("dagster/partition", tags.get("dagster/asset_partition_range_start"))
+    last = tags.get("dagster/partition", tags.get("dagster/asset_partition_range_end"))
+    if first is None or last is None:
+        return None
+    return (DAILY.time_window_for_partition_key(first).start.date(),
+            DAILY.time_window_for_partition_key(last).end.date())
 
 
 def _accounting_check(source: str, asset: str):
@@ -18,8 +32,9 @@ def _accounting_check(source: str, asset: str):
                landing: LandingZoneResource) -> dg.AssetCheckResult:
         store = warehouse.get()
         report = accounting_by_day(store, source, landing_files(landing.root, source))
-        if context.has_partition_key or context.has_partition_key_range:  # only the days this run wrote
-            start, end = window(context)
+        run_window = _run_window(context)
+        if run_window is not None:  # only the days this run wrote
+            start, end = run_window
             report = [row for row in report if start <= row["event_date"] < end]
         bad = [row for row in report if row["unaccounted"] != 0]
         return dg.AssetCheckResult(

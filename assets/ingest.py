@@ -36,10 +36,12 @@ def _accounting(records_in: int, accepted: int, quarantined: int, duplicates: in
             "unaccounted": records_in - accepted - quarantined - duplicates}
 
 
-def _known_ids(warehouse, table: str, column: str, start) -> pa.Array:
-    """Digests accepted in earlier partitions, so replays across days are caught."""
+def _known_ids(warehouse, table: str, column: str, start, end) -> pa.Array:
+    """Digests accepted in partitions outside [start, end), so replays across days are caught whatever order
+    the partitions are materialized in (a later day loaded first keeps its copy; it is never counted twice)."""
     return warehouse.query(
-        f"SELECT DISTINCT {column} FROM {table} WHERE event_date < ? AND NOT is_duplicate", [start]).column(0)
+        f"SELECT DISTINCT {column} FROM {table} WHERE (event_date < ? OR event_date >= ?) AND NOT is_duplicate",
+        [start, end]).column(0)
 
 
 @dg.multi_asset(
@@ -58,7 +60,7 @@ def intake_forms(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     store, protector = warehouse.get(), privacy.protector()
     files = landing_files(landing.root, "intake_forms", days_in(start, end))
     result = process_intake(read_lines(files, landing.root),
-                            known_form_ids=_known_ids(store, "bronze_intake_forms", "form_id", start))
+                            known_form_ids=_known_ids(store, "bronze_intake_forms", "form_id", start, end))
     write_protected(store, [protect_rows("silver_intake_forms", result.silver, protector),
                             protect_rows("quarantine_intake_forms", result.quarantine, protector)],
                     start, end, restricted={"bronze_intake_forms": result.bronze})
@@ -97,8 +99,8 @@ def opal_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     start, end = window(context)
     store, protector = warehouse.get(), privacy.protector()
     files = landing_files(landing.root, "opal_deliveries", days_in(start, end))
-    result = process_deliveries(read_lines(files, landing.root), secret=webhook.get(),
-                                known_delivery_ids=_known_ids(store, "bronze_opal_deliveries", "delivery_id", start))
+    known = _known_ids(store, "bronze_opal_deliveries", "delivery_id", start, end)
+    result = process_deliveries(read_lines(files, landing.root), secret=webhook.get(), known_delivery_ids=known)
     silver = {
         "quarantine_opal_deliveries": result.quarantine,
         "silver_agent_executions": result.agent_executions,

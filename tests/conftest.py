@@ -1,0 +1,264 @@
+"""Shared fixtures and builders for the lakehouse test suite.
+
+Everything here is real: envelopes are signed with `osa.ingest.signature.sign`, landing sets are written
+by the deterministic generator, warehouses are DuckDB files under pytest's tmp_path.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from osa.generate import generate
+from osa.ingest.intake import IntakeTables, process_intake
+from osa.ingest.opal import DeliveryTables, process_deliveries
+from osa.ingest.signature import DEVELOPMENT_WEBHOOK_SECRET, sign
+
+SECRET = DEVELOPMENT_WEBHOOK_SECRET
+DAY = dt.date(2026, 7, 1)
+RECEIVED_AT = "2026-07-01T12:00:00Z"
+RECEIVED_EPOCH = int(dt.datetime(2026, 7, 1, 12, tzinfo=dt.UTC).timestamp())
+
+# The small landing set every Dagster-level test uses: 6 workflows over 3 days (2026-07-01..03).
+SMALL_WORKFLOWS = 6
+SMALL_DAYS = 3
+SMALL_FIRST, SMALL_LAST = "2026-07-01", "2026-07-03"
+
+_UNSET = object()
+
+
+# ---------------------------------------------------------------------------------------------- tables
+def lines_table(lines: Sequence[str], *, event_date: dt.date = DAY, source_file: str = "test/batch.jsonl",
+                event_dates: Sequence[dt.date] | None = None) -> pa.Table:
+    """Raw landing lines in the shape `read_lines` produces (event_date, source_file, source_line, line)."""
+    n = len(lines)
+    return pa.table({
+        "event_date": pa.array(list(event_dates) if event_dates is not None else [event_date] * n, pa.date32()),
+        "source_file": pa.array([source_file] * n, pa.string()),
+        "source_line": pa.array(list(range(1, n + 1)), pa.int32()),
+        "line": pa.array(list(lines), pa.large_string()),
+    })
+
+
+def run_deliveries(lines: Sequence[str], *, secret: str = SECRET, known_delivery_ids: pa.Array | None = None,
+                   **table_kwargs) -> DeliveryTables:
+    return process_deliveries(lines_table(lines, **table_kwargs), secret=secret,
+                              known_delivery_ids=known_delivery_ids)
+
+
+def run_intake(lines: Sequence[str], *, known_form_ids: pa.Array | None = None, **table_kwargs) -> IntakeTables:
+    return process_intake(lines_table(lines, **table_kwargs), known_form_ids=known_form_ids)
+
+
+def reasons(tables: DeliveryTables | IntakeTables) -> list[list[str]]:
+    """Reason codes of every quarantined record, in source order."""
+    return tables.quarantine["reason_codes"].to_pylist()
+
+
+def assert_balanced(tables: DeliveryTables | IntakeTables) -> None:
+    assert tables.records_in == tables.accepted + tables.quarantined + tables.duplicates
+    accepted_rows = tables.silver if isinstance(tables, IntakeTables) else tables.agent_executions
+    assert tables.accepted == accepted_rows.num_rows
+    assert tables.quarantined == tables.quarantine.num_rows
+    assert tables.duplicates == sum(tables.bronze["is_duplicate"].to_pylist())
+
+
+# ---------------------------------------------------------------------------------------------- envelopes
+def envelope(body: str | object, *, received_at: str | None = RECEIVED_AT, timestamp: int | None = None,
+             secret: str = SECRET, header: object = _UNSET, headers: dict | None = None) -> str:
+    """One delivery line. The header is `sign(body, timestamp, secret)` unless `header`/`headers` is given.
+
+    `body` may be a non-string to build malformed envelopes; `received_at=None` leaves the field out.
+    """
+    if headers is None:
+        if header is _UNSET:
+            stamp = RECEIVED_EPOCH if timestamp is None else timestamp
+            header = sign(body if isinstance(body, str) else json.dumps(body), stamp, secret)
+        headers = {"X-OSA-Signature": header}
+    document: dict = {"headers": headers, "body": body}
+    if received_at is not None:
+        document["received_at"] = received_at
+    return json.dumps(document)
+
+
+# ---------------------------------------------------------------------------------------------- bodies
+VALID_AGENT_DATA: dict[str, dict] = {
+    "content_review": {
+        "content_quality_score": 72, "seo_optimization_score": 64.5, "readability_score": 81,
+        "engagement_metrics": {"avg_time_on_page": 95.5, "bounce_rate": 0.42, "conversion_rate": 0.031},
+        "recommendations": [
+            {"priority": "high", "category": "seo", "description": "Rewrite meta descriptions.",
+             "impact_estimate": "high"},
+            {"priority": "low", "category": "readability", "description": "Shorten paragraphs.",
+             "impact_estimate": "+12% organic sessions"},
+        ],
+    },
+    "geo_audit": {
+        "overall_geo_score": 77, "regions_analyzed": 5,
+        "findings": [{"region": "DE", "issue_type": "latency", "severity": "high",
+                      "description": "P95 page load above 3.2s.", "affected_pages": 120,
+                      "recommendation": "Serve assets from a regional CDN edge."}],
+    },
+    "audience_suggester": {
+        "suggested_segments": [{"segment_name": "Lapsed purchasers", "criteria": {"visits_30d": {"gte": 2}},
+                                "estimated_size": 12000, "confidence_score": 0.8, "potential_uplift": 0.12}],
+        "personalization_opportunities": [{"segment_id": "seg_1", "content_type": "hero banner",
+                                           "strategy": "Show recently viewed categories.", "expected_impact": 0.2}],
+    },
+    "experiment_blueprinter": {
+        "experiments": [{"experiment_name": "Sticky add-to-cart", "hypothesis": "Less friction lifts conversion.",
+                         "primary_metric": "conversion_rate", "variations": 2, "traffic_allocation": 0.5,
+                         "min_detectable_effect": 0.02, "estimated_duration_days": 21,
+                         "required_sample_size": 40000, "priority": 7}],
+    },
+    "personalization_idea_generator": {
+        "ideas": [{"title": "Loyalty tier greeting", "description": "Greet members by tier.",
+                   "target_segment": "VIP customers", "channel": "email", "expected_lift": 0.08, "effort": "low",
+                   "priority": 6, "implementation_steps": ["Define audience", "Build variation"]}],
+    },
+    "roadmap_generator": {
+        "total_duration_weeks": 12,
+        "roadmap_items": [
+            {"phase": 1, "title": "Instrument analytics", "description": "Tag key events.", "category": "technical",
+             "start_week": 0, "duration_weeks": 4, "impact": "high", "effort": "medium", "dependencies": [],
+             "success_metrics": ["events tracked"]},
+            {"phase": 2, "title": "Launch testing program", "description": "Run the first tests.",
+             "category": "experimentation", "start_week": 4, "duration_weeks": 6, "impact": "critical",
+             "effort": "high", "dependencies": ["phase 1"], "success_metrics": ["test velocity"]},
+        ],
+    },
+    "integration_health": {
+        "overall_health_score": 80,
+        "checks": [
+            {"integration": "odp", "status": "healthy", "latency_ms": 120, "error_rate": 0.01,
+             "last_sync_at": "2026-06-30T10:00:00Z", "message": "Sync OK"},
+            {"integration": "cmp", "status": "down", "latency_ms": 2000, "error_rate": 0.2,
+             "last_sync_at": "2026-06-29T10:00:00Z"},
+        ],
+    },
+    "cmp_organizer": {
+        "campaigns_analyzed": 40, "taxonomy_score": 55,
+        "issues": [{"campaign_id": "CMP-1001", "issue_type": "naming", "severity": "medium",
+                    "suggestion": "Adopt one naming scheme."}],
+    },
+    "customer_journey": {
+        "stages": [{"stage": "awareness", "touchpoints": ["search", "social"], "conversion_rate": 0.3,
+                    "drop_off_rate": 0.5, "avg_time_in_stage_days": 3}],
+        "optimization_opportunities": [{"stage": "awareness", "title": "Referral incentive",
+                                        "description": "Reward referrals.", "expected_impact": "high",
+                                        "effort": "low"}],
+    },
+}
+
+# What each agent's valid example above must produce.
+INSIGHT_TABLE = {
+    "content_review": "silver_content_review_insights", "geo_audit": "silver_geo_audit_findings",
+    "audience_suggester": "silver_audience_segments", "experiment_blueprinter": "silver_experiment_blueprints",
+    "personalization_idea_generator": "silver_personalization_ideas", "roadmap_generator": "silver_roadmap_items",
+    "integration_health": "silver_integration_health_checks", "cmp_organizer": "silver_cmp_issues",
+    "customer_journey": "silver_customer_journey_stages",
+}
+EXPECTED_INSIGHT_ROWS = {
+    "content_review": 1, "geo_audit": 1, "audience_suggester": 1, "experiment_blueprinter": 1,
+    "personalization_idea_generator": 1, "roadmap_generator": 2, "integration_health": 2, "cmp_organizer": 1,
+    "customer_journey": 1,
+}
+EXPECTED_RECOMMENDATIONS = {
+    "content_review": 2, "geo_audit": 1, "audience_suggester": 1, "experiment_blueprinter": 1,
+    "personalization_idea_generator": 1, "roadmap_generator": 2, "integration_health": 1,  # healthy is skipped
+    "cmp_organizer": 1, "customer_journey": 1,
+}
+
+
+def body(agent_id: str = "content_review", *, workflow_id: str = "wf-test-1", status: str = "completed",
+         execution_id: str | None = None, agent_data: dict | None = None, duration_ms: int | None = 1000,
+         confidence: float | None = 0.99, timestamp: str = "2026-07-01T11:59:30Z") -> dict:
+    """A valid OPAL body for `agent_id` (deep-copied, safe to mutate)."""
+    metadata: dict = {"timestamp": timestamp, "data_sources": ["odp", "ga4"]}
+    if duration_ms is not None:
+        metadata["execution_duration_ms"] = duration_ms
+    if confidence is not None:
+        metadata["confidence_score"] = confidence
+    return {
+        "workflow_id": workflow_id,
+        "execution_id": execution_id or f"exec-{workflow_id}-{agent_id}-{status}",
+        "execution_status": status,
+        "agent_id": agent_id,
+        "agent_data": copy.deepcopy(VALID_AGENT_DATA[agent_id] if agent_data is None else agent_data),
+        "metadata": metadata,
+        "correlation_id": f"corr-{workflow_id}-{agent_id}",
+    }
+
+
+def delivery(document: dict, **envelope_kwargs) -> str:
+    """A correctly signed delivery line carrying `document` as its body."""
+    return envelope(json.dumps(document), **envelope_kwargs)
+
+
+# ---------------------------------------------------------------------------------------------- forms
+VALID_FORM: dict = {
+    "workflow_id": "wf-form-1",
+    "submitted_at": "2026-07-01T09:15:00Z",
+    "business_context": {
+        "company_name": "Northwind Traders", "industry": "Retail",
+        "goals": ["Increase online conversion rate"],
+        "target_audience": "Returning shoppers aged 25-45",
+        "current_challenges": ["Low test velocity"],
+    },
+    "optimizely_config": {
+        "project_id": "12345678", "workspace_id": "ws-0001",
+        "api_credentials": {"odp_key": "sk_live_ODP_SECRET_123", "experimentation_key": "",
+                            "content_recs_key": "sk_live_RECS_SECRET_456", "cmp_key": ""},
+    },
+    "analysis_preferences": {"analysis_depth": "standard", "focus_areas": ["content", "experimentation"],
+                             "timeline": "60d"},
+    "recipients": ["jane.doe@example.com"],
+    "contact_name": "Jane Doe",
+}
+
+
+def form(**overrides) -> dict:
+    """A deep copy of the valid form with top-level `overrides` applied."""
+    document = copy.deepcopy(VALID_FORM)
+    document.update(overrides)
+    return document
+
+
+# ---------------------------------------------------------------------------------------------- landing sets
+@pytest.fixture(scope="session")
+def _small_landing_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("landing-master")
+    generate(out, workflows=SMALL_WORKFLOWS, days=SMALL_DAYS)
+    return out
+
+
+@pytest.fixture
+def small_landing(_small_landing_master: Path, tmp_path: Path) -> Path:
+    """A private copy of the small generated landing set (6 workflows, 3 days), safe to modify."""
+    target = tmp_path / "landing"
+    shutil.copytree(_small_landing_master, target)
+    return target
+
+
+@pytest.fixture
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point every OSA/Dagster location at tmp_path so nothing touches the checkout's .osa/ or .dagster/."""
+    state = tmp_path / "state"
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("OSA_STATE_DIR", str(state))
+    monkeypatch.setenv("OSA_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("OSA_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_DISABLE_TELEMETRY", "1")
+    monkeypatch.delenv("OSA_WEBHOOK_SECRET", raising=False)
+    monkeypatch.delenv("OSA_ENV", raising=False)
+    monkeypatch.delenv("OSA_WAREHOUSE", raising=False)
+    yield tmp_path
