@@ -126,13 +126,28 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         source = args.source or _guess_source(file)
         days.update(stage_file(file, source, landing))
         print(f"staged {file} as {source}")
-    _materialize_days(min(days), max(days))
-    print(f"ingested {len(files)} file(s) covering {min(days)}..{max(days)}")
+    ranges = contiguous_ranges(sorted(days))
+    for first, last in ranges:  # only the touched days, never the gaps between them
+        _materialize_days(first, last)
+    print(f"ingested {len(files)} file(s) covering {len(days)} day(s) in {len(ranges)} run(s): "
+          + ", ".join(f"{a}..{b}" if a != b else str(a) for a, b in ranges))
     return 0
 
 
+def contiguous_ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Sorted days grouped into runs of consecutive days, as (first, last) pairs."""
+    ranges: list[tuple[dt.date, dt.date]] = []
+    for day in days:
+        if ranges and day - ranges[-1][1] == dt.timedelta(days=1):
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return ranges
+
+
 def _guess_source(file: Path) -> str:
-    text = str(file)
+    """From the file's own name and folder (never the rest of its path): forms or deliveries."""
+    text = f"{file.parent.name}/{file.name}".lower()
     if "intake" in text or "form" in text:
         return "intake_forms"
     if "deliver" in text or "opal" in text or "webhook" in text:
