@@ -102,7 +102,7 @@ class DuckDBWarehouse(Warehouse):
 
     def query(self, sql: str, params: list | None = None) -> pa.Table:
         with self.connect(read_only=True) as con:
-            return con.execute(sql, params or []).to_arrow_table()
+            return con.sql(sql, params=params or None).to_arrow_table()
 
     def drop_before(self, table: str, cutoff: dt.date, date_column: str = "event_date") -> int:
         check_identifier(table)
