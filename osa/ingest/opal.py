@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from osa.contracts.opal import AGENT_DATA, AGENT_SLAS, SIGNATURE_TOLERANCE_SECONDS, WORKFLOW_PAYLOAD
-from osa.ingest.recommendations import BASE_TABLE_SQL, INSIGHT_QUERIES, MACROS, RECOMMENDATIONS_QUERY
+from osa.ingest.recommendations import INSIGHT_QUERIES, MACROS, RECOMMENDATIONS_QUERY, base_table_sql
 from osa.ingest.scratch import SCRATCH_ROW_GROUP, scratch_connection
 from osa.ingest.signature import verify_many
 from osa.ingest.validate import compile_contract, reasons_sql, sql_str, structure_literal
@@ -38,6 +38,16 @@ class DeliveryTables:
     accepted: int
     quarantined: int
     duplicates: int
+
+
+@functools.cache
+def agent_structures() -> dict[str, str]:
+    """Per agent, a from_json structure holding only that agent's `agent_data` (for silver extraction)."""
+    structures = {}
+    for agent_id, contract in AGENT_DATA.items():
+        compiled = compile_contract(contract, root=["agent_data"], code_prefix="agent_data.")
+        structures[agent_id] = structure_literal(compiled.structure)
+    return structures
 
 
 @functools.cache
@@ -163,50 +173,64 @@ def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
     con.execute("DROP VIEW checked")
     con.execute("DROP TABLE envelope")
 
-    # 4. Body contract (common fields + the agent's own agent_data contract), one parse per body.
-    #    The body text is not copied on: silver needs only the parsed struct.
+    # 4. Body contract (common fields + the agent's own agent_data contract). The parsed struct is used in
+    #    flight and never stored (storing it costs more than parsing): `validated` keeps typed common
+    #    fields and the reasons; silver queries re-parse only their own agent's part of accepted bodies.
     structure, type_paths, common_reasons, agent_reasons = body_validation_sql()
     con.execute(f"""
         CREATE TABLE validated AS
         WITH valid AS (
-            SELECT * EXCLUDE (body), json_valid(body) AS body_is_json, body AS raw_body
+            SELECT rowid AS rid, event_date, delivery_id, source_file, source_line, received_at,
+                   json_valid(body) AS body_is_json, body
             FROM verified WHERE NOT is_duplicate
         ), typed AS (
             -- one parse gives the root type (object or not) and every top-level field's type
-            SELECT *, json_type(CASE WHEN body_is_json THEN raw_body END, {type_paths}) AS t FROM valid
+            SELECT *, json_type(CASE WHEN body_is_json THEN body END, {type_paths}) AS t FROM valid
         ), bodies AS (
             SELECT *, coalesce(t[1] = 'OBJECT', false) AS body_is_object FROM typed
         ), parsed AS (
-            SELECT * EXCLUDE (raw_body),
-                   from_json(CASE WHEN body_is_object THEN raw_body END, {structure}) AS s,
-                   CASE WHEN NOT body_is_object THEN TRY(json_extract_string(raw_body, '$.agent_id')) END AS raw_agent,
+            SELECT * EXCLUDE (body),
+                   from_json(CASE WHEN body_is_object THEN body END, {structure}) AS s,
+                   CASE WHEN NOT body_is_object THEN TRY(json_extract_string(body, '$.agent_id')) END AS raw_agent,
                    CASE WHEN NOT body_is_object THEN
-                        coalesce(TRY(json_extract_string(raw_body, '$.workflow_id')),
-                                 regexp_extract(raw_body, '"workflow_id"\s*:\s*"([^"]*)"', 1)) END AS raw_workflow
+                        coalesce(TRY(json_extract_string(body, '$.workflow_id')),
+                                 regexp_extract(body, '"workflow_id"\\s*:\\s*"([^"]*)"', 1)) END AS raw_workflow
             FROM bodies
         ), judged AS (
-            SELECT *, {agent_reasons} AS agent_reasons
+            SELECT *,
+                CASE WHEN NOT body_is_json THEN ['invalid_json']
+                     WHEN NOT body_is_object THEN ['body_not_object']
+                     ELSE list_concat(common_reasons, {agent_reasons}) END AS body_reasons
             FROM (SELECT *, {common_reasons} AS common_reasons FROM parsed)
         )
-        SELECT * EXCLUDE (common_reasons, agent_reasons, t),
-            CASE WHEN NOT body_is_json THEN ['invalid_json']
-                 WHEN NOT body_is_object THEN ['body_not_object']
-                 ELSE list_concat(common_reasons, agent_reasons) END AS body_reasons
+        SELECT rid, event_date, delivery_id, source_file, source_line, received_at, body_reasons,
+            coalesce(jstr(s.workflow_id), raw_workflow) AS workflow_id,
+            coalesce(jstr(s.agent_id), raw_agent) AS agent_id,
+            jstr(s.execution_id) AS execution_id,
+            jstr(s.execution_status) AS execution_status,
+            jstr(s.correlation_id) AS correlation_id,
+            TRY_CAST(jstr(s.metadata.timestamp) AS TIMESTAMPTZ) AS agent_timestamp,
+            TRY_CAST(s.metadata.execution_duration_ms AS BIGINT) AS execution_duration_ms,
+            TRY_CAST(s.metadata.confidence_score AS DOUBLE) AS confidence_score,
+            CASE WHEN len(body_reasons) = 0 THEN from_json(s.metadata.data_sources, '["VARCHAR"]') END AS data_sources
         FROM judged
     """)
     con.execute("CREATE VIEW accepted AS SELECT * FROM validated WHERE len(body_reasons) = 0")
+    # accepted completed outputs with their body, for the per-agent silver extraction below
+    con.execute("""
+        CREATE TABLE completed_bodies AS
+        SELECT a.event_date, a.delivery_id, a.workflow_id, a.agent_id, v.body
+        FROM accepted a JOIN verified v ON v.rowid = a.rid
+        WHERE a.execution_status = 'completed'
+    """)
     bronze = con.sql("""
         SELECT event_date, delivery_id, source_file, source_line, received_at, signature_timestamp,
                is_duplicate, CASE WHEN is_duplicate THEN NULL ELSE body END AS body
         FROM verified ORDER BY event_date, source_file, source_line
     """).to_arrow_table()
-    con.execute("DROP TABLE verified")
     contract_rejects = con.sql("""
         SELECT event_date, source_file, source_line, 'contract' AS stage, body_reasons AS reason_codes,
-               body_reasons[1] AS primary_reason,
-               coalesce(json_extract_string(s.agent_id, '$'), raw_agent) AS agent_id,
-               coalesce(json_extract_string(s.workflow_id, '$'), raw_workflow) AS workflow_id,
-               delivery_id AS record_digest
+               body_reasons[1] AS primary_reason, agent_id, workflow_id, delivery_id AS record_digest
         FROM validated WHERE len(body_reasons) > 0
     """).to_arrow_table()
     quarantine = pa.concat_tables([envelope_rejects, contract_rejects.cast(envelope_rejects.schema)])
@@ -215,21 +239,13 @@ def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
 
     con.execute(f"""
         CREATE TABLE agent_exec AS
-        SELECT a.event_date, a.delivery_id,
-            json_extract_string(s.execution_id, '$') AS execution_id,
-            json_extract_string(s.workflow_id, '$') AS workflow_id,
-            json_extract_string(s.agent_id, '$') AS agent_id,
-            json_extract_string(s.execution_status, '$') AS execution_status,
-            json_extract_string(s.correlation_id, '$') AS correlation_id,
-            TRY_CAST(json_extract_string(s.metadata.timestamp, '$') AS TIMESTAMPTZ) AS agent_timestamp,
-            a.received_at,
-            TRY_CAST(s.metadata.execution_duration_ms AS BIGINT) AS execution_duration_ms,
-            TRY_CAST(s.metadata.confidence_score AS DOUBLE) AS confidence_score,
-            from_json(s.metadata.data_sources, '["VARCHAR"]') AS data_sources,
+        SELECT a.event_date, a.delivery_id, a.execution_id, a.workflow_id, a.agent_id, a.execution_status,
+            a.correlation_id, a.agent_timestamp, a.received_at, a.execution_duration_ms, a.confidence_score,
+            a.data_sources,
             sla.max_execution_ms AS sla_max_execution_ms,
             sla.confidence_threshold AS sla_confidence_threshold,
             a.source_file, a.source_line
-        FROM accepted a JOIN {_sla_values()} ON sla.agent_id = json_extract_string(a.s.agent_id, '$')
+        FROM accepted a JOIN {_sla_values()} ON sla.agent_id = a.agent_id
     """)
     agent_executions = con.sql("""
         SELECT *,
@@ -272,7 +288,9 @@ def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
         FROM outputs GROUP BY event_date, workflow_id ORDER BY event_date, workflow_id
     """).to_arrow_table()
 
-    con.execute(BASE_TABLE_SQL)
+    for agent_id, agent_structure in agent_structures().items():
+        con.execute(base_table_sql(agent_id, agent_structure))
+    con.execute("DROP TABLE completed_bodies")
     recommendations = con.sql(RECOMMENDATIONS_QUERY).to_arrow_table()
     insights = {name: con.sql(query).to_arrow_table() for name, query in INSIGHT_QUERIES.items()}
 

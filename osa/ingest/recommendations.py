@@ -24,13 +24,14 @@ CREATE OR REPLACE TEMP MACRO rec_id(delivery, kind, idx) AS
 
 # Only completed outputs: agent_data of started/running/failed executions is not validated (it carries no
 # results yet), so it must never reach the normalized recommendations or the insight tables.
-# Materialized once as `base`, then read by every query below.
-BASE_TABLE_SQL = """
-    CREATE TABLE base AS
-    SELECT event_date, delivery_id, jstr(s.workflow_id) AS workflow_id, jstr(s.agent_id) AS agent_id,
-           s.agent_data AS d
-    FROM accepted WHERE jstr(s.execution_status) = 'completed'
-"""
+def base_table_sql(agent: str, structure_literal: str) -> str:
+    """`base_<agent>`: that agent's completed outputs with its `agent_data` parsed by its own narrow struct
+    (cheaper than storing one struct wide enough for all nine agents)."""
+    return f"""
+        CREATE TABLE base_{agent} AS
+        SELECT event_date, delivery_id, workflow_id, agent_id, from_json(body, {structure_literal}).agent_data AS d
+        FROM completed_bodies WHERE agent_id = '{agent}'
+    """
 
 
 def _elements(agent: str, array: str) -> str:
@@ -38,7 +39,7 @@ def _elements(agent: str, array: str) -> str:
     return f"""
         SELECT event_date, delivery_id, workflow_id, agent_id, d,
                unnest(d.{array}) AS e, generate_subscripts(d.{array}, 1) AS idx
-        FROM base WHERE agent_id = '{agent}' AND d.{array} IS NOT NULL
+        FROM base_{agent} WHERE d.{array} IS NOT NULL
     """
 
 
@@ -119,7 +120,7 @@ RECOMMENDATIONS_QUERY = _recommendations_query()
 
 
 def _insight(agent: str, array: str | None, select: str) -> str:
-    source = _elements(agent, array) if array else f"SELECT *, NULL AS e, 1 AS idx FROM base WHERE agent_id = '{agent}'"
+    source = _elements(agent, array) if array else f"SELECT *, NULL AS e, 1 AS idx FROM base_{agent}"
     return f"""
         SELECT event_date, delivery_id, workflow_id, idx AS item_index, {select}
         FROM ({source}) AS src ORDER BY event_date, delivery_id, idx

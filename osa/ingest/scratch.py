@@ -30,6 +30,7 @@ def scratch_connection(threads: int | None = None) -> Iterator[duckdb.DuckDBPyCo
             path = Path(folder) / "scratch.duckdb"
             con.execute(f"ATTACH '{path}' AS scratch (ROW_GROUP_SIZE {SCRATCH_ROW_GROUP})")
             con.execute("USE scratch")
+            con.execute("SET force_compression = 'uncompressed'")  # throw-away tables: skip the CPU cost
             yield con
         finally:
             con.close()

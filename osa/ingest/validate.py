@@ -50,7 +50,7 @@ class CompiledContract:
     reasons: list[tuple[str, str]] = field(default_factory=list)  # (condition SQL, reason code)
     # rules on the elements of each object list, as (array SQL, [(condition on `e`, reason code)])
     element_rules: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    element_leaves: dict[str, list[str]] = field(default_factory=dict)  # leaves of each object list
+    element_leaves: dict[str, dict[str, str]] = field(default_factory=dict)  # leaf -> kind, per object list
 
     def type_index(self, path: str) -> int:
         return self.type_paths.index(path) + 1  # DuckDB lists are 1-based
@@ -154,9 +154,7 @@ def compile_contract(contract: Contract, *, root: list[str] | None = None, code_
             node[0][f.leaf] = "JSON"
             elements = struct_sql + "".join(f".{p}" for p in parts)
             rules = compiled.element_rules.setdefault(elements, [])
-            leaves = compiled.element_leaves.setdefault(elements, [])
-            if f.leaf not in leaves:
-                leaves.append(f.leaf)
+            compiled.element_leaves.setdefault(elements, {})[f.leaf] = f.kind
             value, type_expr = f"e.{f.leaf}", f"e.{f.leaf}__type"
             if f.required:
                 rules.append((f"{value} IS NULL", f"missing:{code_path}"))
@@ -172,12 +170,16 @@ def _codes(reasons: list[tuple[str, str]], var: str = "x") -> str:
     return f"list_filter([{items}], lambda {var}: {var} IS NOT NULL)"
 
 
-def _typed_elements(elements: str, leaves: list[str]) -> str:
-    """Each element with its leaves' JSON type, text and number computed once."""
-    fields = ", ".join(f"{leaf} := e.{leaf}, {leaf}__type := json_type(e.{leaf}), "
-                       f"{leaf}__text := json_extract_string(e.{leaf}, '$'), "
-                       f"{leaf}__number := TRY_CAST(e.{leaf} AS DOUBLE)" for leaf in leaves)
-    return f"list_transform({elements}, lambda e: struct_pack({fields}))"
+def _typed_elements(elements: str, leaves: dict[str, str]) -> str:
+    """Each element with its leaves' JSON type and (as the kind needs) text or number, computed once."""
+    fields = []
+    for leaf, kind in leaves.items():
+        fields += [f"{leaf} := e.{leaf}", f"{leaf}__type := json_type(e.{leaf})"]
+        if kind in ("string", "timestamp"):
+            fields.append(f"{leaf}__text := json_extract_string(e.{leaf}, '$')")
+        elif kind in ("number", "integer"):
+            fields.append(f"{leaf}__number := TRY_CAST(e.{leaf} AS DOUBLE)")
+    return f"list_transform({elements}, lambda e: struct_pack({', '.join(fields)}))"
 
 
 def reasons_sql(reasons: list[tuple[str, str]], compiled: CompiledContract | None = None) -> str:
