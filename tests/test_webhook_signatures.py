@@ -282,3 +282,19 @@ def test_webhook_resource_refuses_production_without_secret(monkeypatch):
     monkeypatch.setenv("OSA_WEBHOOK_SECRET", "prod-secret-xyz")
     assert WebhookSecretResource().get() == "prod-secret-xyz"
     assert "prod-secret-xyz" not in repr(WebhookSecretResource(secret="prod-secret-xyz"))
+
+
+def test_vectorized_duckdb_hmac_matches_the_python_reference():
+    """The pipeline hashes in DuckDB; it must agree with hmac.new for every secret length and body."""
+    import duckdb
+
+    from osa.ingest.signature import hmac_pads, hmac_sql
+
+    samples = ['{"a":1}', '{"ü":"é","emoji":"🙂"}', "", "x" * 5000]
+    for secret in ("s", "x" * 64, "y" * 65, "ключ-🔑"):
+        ipad, opad = hmac_pads(secret)
+        con = duckdb.connect()
+        for sample in samples:
+            got = con.execute(f"SELECT {hmac_sql('$ipad', '$opad', '$t', '$body')}",
+                              {"ipad": ipad, "opad": opad, "t": "1767225600", "body": sample}).fetchone()[0]
+            assert got == sign(sample, 1767225600, secret).split("v1=")[1]

@@ -17,7 +17,7 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 from osa.contracts.opal import AGENT_DATA, AGENT_SLAS, SIGNATURE_TOLERANCE_SECONDS, WORKFLOW_PAYLOAD
 from osa.ingest.recommendations import INSIGHT_QUERIES, MACROS, RECOMMENDATIONS_QUERY, base_table_sql
 from osa.ingest.scratch import SCRATCH_ROW_GROUP, scratch_connection
-from osa.ingest.signature import verify_many
+from osa.ingest.signature import hmac_pads, hmac_sql, signatures_match
 from osa.ingest.validate import compile_contract, reasons_sql, sql_str, structure_literal
 
 ENVELOPE_STRUCTURE = '{"received_at":"JSON","headers":"JSON","body":"JSON"}'
@@ -127,15 +127,14 @@ def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
         FROM fields
     """)
 
-    # 2. Signatures: HMAC per well-formed row (no columnar HMAC kernel exists), then staleness.
-    candidates = con.sql("SELECT rowid AS rid, sig_t, sig_v1, body FROM envelope WHERE len(envelope_reasons) = 0")
-    candidates = candidates.to_arrow_table()
-    valid: list[bool] = []
-    for batch in candidates.to_batches(max_chunksize=8_192):  # bounded memory for the Python strings
-        valid.extend(verify_many(batch["sig_t"].to_pylist(), batch["sig_v1"].to_pylist(),
-                                 batch["body"].to_pylist(), secret))
+    # 2. Signatures: HMAC-SHA256 computed vectorized in DuckDB, compared in constant time in Python.
+    ipad, opad = hmac_pads(secret)
+    candidates = con.sql(
+        f"SELECT rowid AS rid, sig_v1, {hmac_sql('$ipad', '$opad', 'sig_t', 'body')} AS expected "
+        "FROM envelope WHERE len(envelope_reasons) = 0", params={"ipad": ipad, "opad": opad}).to_arrow_table()
+    valid = signatures_match(candidates["expected"].to_pylist(), candidates["sig_v1"].to_pylist())
     con.register("signature_check", pa.table({"rid": candidates["rid"], "signature_ok": pa.array(valid, pa.bool_())}))
-    del candidates
+    del candidates, ipad, opad
     con.execute(f"""
         CREATE VIEW checked AS
         SELECT e.rowid AS rid, e.* EXCLUDE (envelope_reasons, sig_v1),
