@@ -24,7 +24,7 @@ def _gold_asset(name: str, source: str, compute: Callable[[pa.Table], pa.Table],
         store = warehouse.get()
         silver = store.query(f"SELECT * FROM {source} WHERE event_date >= ? AND event_date < ?", [start, end])
         rows = compute(silver)
-        write_protected(store, [protect_rows(name, rows, privacy.protector())], start, end)
+        write_protected(store, [protect_rows(name, rows, privacy.protector())], start, end, audit_source=None)
         return dg.MaterializeResult(metadata={**table_metadata(rows), "preview": preview(rows)})
 
     return _asset

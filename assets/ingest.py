@@ -7,6 +7,7 @@ window are replaced together. The logic lives in `osa.ingest`; this module only 
 
 
 import dagster as dg
+import polars as pl
 import pyarrow as pa
 
 from assets.metadata import table_metadata
@@ -14,7 +15,7 @@ from assets.partitions import DAILY, SINGLE_RUN, days_in, window
 from osa.ingest.intake import process_intake
 from osa.ingest.landing import landing_files, read_lines
 from osa.ingest.opal import process_deliveries
-from osa.privacy import protect_rows, write_protected
+from osa.privacy import ProtectedRows, protect_rows, write_protected
 from resources import LandingZoneResource, PrivacyResource, WarehouseResource, WebhookSecretResource
 
 OWNERS = ["team:data-platform"]
@@ -29,6 +30,30 @@ def _spec(key: str, group: str, description: str, deps: list[str] | None = None,
           kinds: set[str] | None = None) -> dg.AssetSpec:
     return dg.AssetSpec(key, group_name=group, description=description, deps=deps or [], owners=OWNERS,
                         kinds=kinds or {"duckdb", "polars"}, tags={"layer": group})
+
+
+AUDIT_DESCRIPTION = ("PII audit trail: one row per protected value (type, mode, confidence, detector, record, "
+                     "field path, keyed fingerprint). Never the raw value.")
+SUBJECTS_DESCRIPTION = ("Subject index: keyed fingerprints of identifiers (emails, phones, names, ...) to the "
+                        "records holding them, for data-subject access and erasure.")
+
+
+def _compliance_results(source: str, protected: list[ProtectedRows]):
+    """Materializations of the audit and subject-index assets, with counts per type and mode."""
+    audits = [p.audit for p in protected if p.audit is not None and p.audit.num_rows]
+    subjects = sum(p.subjects.num_rows for p in protected if p.subjects is not None)
+    counts: dict[str, dg.MetadataValue] = {"dagster/row_count": dg.MetadataValue.int(sum(a.num_rows for a in audits))}
+    if audits:
+        frame = pl.concat([pl.from_arrow(a) for a in audits], how="vertical_relaxed")
+        by_type_mode = frame.group_by("pii_type", "mode").len().sort("len", descending=True)
+        counts["redactions_by_type_and_mode"] = dg.MetadataValue.md(
+            "| pii_type | mode | count |\n|---|---|---|\n"
+            + "\n".join(f"| {t} | {m} | {n} |" for t, m, n in by_type_mode.iter_rows()))
+        for pii_type, n in frame.group_by("pii_type").len().iter_rows():
+            counts[f"redactions_{pii_type}"] = dg.MetadataValue.int(n)
+    yield dg.MaterializeResult(asset_key=f"pii_audit_{source}", metadata=counts)
+    yield dg.MaterializeResult(asset_key=f"pii_subjects_{source}",
+                               metadata={"dagster/row_count": dg.MetadataValue.int(subjects)})
 
 
 def _accounting(records_in: int, accepted: int, quarantined: int, duplicates: int) -> dict[str, int]:
@@ -51,6 +76,8 @@ def _known_ids(warehouse, table: str, column: str, start, end) -> pa.Array:
               deps=["bronze_intake_forms"]),
         _spec("quarantine_intake_forms", "quarantine", "Rejected intake forms with reason codes and file/line.",
               deps=["bronze_intake_forms"]),
+        _spec("pii_audit_intake_forms", "pii", AUDIT_DESCRIPTION, deps=["bronze_intake_forms"]),
+        _spec("pii_subjects_intake_forms", "pii", SUBJECTS_DESCRIPTION, deps=["bronze_intake_forms"]),
     ],
     partitions_def=DAILY, backfill_policy=SINGLE_RUN, can_subset=False,
 )
@@ -61,9 +88,10 @@ def intake_forms(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     files = landing_files(landing.root, "intake_forms", days_in(start, end))
     result = process_intake(read_lines(files, landing.root),
                             known_form_ids=_known_ids(store, "bronze_intake_forms", "form_id", start, end))
-    write_protected(store, [protect_rows("silver_intake_forms", result.silver, protector),
-                            protect_rows("quarantine_intake_forms", result.quarantine, protector)],
-                    start, end, restricted={"bronze_intake_forms": result.bronze})
+    protected = [protect_rows("silver_intake_forms", result.silver, protector),
+                 protect_rows("quarantine_intake_forms", result.quarantine, protector)]
+    write_protected(store, protected, start, end, audit_source="intake_forms",
+                    restricted={"bronze_intake_forms": result.bronze})
     accounting = _accounting(result.records_in, result.accepted, result.quarantined, result.duplicates)
     context.log.info(f"intake forms {start}..{end}: {accounting}")
     yield dg.MaterializeResult(asset_key="bronze_intake_forms",
@@ -72,6 +100,7 @@ def intake_forms(context: dg.AssetExecutionContext, warehouse: WarehouseResource
                                metadata=table_metadata(result.silver, count_by="analysis_depth"))
     yield dg.MaterializeResult(asset_key="quarantine_intake_forms",
                                metadata=table_metadata(result.quarantine, count_by="primary_reason"))
+    yield from _compliance_results("intake_forms", protected)
 
 
 @dg.multi_asset(
@@ -91,6 +120,8 @@ def intake_forms(context: dg.AssetExecutionContext, warehouse: WarehouseResource
               deps=["bronze_opal_deliveries"]),
         *[_spec(name, "silver", f"Agent-specific insights: {name.removeprefix('silver_').replace('_', ' ')}.",
                 deps=["bronze_opal_deliveries"]) for name in INSIGHT_TABLES],
+        _spec("pii_audit_opal_deliveries", "pii", AUDIT_DESCRIPTION, deps=["bronze_opal_deliveries"]),
+        _spec("pii_subjects_opal_deliveries", "pii", SUBJECTS_DESCRIPTION, deps=["bronze_opal_deliveries"]),
     ],
     partitions_def=DAILY, backfill_policy=SINGLE_RUN, can_subset=False,
 )
@@ -108,13 +139,16 @@ def opal_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         "silver_recommendations": result.recommendations,
         **result.insights,
     }
-    write_protected(store, [protect_rows(table, rows, protector) for table, rows in silver.items()],
-                    start, end, restricted={"bronze_opal_deliveries": result.bronze})
+    protected = [protect_rows(table, rows, protector) for table, rows in silver.items()]
+    write_protected(store, protected, start, end, audit_source="opal_deliveries",
+                    restricted={"bronze_opal_deliveries": result.bronze})
     accounting = _accounting(result.records_in, result.accepted, result.quarantined, result.duplicates)
     context.log.info(f"opal deliveries {start}..{end}: {accounting}")
     yield dg.MaterializeResult(asset_key="bronze_opal_deliveries",
                                metadata={**table_metadata(result.bronze), **accounting, "files": len(files)})
     count_by = {"quarantine_opal_deliveries": "primary_reason", "silver_agent_executions": "sla_status",
                 "silver_workflow_executions": "workflow_status", "silver_recommendations": "category"}
-    for table, rows in silver.items():
-        yield dg.MaterializeResult(asset_key=table, metadata=table_metadata(rows, count_by=count_by.get(table)))
+    for item in protected:  # metadata from the protected rows: figures and schema only, never values
+        yield dg.MaterializeResult(asset_key=item.table,
+                                   metadata=table_metadata(item.rows, count_by=count_by.get(item.table)))
+    yield from _compliance_results("opal_deliveries", protected)

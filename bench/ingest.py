@@ -61,7 +61,7 @@ def main() -> None:
               "silver_workflow_executions": result.workflow_executions,
               "silver_recommendations": result.recommendations, **result.insights}
     write_protected(warehouse, [protect_rows(table, rows, protector) for table, rows in tables.items()],
-                    first, last, restricted={"bronze_opal_deliveries": result.bronze})
+                    first, last, audit_source="opal_deliveries", restricted={"bronze_opal_deliveries": result.bronze})
     write_s = time.perf_counter() - started
 
     n = result.records_in

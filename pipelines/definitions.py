@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from osa.config import default_duckdb_path, default_landing_dir
-from pipelines import lakehouse
+from pipelines import lakehouse, maintenance
 from resources import LandingZoneResource, PrivacyResource, WarehouseResource, WebhookSecretResource
 
 
@@ -26,4 +26,4 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     }
 
 
-defs = dg.Definitions.merge(lakehouse.defs, dg.Definitions(resources=build_resources()))
+defs = dg.Definitions.merge(lakehouse.defs, maintenance.defs, dg.Definitions(resources=build_resources()))

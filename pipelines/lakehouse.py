@@ -11,7 +11,7 @@ from osa.ingest.landing import SOURCES, landing_files
 from resources import LandingZoneResource
 
 lakehouse_job = dg.define_asset_job(
-    "lakehouse_job", selection=dg.AssetSelection.groups("bronze", "silver", "quarantine", "gold"),
+    "lakehouse_job", selection=dg.AssetSelection.groups("bronze", "silver", "quarantine", "gold", "pii"),
     partitions_def=DAILY, description="Ingest landing files into bronze/silver/quarantine and refresh gold.")
 
 
@@ -38,7 +38,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneReso
 defs = dg.Definitions(
     assets=[ingest.intake_forms, ingest.opal_deliveries, gold.gold_agent_performance_daily,
             gold.gold_workflow_completion_daily, gold.gold_recommendation_mix_daily],
-    asset_checks=[checks.intake_accounting_check, checks.delivery_accounting_check],
+    asset_checks=[checks.intake_accounting_check, checks.delivery_accounting_check, checks.no_raw_pii],
     jobs=[lakehouse_job],
     sensors=[landing_sensor],
 )

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 import pytest
 
 from assets import checks, ingest
+from assets.checks import LEAK_CHECKED_TABLES
 from osa.generate import generate
 from osa.ingest.landing import SOURCES, count_lines, landing_files
 from osa.ingest.signature import DEVELOPMENT_WEBHOOK_SECRET
@@ -69,9 +70,14 @@ def test_full_run_succeeds_and_checks_pass(shared_run):
     result, warehouse, _ = shared_run
     assert result.success
     evaluations = result.get_asset_check_evaluations()
-    assert {e.asset_key.to_user_string() for e in evaluations} == {"bronze_intake_forms", "bronze_opal_deliveries"}
-    assert all(e.passed for e in evaluations)
-    assert {e.metadata["days_checked"].value for e in evaluations} == {3}
+    accounting = [e for e in evaluations if e.check_name == "every_record_accounted_for"]
+    leaks = [e for e in evaluations if e.check_name == "no_raw_pii"]
+    assert {e.asset_key.to_user_string() for e in accounting} == {"bronze_intake_forms", "bronze_opal_deliveries"}
+    assert {e.asset_key.to_user_string() for e in leaks} == set(LEAK_CHECKED_TABLES)
+    assert len(evaluations) == len(accounting) + len(leaks)
+    assert all(e.passed for e in evaluations), [(e.asset_key, e.metadata) for e in evaluations if not e.passed]
+    assert {e.metadata["days_checked"].value for e in accounting} == {3}
+    assert sum(e.metadata["rows_scanned"].value for e in leaks) > 0
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert materialized == {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
 
@@ -81,7 +87,7 @@ def test_every_table_has_rows(shared_run):
     tables = snapshot(warehouse)
     assert len(tables) >= 20
     empty = [name for name, rows in tables.items() if not rows]
-    assert empty == []
+    assert empty == ["recommendation_embeddings"]  # created by V002, filled by the embeddings work (later issue)
     assert {r["event_date"] for r in tables["silver_agent_executions"]} == set(SMALL_DAYS)
 
 
@@ -157,8 +163,9 @@ def test_single_partition_run_on_a_fresh_warehouse(isolated_env, small_landing):
     result = run_job(path, small_landing, partition_key="2026-07-02")
     assert result.success
     evaluations = result.get_asset_check_evaluations()
-    assert len(evaluations) == 2 and all(e.passed for e in evaluations)
-    assert {e.metadata["days_checked"].value for e in evaluations} == {1}
+    assert all(e.passed for e in evaluations)
+    accounting = [e for e in evaluations if e.check_name == "every_record_accounted_for"]
+    assert len(accounting) == 2 and {e.metadata["days_checked"].value for e in accounting} == {1}
     warehouse = DuckDBWarehouse(path)
     for table in ("silver_agent_executions", "bronze_intake_forms", "gold_agent_performance_daily"):
         days = {r["event_date"] for r in warehouse.query(f"SELECT DISTINCT event_date FROM {table}").to_pylist()}

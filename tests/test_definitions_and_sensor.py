@@ -17,12 +17,12 @@ from pipelines.definitions import defs
 from pipelines.lakehouse import landing_sensor, range_tags
 from resources import LandingZoneResource
 
-GROUPS = {"bronze", "silver", "quarantine", "gold"}
+GROUPS = {"bronze", "silver", "quarantine", "gold", "pii"}
 
 
 def test_definitions_load_with_every_asset_described():
     specs = list(defs.resolve_all_asset_specs())
-    assert len(specs) == 20
+    assert len(specs) == 24
     for spec in specs:
         name = spec.key.to_user_string()
         assert spec.group_name in GROUPS, name
@@ -40,9 +40,13 @@ def test_lakehouse_job_covers_every_asset_and_check():
     assert job.partitions_def is not None
     graph = defs.resolve_asset_graph()
     assert job.asset_layer.executable_asset_keys == set(graph.get_all_asset_keys())
-    assert {key.name for key in graph.asset_check_keys} == {"every_record_accounted_for"}
-    assert {key.asset_key.to_user_string() for key in graph.asset_check_keys} == {
-        "bronze_intake_forms", "bronze_opal_deliveries"}
+    assert {key.name for key in graph.asset_check_keys} == {"every_record_accounted_for", "no_raw_pii"}
+    assert {key.asset_key.to_user_string() for key in graph.asset_check_keys
+            if key.name == "every_record_accounted_for"} == {"bronze_intake_forms", "bronze_opal_deliveries"}
+    # the leak check guards every silver, gold and quarantine table
+    assert {key.asset_key.to_user_string() for key in graph.asset_check_keys if key.name == "no_raw_pii"} == {
+        key.to_user_string() for key in graph.get_all_asset_keys()
+        if key.to_user_string().split("_")[0] in ("silver", "gold", "quarantine")}
 
 
 def test_resources_are_bound():

@@ -1,0 +1,640 @@
+"""PiiEngine: detection + policy + operators + audit, for values and polars frames.
+
+The frame path is the hot path. For every string column it evaluates each
+recognizer's Rust-regex prefilter over the whole column in one ``select`` (polars
+runs these in parallel, in native code), packs the results into a bitmask per row,
+and sends only rows with a non-zero mask to Python, where just the flagged
+recognizers run. Values with no candidate never enter a Python loop.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import orjson
+import polars as pl
+
+from .analyzer import Analyzer
+from .fields import ORGANISATION, FieldHint, classify_field
+from .keys import PiiKeys
+from .operators import TOKEN_PATTERN, Operators
+from .policy import Policy, PolicyContext
+from .recognizers import Recognizer
+from .types import SUBJECT_TYPES, Finding
+
+AUDIT_SCHEMA = {
+    "table": pl.String,
+    "record_id": pl.String,
+    "field_path": pl.String,
+    "pii_type": pl.String,
+    "mode": pl.String,
+    "confidence": pl.Float64,
+    "detector": pl.String,
+    "fingerprint": pl.String,
+}
+SUBJECT_SCHEMA = {
+    "fingerprint": pl.String,
+    "pii_type": pl.String,
+    "table": pl.String,
+    "record_id": pl.String,
+    "field_path": pl.String,
+}
+FINDINGS_SCHEMA = {
+    "row": pl.Int64,
+    "field_path": pl.String,
+    "pii_type": pl.String,
+    "start": pl.Int64,
+    "end": pl.Int64,
+    "confidence": pl.Float64,
+    "detector": pl.String,
+}
+SCAN_SCHEMA = {"column": pl.String, "pii_type": pl.String, "count": pl.Int64}
+_MARKER_PATTERN = r"\*|" + TOKEN_PATTERN
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector during a batch.
+
+    The hot loop allocates many short-lived tuples and lists but creates no reference
+    cycles, so refcounting frees everything; without the pause, generation-0 collections
+    repeatedly walk the growing audit lists (~10% of the frame path).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@dataclass
+class ProtectionResult:
+    """Protected frame plus the audit trail and subject index rows it produced."""
+
+    frame: pl.DataFrame
+    audit: pl.DataFrame
+    subjects: pl.DataFrame
+
+
+@dataclass
+class _Sink:
+    """Column-wise accumulators for audit and subject rows (cheaper than dicts)."""
+
+    table: str
+    audit: dict[str, list] = field(default_factory=lambda: {k: [] for k in AUDIT_SCHEMA})
+    subjects: dict[str, list] = field(default_factory=lambda: {k: [] for k in SUBJECT_SCHEMA})
+
+    def add(self, record_id: str | None, path: str, f: Finding, mode: str, fingerprint: str) -> None:
+        a = self.audit
+        a["table"].append(self.table)
+        a["record_id"].append(record_id)
+        a["field_path"].append(path)
+        a["pii_type"].append(f.pii_type)
+        a["mode"].append(mode)
+        a["confidence"].append(f.confidence)
+        a["detector"].append(f.detector)
+        a["fingerprint"].append(fingerprint)
+        if f.pii_type in SUBJECT_TYPES:
+            s = self.subjects
+            s["fingerprint"].append(fingerprint)
+            s["pii_type"].append(f.pii_type)
+            s["table"].append(self.table)
+            s["record_id"].append(record_id)
+            s["field_path"].append(path)
+
+    def frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        audit = pl.DataFrame(self.audit, schema=AUDIT_SCHEMA)
+        subjects = pl.DataFrame(self.subjects, schema=SUBJECT_SCHEMA).unique(maintain_order=True)
+        return audit, subjects
+
+
+class PiiEngine:
+    """Detect and protect PII in strings, JSON-like values and polars frames.
+
+    Construct with keys and a policy; ``PiiEngine.from_env(allow_dev_keys=...)``
+    is the usual entry point.
+    """
+
+    def __init__(
+        self, keys: PiiKeys, policy: Policy | None = None, recognizers: Sequence[Recognizer] | None = None
+    ) -> None:
+        self.policy = policy or Policy.default()
+        self.analyzer = Analyzer(recognizers, min_confidence=self.policy.min_confidence)
+        self.operators = Operators(keys)
+        self.keys = keys
+        self._mask_cache: dict[int, list[Recognizer]] = {}
+
+    @classmethod
+    def from_env(cls, allow_dev_keys: bool = False, policy: Policy | None = None) -> PiiEngine:
+        return cls(PiiKeys.from_env(allow_dev_keys=allow_dev_keys), policy)
+
+    def __repr__(self) -> str:
+        return f"PiiEngine(keys={self.keys!r}, recognizers={len(self.analyzer.recognizers)})"
+
+    @property
+    def recognizers(self) -> list[Recognizer]:
+        return self.analyzer.recognizers
+
+    # ------------------------------------------------------------------ single values
+    def analyze(self, text: str, field_name: str | None = None) -> list[Finding]:
+        """Findings in one string; ``field_name`` enables field-aware detection."""
+        return self.analyzer.analyze(text, field_name)
+
+    def fingerprint(self, value: str, pii_type: str) -> str:
+        """Keyed, normalized fingerprint: the subject-index key for ``value``."""
+        return self.operators.fingerprint(value, pii_type)
+
+    def decrypt(self, token: str) -> str:
+        return self.operators.decrypt(token)
+
+    def reveal(self, text: str) -> str:
+        return self.operators.reveal(text)
+
+    def protect_text(self, text: str, *, context: PolicyContext, field_name: str | None = None) -> str:
+        return self._protect_string(text, classify_field(field_name), context, None, field_name or "", None)
+
+    def protect_value(
+        self,
+        value: Any,
+        *,
+        field_path: str = "",
+        context: PolicyContext,
+        record_id: str | None = None,
+        sink: _Sink | None = None,
+    ) -> Any:
+        """Protect a JSON-like value recursively; keys and non-strings are untouched."""
+        key = _last_key(field_path)
+        return self._protect_json(value, field_path, classify_field(key), context, record_id, sink)
+
+    def protect_value_with_audit(
+        self, value: Any, *, context: PolicyContext, table: str = "", record_id: str | None = None, field_path: str = ""
+    ) -> tuple[Any, pl.DataFrame]:
+        sink = _Sink(table)
+        out = self.protect_value(value, field_path=field_path, context=context, record_id=record_id, sink=sink)
+        return out, sink.frames()[0]
+
+    def _protect_json(
+        self, value: Any, path: str, hint: FieldHint, context: PolicyContext, record_id: str | None, sink: _Sink | None
+    ) -> Any:
+        if isinstance(value, str):
+            return self._protect_string(value, hint, context, record_id, path, sink)
+        if isinstance(value, dict):
+            out = {}
+            for k, item in value.items():
+                child_hint = classify_field(str(k))
+                if (
+                    child_hint.kind is None
+                    and hint.kind not in (None, ORGANISATION)
+                    and not isinstance(item, (dict, list))
+                ):
+                    child_hint = hint  # {"home_address": {"line1": ...}} inherits
+                child_path = f"{path}.{k}" if path else str(k)
+                out[k] = self._protect_json(item, child_path, child_hint, context, record_id, sink)
+            return out
+        if isinstance(value, list):
+            return [
+                self._protect_json(item, f"{path}[{i}]", hint, context, record_id, sink) for i, item in enumerate(value)
+            ]
+        return value
+
+    def _protect_string(
+        self,
+        text: str,
+        hint: FieldHint,
+        context: PolicyContext,
+        record_id: str | None,
+        path: str,
+        sink: _Sink | None,
+        findings: list[Finding] | None = None,
+    ) -> str:
+        if findings is None:
+            findings = self.analyzer.analyze_with(text, hint, self.analyzer.recognizers)
+        if not findings:
+            return text
+        return self._apply(text, findings, context, record_id, path, sink)
+
+    def _apply(
+        self,
+        text: str,
+        findings: list[Finding],
+        context: PolicyContext,
+        record_id: str | None,
+        path: str,
+        sink: _Sink | None,
+    ) -> str:
+        ops = self.operators
+        mode_for = self.policy.mode_for
+        parts: list[str] = []
+        position = 0
+        for f in findings:
+            raw = text[f.start : f.end]
+            mode = mode_for(context, f.pii_type)
+            parts.append(text[position : f.start])
+            parts.append(ops.apply(mode, raw, f.pii_type))
+            position = f.end
+            if sink is not None:
+                sink.add(record_id, path, f, mode, ops.fingerprint(raw, f.pii_type))
+        parts.append(text[position:])
+        return "".join(parts)
+
+    # ------------------------------------------------------------------ frames
+    def _units(self, frame: pl.DataFrame, json_columns: Sequence[str], skip: set[str]) -> list[_Unit]:
+        """Every string to look at, grouped in units (a column, list elements, JSON leaves)."""
+        units: list[_Unit] = []
+        for name, kind in self._string_columns(frame, json_columns, skip):
+            series = frame[name]
+            hint = classify_field(name)
+            if kind == "string":
+                values = series.cast(pl.String) if series.dtype != pl.String else series
+                units.append(_Unit(name, "string", hint, values.rename("v")))
+            elif kind == "list":
+                exploded = (
+                    pl.DataFrame({"v": series})
+                    .with_row_index("row")
+                    .explode("v")
+                    .with_columns(pl.int_range(pl.len()).over("row").alias("index"))
+                )
+                units.append(
+                    _Unit(
+                        name,
+                        "list",
+                        hint,
+                        exploded["v"],
+                        rows=exploded["row"].to_numpy(),
+                        indices=exploded["index"].to_numpy(),
+                    )
+                )
+            else:
+                units.extend(self._json_units(series.cast(pl.String), name, hint))
+        return units
+
+    def _json_units(self, series: pl.Series, name: str, hint: FieldHint) -> list[_Unit]:
+        """Parse each document once and flatten its string leaves, grouped by key hint."""
+        docs: dict[int, Any] = {}
+        by_hint: dict[FieldHint, list[tuple[int, Any, Any, str, str]]] = {}
+        raw_rows: list[int] = []
+        raw_values: list[str] = []
+        picked = pl.DataFrame({"v": series}).with_row_index("row").filter(pl.col("v").is_not_null())
+        for row, text in picked.iter_rows():
+            try:
+                doc = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                raw_rows.append(row)  # not JSON: protect as plain text
+                raw_values.append(text)
+                continue
+            holder = [doc]
+            docs[row] = holder
+            for container, key, path, leaf_hint in _leaves(holder, 0, name, hint):
+                by_hint.setdefault(leaf_hint, []).append((row, container, key, path, container[key]))
+        units = []
+        for leaf_hint, leaves in by_hint.items():
+            units.append(
+                _Unit(
+                    name,
+                    "json",
+                    leaf_hint,
+                    pl.Series("v", [leaf[4] for leaf in leaves], dtype=pl.String),
+                    leaves=leaves,
+                    docs=docs,
+                )
+            )
+        if raw_rows:
+            units.append(
+                _Unit(
+                    name,
+                    "json_raw",
+                    hint,
+                    pl.Series("v", raw_values, dtype=pl.String),
+                    rows=np.asarray(raw_rows),
+                    docs=docs,
+                )
+            )
+        if not units:
+            units.append(_Unit(name, "json", hint, pl.Series("v", [], dtype=pl.String), leaves=[], docs=docs))
+        return units
+
+    def _detect(self, units: list[_Unit], *, scanning: bool = False) -> None:
+        """Fill ``unit.found`` = [(position, value, findings)] for every unit.
+
+        Plain units (no field hint) are concatenated into one column and prefiltered
+        in a single polars pass; only rows with candidate bits reach Python.
+        (Overlapping the polars pass with Python validation in a worker thread was
+        tried: no gain on 2 cores, polars already uses both.)
+        """
+        analyze_with = self.analyzer.analyze_with
+        recognizers = self.analyzer.recognizers
+        plain: list[tuple[_Unit, pl.Series, np.ndarray | None]] = []
+        for unit in units:
+            unit.found = []
+            if unit.hint.whole_value_type is None and unit.hint.kind in (None, ORGANISATION):
+                plain.append((unit, unit.values, None))
+                continue
+            values = unit.values
+            if scanning:
+                # Values carrying a protection marker are checked like free text instead.
+                marked = values.str.contains(_MARKER_PATTERN).fill_null(False)
+                marked_positions = np.flatnonzero(marked.to_numpy())
+                if len(marked_positions):
+                    plain.append((unit, values.gather(marked_positions), marked_positions))
+                values = values.set(marked, None)
+            picked = (
+                pl.DataFrame({"v": values})
+                .with_row_index("p")
+                .filter(pl.col("v").is_not_null() & (pl.col("v").str.strip_chars() != ""))
+            )
+            for position, value in picked.iter_rows():
+                found = analyze_with(value, unit.hint, recognizers)
+                if found:
+                    unit.found.append((position, value, found))
+        if not plain:
+            return
+        batch = pl.concat([values for _, values, _ in plain], how="vertical", rechunk=True).rename("v")
+        if scanning:
+            batch = batch.str.replace_all(TOKEN_PATTERN, " ")
+        masks = self._masks(batch)
+        offset = 0
+        name_bit = self._name_bits
+        memo: dict[tuple[str, int, FieldHint], list[Finding]] = {}  # repeated values (company, title, ...)
+        for unit, values, positions in plain:
+            size = len(values)
+            segment = masks[offset : offset + size]
+            if unit.hint.kind == ORGANISATION:
+                segment &= ~name_bit  # company names are not people
+            hits = np.flatnonzero(segment)
+            if len(hits):
+                texts = batch.gather(hits + offset).to_list()
+                hint = FieldHint(None) if positions is not None else unit.hint
+                for local, text, mask in zip(hits.tolist(), texts, segment[hits].tolist(), strict=True):
+                    key = (text, mask, hint)
+                    found = memo.get(key)
+                    if found is None:
+                        found = memo[key] = analyze_with(text, hint, self._recognizers_for(mask), not scanning)
+                    if found:
+                        position = int(positions[local]) if positions is not None else local
+                        unit.found.append((position, text, found))
+            offset += size
+
+    @cached_property
+    def _name_bits(self) -> int:
+        return sum(1 << i for i, r in enumerate(self.analyzer.recognizers) if r.pii_type == "name")
+
+    def _masks(self, values: pl.Series) -> np.ndarray:
+        """Bitmask per value: bit i set when recognizer i's prefilter matches."""
+        # Short structured values repeat a lot (campaign, city, model, stage...): evaluate the
+        # prefilters once per distinct value, then map back by position.
+        frame = pl.DataFrame({"v": values}).with_row_index("i")
+        distinct = frame.select(pl.col("v").unique()).with_row_index("u")
+        codes = frame.join(distinct, on="v", how="left", nulls_equal=True, maintain_order="left")["u"].to_numpy()
+        unique_values = distinct["v"]
+        column = pl.col("v")
+        plan = self._prefilter_plan
+        flags = pl.DataFrame({"v": unique_values}).select(
+            [expr_for(column).fill_null(False).alias(str(k)) for k, (expr_for, _) in enumerate(plan)]
+        )
+        mask = flags.to_numpy().astype(np.int64) @ np.array([bits for _, bits in plan], dtype=np.int64)
+        for i, recognizer in enumerate(self.analyzer.recognizers):
+            if recognizer.candidate_mask is not None:
+                mask[recognizer.candidate_mask(unique_values)] |= 1 << i
+        return mask[codes]
+
+    @cached_property
+    def _prefilter_plan(self) -> list[tuple[Any, int]]:
+        """(expression builder, bits) pairs: grouped recognizers share one union regex."""
+        plan: list[tuple[Any, int]] = []
+        groups: dict[str, list[tuple[int, Recognizer]]] = {}
+        for i, recognizer in enumerate(self.analyzer.recognizers):
+            if recognizer.candidate_mask is not None:
+                continue  # computed by candidate_mask alone
+            if recognizer.prefilter_group and type(recognizer).candidate_expr is Recognizer.candidate_expr:
+                groups.setdefault(recognizer.prefilter_group, []).append((i, recognizer))
+            else:
+                plan.append((recognizer.candidate_expr, 1 << i))
+        for members in groups.values():
+            union = "|".join(f"(?:{r.prefilter})" for _, r in members)
+            plan.append((lambda column, union=union: column.str.contains(union), sum(1 << i for i, _ in members)))
+        return plan
+
+    def _recognizers_for(self, mask: int) -> list[Recognizer]:
+        chosen = self._mask_cache.get(mask)
+        if chosen is None:
+            chosen = [r for i, r in enumerate(self.analyzer.recognizers) if mask >> i & 1]
+            self._mask_cache[mask] = chosen
+        return chosen
+
+    def analyze_frame(
+        self, frame: pl.DataFrame, *, json_columns: Sequence[str] = (), passthrough_columns: Sequence[str] = ()
+    ) -> pl.DataFrame:
+        """All findings in a frame: row, field_path, pii_type, start, end, confidence, detector.
+
+        Spans are relative to the string at ``field_path`` (a JSON leaf for json
+        columns). Uses exactly the detection path of ``protect_frame``.
+        """
+        units = self._units(frame, json_columns, set(passthrough_columns))
+        with _gc_paused():
+            self._detect(units)
+        rows: dict[str, list] = {k: [] for k in FINDINGS_SCHEMA}
+        for unit in units:
+            for position, _value, findings in unit.found:
+                row, path = unit.locate(position)
+                for f in findings:
+                    rows["row"].append(row)
+                    rows["field_path"].append(path)
+                    rows["pii_type"].append(f.pii_type)
+                    rows["start"].append(f.start)
+                    rows["end"].append(f.end)
+                    rows["confidence"].append(f.confidence)
+                    rows["detector"].append(f.detector)
+        return pl.DataFrame(rows, schema=FINDINGS_SCHEMA)
+
+    def protect_frame(
+        self,
+        frame: pl.DataFrame,
+        *,
+        table: str,
+        record_id_column: str,
+        context: PolicyContext,
+        json_columns: Sequence[str] = (),
+        passthrough_columns: Sequence[str] = (),
+    ) -> ProtectionResult:
+        """Protect every String / List(String) column (and JSON documents in ``json_columns``).
+
+        Shape, column order and dtypes are preserved. The record id column and
+        ``passthrough_columns`` are copied unchanged.
+        """
+        if record_id_column not in frame.columns:
+            raise KeyError(f"record id column {record_id_column!r} not in frame")
+        with _gc_paused():
+            return self._protect_frame(frame, table, record_id_column, context, json_columns, passthrough_columns)
+
+    def _protect_frame(
+        self,
+        frame: pl.DataFrame,
+        table: str,
+        record_id_column: str,
+        context: PolicyContext,
+        json_columns: Sequence[str],
+        passthrough_columns: Sequence[str],
+    ) -> ProtectionResult:
+        units = self._units(frame, json_columns, {record_id_column, *passthrough_columns})
+        self._detect(units)
+        needed = sorted({unit.locate(p)[0] for unit in units for p, _, _ in unit.found})
+        id_values = frame[record_id_column].cast(pl.String).gather(needed).to_list() if needed else []
+        ids = dict(zip(needed, id_values, strict=True))
+        sink = _Sink(table)
+        apply = self._apply
+        changed: dict[str, dict] = {}
+        for unit in units:
+            if not unit.found:
+                continue
+            column_changes = changed.setdefault(unit.name, {})
+            for position, value, findings in unit.found:
+                row, path = unit.locate(position)
+                protected = apply(value, findings, context, ids[row], path, sink)
+                if unit.kind == "string":
+                    column_changes[row] = protected
+                elif unit.kind == "list":
+                    column_changes.setdefault(row, {})[int(unit.indices[position])] = protected
+                elif unit.kind == "json":
+                    _, container, key, _, _ = unit.leaves[position]
+                    container[key] = protected
+                    column_changes[row] = unit.docs[row]
+                else:  # json_raw
+                    column_changes[row] = _NotJson(protected)
+        replacements = [self._rebuilt(frame[name], changes) for name, changes in changed.items() if changes]
+        out = frame.with_columns(replacements) if replacements else frame
+        audit, subjects = sink.frames()
+        return ProtectionResult(out, audit, subjects)
+
+    @staticmethod
+    def _rebuilt(series: pl.Series, changes: dict[int, Any]) -> pl.Series:
+        rows = sorted(changes)
+        if series.dtype == pl.List(pl.String):
+            new_lists = []
+            for row in rows:
+                items = list(series[row])
+                for index, value in changes[row].items():
+                    items[index] = value
+                new_lists.append(items)
+            # Series.scatter does not support list dtypes: left-join the new rows instead.
+            updates = pl.DataFrame(
+                {"row": pl.Series(rows, dtype=pl.UInt32), "new": pl.Series(new_lists, dtype=series.dtype)}
+            )
+            return (
+                pl.DataFrame({"old": series})
+                .with_row_index("row")
+                .join(updates, on="row", how="left", maintain_order="left")
+                .select(
+                    pl.when(pl.col("new").is_not_null()).then(pl.col("new")).otherwise(pl.col("old")).alias(series.name)
+                )
+                .to_series()
+            )
+        new_values = []
+        for row in rows:
+            value = changes[row]
+            if isinstance(value, _NotJson):
+                new_values.append(value.text)
+            elif isinstance(value, list):  # a JSON document holder
+                new_values.append(orjson.dumps(value[0]).decode())
+            else:
+                new_values.append(value)
+        original = series.dtype
+        base = series.cast(pl.String) if original != pl.String else series.clone()
+        out = base.scatter(rows, pl.Series(new_values, dtype=pl.String))
+        return out.cast(original) if original != pl.String else out
+
+    @staticmethod
+    def _string_columns(frame: pl.DataFrame, json_columns: Sequence[str], skip: set[str]) -> Iterator[tuple[str, str]]:
+        json_set = set(json_columns)
+        missing = json_set - set(frame.columns)
+        if missing:
+            raise KeyError(f"json columns not in frame: {sorted(missing)}")
+        for name, dtype in frame.schema.items():
+            if name in skip:
+                continue
+            if name in json_set:
+                yield name, "json"
+            elif dtype == pl.String or dtype == pl.Categorical:
+                yield name, "string"
+            elif dtype == pl.List(pl.String):
+                yield name, "list"
+
+    # ------------------------------------------------------------------ leak scanner
+    def scan_frame(self, frame: pl.DataFrame, *, json_columns: Sequence[str] = ()) -> pl.DataFrame:
+        """Raw PII still present: one row per (column, pii_type) with a count. No values.
+
+        Protection tokens (pseudonyms, hashes, ENC tokens, placeholders) are blanked
+        first, and field-aware columns only count values without any protection
+        marker, so an already-protected table reports nothing.
+        """
+        units = self._units(frame, json_columns, set())
+        with _gc_paused():
+            self._detect(units, scanning=True)
+        counts: dict[tuple[str, str], int] = {}
+        for unit in units:
+            for _position, _value, findings in unit.found:
+                for f in findings:
+                    counts[(unit.name, f.pii_type)] = counts.get((unit.name, f.pii_type), 0) + 1
+        data = [(c, t, n) for (c, t), n in sorted(counts.items())]
+        return pl.DataFrame(data, schema=SCAN_SCHEMA, orient="row")
+
+
+def _leaves(container: Any, key: Any, path: str, hint: FieldHint) -> Iterator[tuple[Any, Any, str, FieldHint]]:
+    """(container, key, path, hint) for every string leaf under ``container[key]``."""
+    value = container[key]
+    if isinstance(value, str):
+        yield container, key, path, hint
+    elif isinstance(value, dict):
+        for child_key in value:
+            child_hint = classify_field(str(child_key))
+            item = value[child_key]
+            if child_hint.kind is None and hint.kind not in (None, ORGANISATION) and not isinstance(item, (dict, list)):
+                child_hint = hint
+            yield from _leaves(value, child_key, f"{path}.{child_key}", child_hint)
+    elif isinstance(value, list):
+        for index in range(len(value)):
+            yield from _leaves(value, index, f"{path}[{index}]", hint)
+
+
+@dataclass(eq=False)
+class _Unit:
+    """A group of strings sharing a field hint, with a way back to (row, field_path)."""
+
+    name: str
+    kind: str  # string | list | json | json_raw
+    hint: FieldHint
+    values: pl.Series
+    rows: np.ndarray | None = None
+    indices: np.ndarray | None = None
+    leaves: list | None = None
+    docs: dict | None = None
+    found: list = field(default_factory=list)
+
+    def locate(self, position: int) -> tuple[int, str]:
+        if self.kind == "string":
+            return position, self.name
+        if self.kind == "list":
+            return int(self.rows[position]), f"{self.name}[{int(self.indices[position])}]"  # type: ignore[index]
+        if self.kind == "json":
+            row, _, _, path, _ = self.leaves[position]  # type: ignore[index]
+            return row, path
+        return int(self.rows[position]), self.name  # type: ignore[index]
+
+
+@dataclass(frozen=True, slots=True)
+class _NotJson:
+    text: str
+
+
+def _last_key(path: str) -> str | None:
+    if not path:
+        return None
+    tail = path.rsplit(".", 1)[-1]
+    return tail.split("[", 1)[0] or None

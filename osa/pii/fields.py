@@ -1,0 +1,522 @@
+"""Field-aware detection: what a key name says about the value under it.
+
+``contact_email`` holds an email whatever it looks like, ``recipients`` holds
+people, ``email_opt_in`` holds a flag. Keys are split into words (snake, kebab,
+camel, dots) and classified by their *head* word, the way English compounds work
+("email_subject" is a subject, "contact_email" is an email).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+_SPLIT = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+#: Value is a contact of unknown kind: decide per value (email / phone / name).
+PERSON = "person"
+#: Value names an organisation: never run the person-name detector on it.
+ORGANISATION = "organisation"
+
+# Words that, as the head of a key, make the value not personal even if an
+# earlier word is ("email_count", "phone_verified", "name_length").
+_NEUTRAL_HEADS = frozenset(
+    [
+        "count",
+        "counts",
+        "opt",
+        "optin",
+        "opted",
+        "in",
+        "out",
+        "verified",
+        "verify",
+        "validated",
+        "valid",
+        "status",
+        "enabled",
+        "disabled",
+        "consent",
+        "consented",
+        "subscribed",
+        "unsubscribed",
+        "subject",
+        "body",
+        "template",
+        "type",
+        "types",
+        "sent",
+        "bounced",
+        "bounce",
+        "flag",
+        "flags",
+        "is",
+        "has",
+        "format",
+        "domain",
+        "domains",
+        "provider",
+        "client",
+        "campaign",
+        "open",
+        "opens",
+        "click",
+        "clicks",
+        "rate",
+        "frequency",
+        "preference",
+        "preferences",
+        "length",
+        "len",
+        "hash",
+        "hashed",
+        "fingerprint",
+        "token",
+        "tokens",
+        "salt",
+        "present",
+        "missing",
+        "exists",
+        "changed",
+        "updated",
+        "at",
+        "on",
+        "date",
+        "time",
+        "timestamp",
+        "ts",
+        "source",
+        "sources",
+        "kind",
+        "code",
+        "codes",
+        "country",
+        "region",
+        "prefix",
+        "ext",
+        "extension",
+        "last4",
+        "mask",
+        "masked",
+        "redacted",
+        "pseudonym",
+        "category",
+        "categories",
+        "label",
+        "labels",
+        "score",
+        "scores",
+        "id",
+        "ids",
+        "uuid",
+        "key",
+        "keys",
+        "version",
+        "field",
+        "fields",
+        "column",
+        "columns",
+        "list",
+        "lists",
+        "segment",
+        "segments",
+        "policy",
+    ]
+)
+
+_EXACT: dict[str, str] = {
+    "email": "email",
+    "emails": "email",
+    "mail": "email",
+    "e_mail": "email",
+    "emailaddress": "email",
+    "phone": "phone",
+    "phones": "phone",
+    "telephone": "phone",
+    "tel": "phone",
+    "mobile": "phone",
+    "cell": "phone",
+    "cellphone": "phone",
+    "fax": "phone",
+    "msisdn": "phone",
+    "whatsapp": "phone",
+    "ssn": "ssn",
+    "sin": "ssn",
+    "passport": "passport",
+    "dob": "dob",
+    "birthdate": "dob",
+    "birthday": "dob",
+    "birth": "dob",
+    "ip": "ip_address",
+    "ipv4": "ip_address",
+    "ipv6": "ip_address",
+    "ipaddress": "ip_address",
+    "iban": "bank_account",
+    "routing": "bank_account",
+    "aba": "bank_account",
+    "tin": "tax_id",
+    "ein": "tax_id",
+    "itin": "tax_id",
+    "nino": "tax_id",
+    "vat": "tax_id",
+    "mrn": "medical_record",
+    "nhs": "medical_record",
+    "biometric": "biometric",
+    "biometrics": "biometric",
+    "faceprint": "biometric",
+    "voiceprint": "biometric",
+    "fingerprints": "biometric",
+    "firstname": "name",
+    "lastname": "name",
+    "fullname": "name",
+    "surname": "name",
+    "forename": "name",
+    "givenname": "name",
+    "familyname": "name",
+    "maidenname": "name",
+    "addr": "address",
+    "street": "address",
+    "streetaddress": "address",
+    "recipients": PERSON,
+    "recipient": PERSON,
+    "attendees": PERSON,
+    "attendee": PERSON,
+    "participants": PERSON,
+    "participant": PERSON,
+    "contacts": PERSON,
+    "contact": PERSON,
+    "cc": PERSON,
+    "bcc": PERSON,
+    "to": PERSON,
+    "sender": PERSON,
+    "author": PERSON,
+    "customer": PERSON,
+    "patient": PERSON,
+    "applicant": PERSON,
+    "assignee": PERSON,
+    "reporter": PERSON,
+    "owner": PERSON,
+    "signer": PERSON,
+    "signatory": PERSON,
+    "beneficiary": PERSON,
+    "guardian": PERSON,
+    "spouse": PERSON,
+    "requester": PERSON,
+    "user": PERSON,
+    "lead": PERSON,
+    "prospect": PERSON,
+    "member": PERSON,
+    "employee": PERSON,
+    "company": ORGANISATION,
+    "organization": ORGANISATION,
+    "organisation": ORGANISATION,
+    "org": ORGANISATION,
+    "employer": ORGANISATION,
+    "vendor": ORGANISATION,
+    "brand": ORGANISATION,
+    "account": ORGANISATION,
+    "agency": ORGANISATION,
+    "publisher": ORGANISATION,
+    "advertiser": ORGANISATION,
+    "merchant": ORGANISATION,
+}
+
+# Two-word keys classified by (modifier, head).
+_PAIRS: dict[tuple[str, str], str] = {
+    ("email", "address"): "email",
+    ("mail", "address"): "email",
+    ("e", "mail"): "email",
+    ("ip", "address"): "ip_address",
+    ("remote", "addr"): "ip_address",
+    ("social", "security"): "ssn",
+    ("social", "insurance"): "ssn",
+    ("credit", "card"): "credit_card",
+    ("debit", "card"): "credit_card",
+    ("card", "number"): "credit_card",
+    ("cc", "number"): "credit_card",
+    ("card", "num"): "credit_card",
+    ("card", "no"): "credit_card",
+    ("pan", "number"): "credit_card",
+    ("passport", "number"): "passport",
+    ("passport", "no"): "passport",
+    ("passport", "id"): "passport",
+    ("drivers", "license"): "drivers_license",
+    ("driver", "license"): "drivers_license",
+    ("driving", "licence"): "drivers_license",
+    ("driving", "license"): "drivers_license",
+    ("drivers", "licence"): "drivers_license",
+    ("dl", "number"): "drivers_license",
+    ("license", "number"): "drivers_license",
+    ("licence", "number"): "drivers_license",
+    ("of", "birth"): "dob",
+    ("birth", "date"): "dob",
+    ("born", "on"): "dob",
+    ("bank", "account"): "bank_account",
+    ("account", "number"): "bank_account",
+    ("acct", "number"): "bank_account",
+    ("acct", "no"): "bank_account",
+    ("routing", "number"): "bank_account",
+    ("sort", "code"): "bank_account",
+    ("bank", "details"): "bank_account",
+    ("tax", "id"): "tax_id",
+    ("tax", "number"): "tax_id",
+    ("taxpayer", "id"): "tax_id",
+    ("national", "insurance"): "tax_id",
+    ("steuer", "id"): "tax_id",
+    ("medical", "record"): "medical_record",
+    ("record", "number"): "medical_record",
+    ("patient", "id"): "medical_record",
+    ("health", "record"): "medical_record",
+    ("chart", "number"): "medical_record",
+    ("nhs", "number"): "medical_record",
+    ("biometric", "template"): "biometric",
+    ("fingerprint", "template"): "biometric",
+    ("face", "embedding"): "biometric",
+    ("face", "template"): "biometric",
+    ("iris", "scan"): "biometric",
+    ("iris", "code"): "biometric",
+    ("retina", "scan"): "biometric",
+    ("voice", "print"): "biometric",
+    ("palm", "print"): "biometric",
+    ("face", "print"): "biometric",
+    ("finger", "print"): "biometric",
+    ("phone", "number"): "phone",
+    ("mobile", "number"): "phone",
+    ("cell", "number"): "phone",
+    ("contact", "number"): "phone",
+    ("tel", "number"): "phone",
+    ("telephone", "number"): "phone",
+    ("fax", "number"): "phone",
+    ("whatsapp", "number"): "phone",
+    ("home", "address"): "address",
+    ("street", "address"): "address",
+    ("mailing", "address"): "address",
+    ("billing", "address"): "address",
+    ("shipping", "address"): "address",
+    ("postal", "address"): "address",
+    ("residential", "address"): "address",
+    ("delivery", "address"): "address",
+    ("address", "line"): "address",
+    ("work", "address"): "address",
+    ("physical", "address"): "address",
+}
+
+# Modifiers that make "<modifier>_name" a person's name.
+_PERSON_NAME_MODIFIERS = frozenset(
+    [
+        "first",
+        "last",
+        "given",
+        "family",
+        "full",
+        "middle",
+        "maiden",
+        "legal",
+        "contact",
+        "customer",
+        "client",
+        "owner",
+        "user",
+        "recipient",
+        "sender",
+        "patient",
+        "person",
+        "holder",
+        "cardholder",
+        "account_holder",
+        "employee",
+        "member",
+        "lead",
+        "applicant",
+        "guardian",
+        "spouse",
+        "parent",
+        "child",
+        "emergency",
+        "attendee",
+        "author",
+        "signer",
+        "signatory",
+        "beneficiary",
+        "rep",
+        "agent_contact",
+        "manager",
+        "reporter",
+        "assignee",
+        "requester",
+        "buyer",
+        "seller",
+        "tenant",
+        "landlord",
+        "student",
+        "teacher",
+        "doctor",
+        "nurse",
+        "driver",
+        "passenger",
+        "traveler",
+        "traveller",
+        "guest",
+        "display",
+        "nick",
+        "preferred",
+        "billing",
+        "shipping",
+    ]
+)
+# Modifiers that make "<modifier>_name" a thing's name (campaign_name, tool_name, ...).
+_THING_NAME_MODIFIERS = frozenset(
+    [
+        "campaign",
+        "product",
+        "company",
+        "organization",
+        "organisation",
+        "org",
+        "file",
+        "model",
+        "tool",
+        "event",
+        "brand",
+        "list",
+        "segment",
+        "source",
+        "table",
+        "column",
+        "field",
+        "form",
+        "app",
+        "application",
+        "host",
+        "domain",
+        "bucket",
+        "project",
+        "team",
+        "business",
+        "store",
+        "vendor",
+        "item",
+        "plan",
+        "feature",
+        "stage",
+        "step",
+        "job",
+        "task",
+        "asset",
+        "template",
+        "metric",
+        "dataset",
+        "channel",
+        "city",
+        "country",
+        "state",
+        "street",
+        "region",
+        "group",
+        "role",
+        "queue",
+        "topic",
+        "index",
+        "database",
+        "schema",
+        "function",
+        "method",
+        "class",
+        "module",
+        "package",
+        "service",
+        "server",
+        "cluster",
+        "node",
+        "region",
+        "zone",
+        "device",
+        "browser",
+        "os",
+        "platform",
+        "page",
+        "site",
+        "screen",
+        "course",
+        "category",
+        "tag",
+        "variant",
+        "experiment",
+        "flag",
+        "key",
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldHint:
+    """What the key says: a PII type (whole value is PII), PERSON, ORGANISATION or nothing."""
+
+    kind: str | None
+
+    @property
+    def whole_value_type(self) -> str | None:
+        return None if self.kind in (None, PERSON, ORGANISATION) else self.kind
+
+
+NO_HINT = FieldHint(None)
+
+
+def key_words(key: str) -> list[str]:
+    return [w.lower() for w in _SPLIT.findall(key)]
+
+
+@lru_cache(maxsize=4096)
+def classify_field(key: str | None) -> FieldHint:
+    """Classify a key name (last path component) into a FieldHint."""
+    if not key:
+        return NO_HINT
+    words = key_words(key)
+    if not words:
+        return NO_HINT
+    head = words[-1]
+    # Trailing numbers ("address_line_1", "email2") do not change the meaning.
+    while len(words) > 1 and head.isdigit():
+        words = words[:-1]
+        head = words[-1]
+    if head in ("line",) and "address" in words:
+        return FieldHint("address")
+    if head in _NEUTRAL_HEADS and len(words) > 1:
+        # "patient_id" and "passport_id" are identifiers; "email_id" is usually the address.
+        pair = (words[-2], head)
+        if pair in _PAIRS:
+            return FieldHint(_PAIRS[pair])
+        if head == "id" and words[-2] in ("email", "mail"):
+            return FieldHint("email")
+        return NO_HINT
+    if len(words) > 1:
+        pair = (words[-2], head)
+        if pair in _PAIRS:
+            return FieldHint(_PAIRS[pair])
+    if head in ("name", "names"):
+        if len(words) == 1:
+            return FieldHint(PERSON)  # ambiguous: decided by the value's shape
+        modifier = words[-2]
+        if modifier in _PERSON_NAME_MODIFIERS:
+            return FieldHint("name")
+        if modifier in _THING_NAME_MODIFIERS:
+            return FieldHint(
+                ORGANISATION
+                if modifier in ("company", "business", "organization", "organisation", "org", "brand", "vendor")
+                else None
+            )
+        return FieldHint(PERSON)
+    if head in ("address", "addresses"):
+        if len(words) > 1 and words[-2] in ("mac", "wallet", "btc", "eth", "contract", "web", "url", "server", "ip"):
+            return NO_HINT if words[-2] != "ip" else FieldHint("ip_address")
+        return FieldHint("address")
+    if head in ("number", "no", "num") and len(words) > 1:
+        if len(words) > 2 and (words[-3], words[-2]) in _PAIRS:  # social_security_number
+            return FieldHint(_PAIRS[(words[-3], words[-2])])
+        return FieldHint(_EXACT[words[-2]]) if _EXACT.get(words[-2]) not in (None, PERSON, ORGANISATION) else NO_HINT
+    if head in _EXACT:
+        return FieldHint(_EXACT[head])
+    if "email" in words[:-1] and head in ("to", "from"):
+        return FieldHint("email")
+    return NO_HINT

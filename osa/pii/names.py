@@ -1,0 +1,257 @@
+"""Person names in free text, from bundled name lists plus shape and context.
+
+No model: a run of capitalized words is a name when its first word is a known given
+name and its last a known surname (or one of them with a title/greeting/label in
+front), unless the words are ordinary English ("Data Science", "Spring Sale"), an
+organisation ("... Labs", "... LLC"), a street ("Jackson Street") or a place.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property, lru_cache
+
+import numpy as np
+import polars as pl
+
+from . import lexicon
+from .recognizers import Recognizer
+from .types import Finding
+
+_UP = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper() and chr(c).isalpha())
+_LO = "".join(chr(c) for c in range(0x61, 0x250) if chr(c).islower() and chr(c).isalpha())
+_CAPWORD = rf"(?:[{_UP}]['’])?[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)?(?:-[{_UP}][{_LO}]+)?"
+_INITIAL = rf"[{_UP}]\.?(?=\s)"
+_PARTICLE = "|".join(sorted(lexicon.PARTICLES, key=len, reverse=True))
+#: Runs of capitalized words (with particles/initials as glue): "Anna van der Berg".
+SEQUENCE = re.compile(  # the uppercase lookahead first: cheap rejection at most positions
+    rf"(?=[{_UP}])(?<![\w@.#/-])(?:{_CAPWORD}|{_INITIAL})"
+    rf"(?:[ \t]+(?:(?:{_PARTICLE})[ \t]+)*(?:{_CAPWORD}|{_INITIAL})){{0,4}}(?![\w@])"
+)
+
+_TITLES = "mr|mrs|ms|miss|mx|dr|prof|sir|dame|herr|frau|mme|mlle|sr|sra|srta|rev"
+_GREETINGS = "hi|hello|hey|dear|thanks|thank you|cheers|regards|sincerely|best|bye|welcome|congrats"
+_LABELS = (
+    "name|contact|attn|attention|cc|bcc|from|to|signed|customer|patient|client|owner|assignee|by|rep|lead|applicant"
+)
+# Same alternatives for the Rust prefilter: any strong context followed by a capital.
+_RUST_CONTEXT = rf"(?i:\b(?:{_TITLES})\.?|\b(?:{_GREETINGS})[,!]?|\b(?:{_LABELS})[ \t]*[:=-])\s*\p{{Lu}}"
+_RUST_PAIR = r"\p{Lu}[\p{Ll}'’\-]*\p{Ll}[ \t]+(?:\p{Ll}{1,4}[ \t]+)*\p{Lu}"
+_RUST_WORD = r"\p{Lu}[\p{Ll}'’]*\p{Ll}"
+_HASH_SEED = 7
+
+THRESHOLD = 0.5
+
+
+class PersonNameRecognizer(Recognizer):
+    name = "person_name_lexicon"
+    pii_type = "name"
+    prefilter = r"\p{Lu}\p{Ll}+"
+
+    @cached_property
+    def _first(self) -> frozenset[str]:
+        return lexicon.first_names()
+
+    @cached_property
+    def _last(self) -> frozenset[str]:
+        return lexicon.last_names()
+
+    @cached_property
+    def _common(self) -> frozenset[str]:
+        return lexicon.common_words()
+
+    @cached_property
+    def _places(self) -> frozenset[str]:
+        return lexicon.places()
+
+    @property
+    def strong_names(self) -> pl.Series:
+        """Names that are not common English words: the vectorized trigger set."""
+        return _strong_names()
+
+    @property
+    def _strong_hashes(self) -> np.ndarray:
+        return _strong_hashes()
+
+    def candidate_expr(self, column: pl.Expr) -> pl.Expr:
+        """Cheap expression part (the lexicon part is in ``candidate_mask``)."""
+        return column.str.contains(_RUST_CONTEXT)
+
+    def candidate_mask(self, values: pl.Series) -> np.ndarray:
+        """Rows with strong context, or a capitalized pair containing a known non-common name."""
+        frame = pl.DataFrame({"v": values}).with_row_index("r")
+        flags = frame.select(
+            pl.col("v").str.contains(_RUST_CONTEXT).fill_null(False).alias("ctx"),
+            pl.col("v").str.contains(_RUST_PAIR).fill_null(False).alias("pair"),
+        )
+        out = flags["ctx"].to_numpy().copy()
+        words = (
+            frame.filter(flags["pair"])
+            .select("r", pl.col("v").str.extract_all(_RUST_WORD).alias("w"))
+            .explode("w")
+            .drop_nulls("w")
+        )
+        if words.height:
+            hashes = words["w"].str.to_lowercase().hash(seed=_HASH_SEED).to_numpy()
+            table = self._strong_hashes
+            found = table[np.minimum(np.searchsorted(table, hashes), len(table) - 1)] == hashes
+            out[words["r"].to_numpy()[found]] = True
+        return out
+
+    def find(self, text: str, prefiltered: bool = False) -> list[Finding]:
+        found = []
+        for match in SEQUENCE.finditer(text):
+            sequence = match.group(0)
+            if " " not in sequence and "\t" not in sequence and _context_strength(text, match.start()) != 2:
+                continue  # a lone capitalized word needs a title/greeting/label before it
+            finding = self._score(text, match)
+            if finding is not None:
+                found.append(finding)
+        return found
+
+    def _score(self, text: str, match: re.Match[str], group: int = 0) -> Finding | None:
+        first_names, last_names, common = self._first, self._last, self._common
+        # Token spans inside the sequence; particles and initials are glue.
+        tokens = _tokens(match.group(group), match.start(group))
+        core = [t for t in tokens if len(t[2]) > 1 and t[2][-1] != "." and t[2].lower() not in lexicon.PARTICLES]
+        words = [lexicon.fold(t[2]) for t in core]
+        # Trim capitalized ordinary words around the name ("Meeting Jane Doe Today").
+        lo, hi = 0, len(words)
+        while hi - lo > 1 and words[lo] in _LEAD_IN:
+            lo += 1  # "Hi Chad", "Contact Jane Doe", "Met Ana Silva"
+        while hi - lo > 1 and words[lo] in common and words[lo] not in first_names and words[lo + 1] in first_names:
+            lo += 1
+        while hi > lo and words[lo] in common and words[lo] not in first_names:
+            lo += 1
+        while hi - lo > 1 and words[hi - 1] in common and words[hi - 1] not in last_names:
+            hi -= 1
+        if hi == lo:
+            return None
+        words = words[lo:hi]
+        start, end = core[lo][0], core[hi - 1][1]
+        # Keep a leading initial ("J. Smith").
+        for t in tokens:
+            if t[1] <= start and len(t[2].rstrip(".")) == 1 and start - t[1] <= 2:
+                start = t[0]
+                break
+        if words[-1] in lexicon.ORG_SUFFIXES or (len(words) > 1 and " ".join(words) in lexicon.NOT_PERSON_PHRASES):
+            return None
+        after = text[end : end + 24].lstrip()
+        if after:
+            if after[0] == "&":
+                return None
+            next_word = after.split(None, 1)[0].strip(".,;:!?)")
+            if next_word[:1].isupper() and lexicon.fold(next_word) in lexicon.ORG_SUFFIXES:
+                return None
+        if text[max(0, start - 2) : start].strip() == "&":
+            return None
+        context = _context_strength(text, start)
+        score = self._lexicon_score(words, context == 2)
+        if score is None:
+            return None
+        score += 0.2 if context == 2 else 0.05 if context == 1 else 0.0
+        if score < THRESHOLD:
+            return None
+        return Finding("name", start, end, round(min(score, 0.95), 3), self.name)
+
+    def _lexicon_score(self, words: list[str], strong_context: bool) -> float | None:
+        first, last, common = self._first, self._last, self._common
+        if len(words) == 1:
+            word = words[0]
+            if not strong_context or word in common:
+                return None
+            if word in first or word in last:
+                return 0.55
+            return 0.25 if word in self._places else 0.4
+        f, l_ = words[0], words[-1]
+        f_in, l_in = f in first, l_ in last
+        f_common, l_common = f in common, l_ in common
+        if l_ in self._places and not l_in:
+            return None
+        if f_in and l_in:
+            score = 0.85
+        elif f_in and not l_common:
+            score = 0.65  # known given name, unknown surname
+        elif l_in and not f_common and f not in self._places:
+            score = 0.55  # unknown given name, known surname
+        elif strong_context:
+            score = 0.4
+        else:
+            return None
+        score -= 0.25 * f_common + 0.25 * l_common
+        score -= 0.2 * sum(1 for w in words[1:-1] if w in common and w not in first and w not in last)
+        return score
+
+
+_TITLE_SET = frozenset(_TITLES.split("|"))
+_GREETING_SET = frozenset(_GREETINGS.split("|")) | {"you"}
+_LABEL_SET = frozenset(_LABELS.split("|"))
+#: Capitalized words that introduce a name but are never part of it.
+_LEAD_IN = (_TITLE_SET | _GREETING_SET | _LABEL_SET | lexicon.PERSON_CONTEXT) - {"lead", "rep"}
+
+
+@lru_cache(maxsize=1)
+def _strong_names() -> pl.Series:
+    strong = (lexicon.first_names() | lexicon.last_names()) - lexicon.common_words()
+    return pl.Series("names", sorted(strong), dtype=pl.String)
+
+
+@lru_cache(maxsize=1)
+def _strong_hashes() -> np.ndarray:
+    # polars hashes are stable within a process; a sorted u64 array makes the
+    # membership test a searchsorted instead of a 200k-entry hash-set build per call.
+    return np.unique(_strong_names().hash(seed=_HASH_SEED).to_numpy())
+
+
+def _context_strength(text: str, start: int) -> int:
+    """2 = title/greeting/label right before (same rule as the Rust prefilter), 1 = weak cue, 0 = none."""
+    chunk = text[max(0, start - 24) : start].rstrip()
+    if not chunk:
+        return 0
+    punct = ""
+    if chunk[-1] in ",!:=-.":
+        punct = chunk[-1]
+        chunk = chunk[:-1].rstrip()
+    index = len(chunk)
+    while index > 0 and chunk[index - 1].isalpha():
+        index -= 1
+    word = chunk[index:].lower()
+    if not word:
+        return 0
+    if punct in (":", "=", "-") and word in _LABEL_SET:
+        return 2
+    if punct in ("", ".") and word in _TITLE_SET:
+        return 2
+    if (
+        punct in ("", ",", "!")
+        and word in _GREETING_SET
+        and (word != "you" or chunk[:index].rstrip().lower().endswith("thank"))
+    ):
+        return 2
+    return 1 if word in lexicon.PERSON_CONTEXT else 0
+
+
+def _tokens(sequence: str, offset: int) -> list[tuple[int, int, str]]:
+    out = []
+    position = 0
+    for word in sequence.split():
+        start = sequence.index(word, position)
+        position = start + len(word)
+        out.append((offset + start, offset + position, word))
+    return out
+
+
+def looks_like_person_name(value: str) -> bool:
+    """Whole-value check for fields such as ``name`` or ``recipients``."""
+    parts = value.replace(",", " ").split()
+    if not 1 <= len(parts) <= 5 or len(value) > 80:
+        return False
+    if not all(p.replace(".", "").replace("-", "").replace("'", "").replace("’", "").isalpha() for p in parts):
+        return False
+    folded = [lexicon.fold(p.strip(".")) for p in parts]
+    if folded[-1] in lexicon.ORG_SUFFIXES:
+        return False
+    first, last, common = lexicon.first_names(), lexicon.last_names(), lexicon.common_words()
+    known = sum(1 for w in folded if w in first or w in last)
+    uncommon = sum(1 for w in folded if w not in common)
+    return known >= 1 and uncommon >= 1 or (known >= 2)

@@ -1,0 +1,205 @@
+"""Operators: what happens to a detected value. Separate from detection on purpose.
+
+Token formats (docs/pii.md, "Tokens") are designed to be recognisable by the leak
+scanner and never to look like the PII they replace:
+
+========== ======================================== =================================
+mode       example                                  property
+========== ======================================== =================================
+anonymize  ``<EMAIL>``                              type only
+pseudonym  ``EMAIL_3f9a1c2b5d6e7f80``               keyed, stable, joinable
+hash       ``HASH:EMAIL:9f86d081884c7d659a2feaa0``  keyed, irreversible, not joinable
+                                                    with pseudonyms
+encrypt    ``ENC:EMAIL:k2025:<base64url>``          AES-256-GCM, reversible, kid
+mask       ``****.***@*******.***``                 shape only
+partial    ``***@example.com``, ``***-**-6789``     last 4 / domain / year / initials
+remove     empty string
+========== ======================================== =================================
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import os
+import re
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from .keys import PiiKeyError, PiiKeys
+from .normalize import normalize
+from .types import ALL_TYPES
+
+PSEUDONYM_HEX = 16
+_CACHE_LIMIT = 200_000  # normalized values kept in memory per engine (never persisted)
+HASH_HEX = 32
+_TYPE_ALT = "|".join(sorted((t.upper() for t in ALL_TYPES), key=len, reverse=True))
+
+# Python regexes for tokens (Rust-compatible too: no lookaround).
+TOKEN_PATTERN = (
+    rf"(?:\b(?:{_TYPE_ALT})_[0-9a-f]{{8,64}}\b"
+    rf"|\bHASH:(?:{_TYPE_ALT}):[0-9a-f]{{16,64}}\b"
+    rf"|\bENC:(?:{_TYPE_ALT}):[A-Za-z0-9_-]{{1,32}}:[A-Za-z0-9_-]{{16,}}"
+    rf"|<(?:{_TYPE_ALT})>)"
+)
+TOKEN_RE = re.compile(TOKEN_PATTERN)
+ENC_RE = re.compile(rf"\bENC:({_TYPE_ALT}):([A-Za-z0-9_-]{{1,32}}):([A-Za-z0-9_-]{{16,}})")
+_ALNUM = re.compile(r"[^\W_]")
+_DIGIT_TYPES = frozenset(
+    {"phone", "ssn", "credit_card", "bank_account", "tax_id", "passport", "drivers_license", "medical_record"}
+)
+
+
+class DecryptionError(ValueError):
+    """The token is malformed, was tampered with, or its key id is not configured."""
+
+
+class Operators:
+    """All protection modes, bound to one key set. ``apply(mode, value, type)``."""
+
+    def __init__(self, keys: PiiKeys) -> None:
+        self._digest_key = keys.subkey("digest-v1")
+        self._keys = keys
+        self._tokens: dict[tuple[str, str, str], str] = {}
+        self._digests: dict[tuple[str, str], bytes] = {}
+        self._aead = {kid: AESGCM(key) for kid, key in keys.encryption_keys.items()}
+        self._dispatch = {
+            "mask": self.mask,
+            "hash": self.hash,
+            "encrypt": self.encrypt,
+            "anonymize": self.anonymize,
+            "pseudonymize": self.pseudonymize,
+            "partial": self.partial,
+            "remove": self.remove,
+        }
+
+    def __repr__(self) -> str:
+        return f"Operators({self._keys!r})"
+
+    def apply(self, mode: str, value: str, pii_type: str) -> str:
+        if mode == "encrypt":
+            return self.encrypt(value, pii_type)  # random nonce: never cached
+        cache = self._tokens
+        key = (mode, pii_type, value)
+        token = cache.get(key)
+        if token is None:
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            token = cache[key] = self._dispatch[mode](value, pii_type)
+        return token
+
+    # -- keyed digests -------------------------------------------------------------
+    def _prf(self, value: str, pii_type: str) -> bytes:
+        """One keyed HMAC-SHA512 of the normalized, type-separated value, memoized per engine.
+
+        Its output is split into independent parts: bytes 0-31 fingerprint, 32-39
+        pseudonym, 40-55 hash — one HMAC instead of three per value.
+        """
+        cache = self._digests
+        key = (pii_type, value)
+        digest = cache.get(key)
+        if digest is None:
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            message = f"{pii_type}\x1f{normalize(value, pii_type)}".encode()
+            digest = cache[key] = hmac.digest(self._digest_key, message, "sha512")
+        return digest
+
+    def fingerprint(self, value: str, pii_type: str) -> str:
+        """Full 64-hex keyed fingerprint of the normalized value (subject index, audit)."""
+        return self._prf(value, pii_type)[:32].hex()
+
+    def pseudonymize(self, value: str, pii_type: str) -> str:
+        return f"{pii_type.upper()}_{self._prf(value, pii_type)[32 : 32 + PSEUDONYM_HEX // 2].hex()}"
+
+    def hash(self, value: str, pii_type: str) -> str:
+        return f"HASH:{pii_type.upper()}:{self._prf(value, pii_type)[40 : 40 + HASH_HEX // 2].hex()}"
+
+    # -- reversible -------------------------------------------------------------
+    def encrypt(self, value: str, pii_type: str) -> str:
+        kid = self._keys.active_key_id
+        nonce = os.urandom(12)
+        aad = f"osa-pii:{pii_type.upper()}:{kid}".encode()
+        sealed = self._aead[kid].encrypt(nonce, value.encode(), aad)
+        payload = base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
+        return f"ENC:{pii_type.upper()}:{kid}:{payload}"
+
+    def decrypt(self, token: str) -> str:
+        match = ENC_RE.fullmatch(token.strip())
+        if not match:
+            raise DecryptionError("not an ENC token")
+        type_name, kid, payload = match.groups()
+        aead = self._aead.get(kid)
+        if aead is None:
+            raise DecryptionError(f"encryption key id {kid!r} is not configured (rotated out?)")
+        try:
+            raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+            plain = aead.decrypt(raw[:12], raw[12:], f"osa-pii:{type_name}:{kid}".encode())
+        except (InvalidTag, ValueError) as exc:
+            raise DecryptionError("token failed authentication (tampered or wrong key)") from exc
+        return plain.decode()
+
+    def reveal(self, text: str) -> str:
+        """Decrypt every ENC token inside a text (authorized re-identification only)."""
+        return ENC_RE.sub(lambda m: self.decrypt(m.group(0)), text)
+
+    # -- lossy, keyless ------------------------------------------------------------
+    @staticmethod
+    def anonymize(value: str, pii_type: str) -> str:
+        return f"<{pii_type.upper()}>"
+
+    @staticmethod
+    def mask(value: str, pii_type: str) -> str:
+        return _ALNUM.sub("*", value)
+
+    @staticmethod
+    def remove(value: str, pii_type: str) -> str:
+        return ""
+
+    @staticmethod
+    def partial(value: str, pii_type: str) -> str:
+        if pii_type == "email" and "@" in value:
+            return "***@" + value.rsplit("@", 1)[1]
+        if pii_type in _DIGIT_TYPES:
+            return _keep_last_alnum(value, 4)
+        if pii_type == "name":
+            return " ".join(w[0] + "*" * (len(w) - 1) if w[:1].isalpha() else "*" for w in value.split()) or "*"
+        if pii_type == "dob":
+            year = re.search(r"(?<!\d)(?:19|20)\d{2}(?!\d)", value)
+            if year:
+                return (
+                    re.sub(r"\d", "*", value[: year.start()]) + year.group(0) + re.sub(r"\d", "*", value[year.end() :])
+                )
+            return re.sub(r"\d", "*", value)
+        if pii_type == "ip_address":
+            if ":" in value:
+                groups = value.split(":")
+                return ":".join(groups[:2]) + ":*"
+            octets = value.split(".")
+            return ".".join(octets[:2] + ["*"] * (len(octets) - 2))
+        if pii_type == "address" and "," in value:
+            # Keep the town (or US state) word of the last part, mask numbers and postcodes.
+            head, _, tail = value.rpartition(",")
+            words = tail.split()
+            if words and words[0].isalpha():
+                kept = " ".join([words[0], *(_ALNUM.sub("*", w) for w in words[1:])])
+                return _ALNUM.sub("*", head) + ", " + kept
+        return _ALNUM.sub("*", value)
+
+
+def _keep_last_alnum(value: str, keep: int) -> str:
+    total = sum(1 for c in value if c.isalnum())
+    if total <= keep:
+        return _ALNUM.sub("*", value)
+    out, seen = [], 0
+    for char in value:
+        if char.isalnum():
+            seen += 1
+            out.append(char if seen > total - keep else "*")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+__all__ = ["Operators", "DecryptionError", "TOKEN_RE", "TOKEN_PATTERN", "PiiKeyError"]
