@@ -20,7 +20,7 @@ from pathlib import Path
 from osa.ingest.landing import landing_files, read_lines
 from osa.ingest.opal import process_deliveries
 from osa.ingest.signature import DEVELOPMENT_WEBHOOK_SECRET
-from osa.privacy import PassThroughProtector, protect_rows, write_protected
+from osa.privacy import PassThroughProtector, default_protector, protect_rows, write_protected
 from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
 
 
@@ -32,6 +32,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workflows", type=int, default=10_000)
     parser.add_argument("--keep", help="reuse/keep generated data in this directory")
+    parser.add_argument("--protector", choices=("pii", "passthrough"), default="pii",
+                        help="the PII engine at the choke point (default), or none, to measure its overhead")
     args = parser.parse_args()
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="osa-bench-"))
@@ -55,8 +57,8 @@ def main() -> None:
     warehouse = DuckDBWarehouse(work / "bench.duckdb")
     warehouse.apply_schema()
     first, last = files[0].day, files[-1].day + dt.timedelta(days=1)
+    protector = PassThroughProtector() if args.protector == "passthrough" else default_protector()
     started = time.perf_counter()
-    protector = PassThroughProtector()
     tables = {"quarantine_opal_deliveries": result.quarantine, "silver_agent_executions": result.agent_executions,
               "silver_workflow_executions": result.workflow_executions,
               "silver_recommendations": result.recommendations, **result.insights}
@@ -71,7 +73,7 @@ def main() -> None:
           f"(accepted {result.accepted:,}, quarantined {result.quarantined:,}, duplicates {result.duplicates:,})")
     print(f"{'stage':<34}{'seconds':>9}{'deliveries/s':>15}")
     for stage, seconds in (("read landing files", read_s), ("verify+dedupe+validate+silver", process_s),
-                           ("write warehouse (DuckDB)", write_s), ("end to end", total)):
+                           (f"protect ({args.protector}) + write DuckDB", write_s), ("end to end", total)):
         print(f"{stage:<34}{seconds:>9.2f}{n / seconds:>15,.0f}")
     print(f"peak RSS: {peak_rss_mb():.0f} MB")
 

@@ -87,7 +87,7 @@ def test_every_table_has_rows(shared_run):
     tables = snapshot(warehouse)
     assert len(tables) >= 20
     empty = [name for name, rows in tables.items() if not rows]
-    assert empty == ["recommendation_embeddings"]  # created by V002, filled by the embeddings work (later issue)
+    assert set(empty) <= {"recommendation_embeddings"}  # V002's table is filled by the embeddings work (later)
     assert {r["event_date"] for r in tables["silver_agent_executions"]} == set(SMALL_DAYS)
 
 
