@@ -53,13 +53,28 @@ def _materialize_days(first: dt.date, last: dt.date) -> None:
         raise CliError("the lakehouse run failed: " + ("; ".join(failures[:3]) or "see `osa ui`"))
 
 
-def _summary() -> str:
-    from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
+def _warehouse():
+    """The warehouse the environment selects (OSA_WAREHOUSE / OSA_DUCKDB_PATH / OSA_DATABASE_URL)."""
+    from osa.warehouse import configured_warehouse
 
-    warehouse = DuckDBWarehouse(default_duckdb_path())
+    try:
+        return configured_warehouse()
+    except ValueError as error:
+        raise CliError(str(error)) from error
+
+
+def _warehouse_label() -> str:
+    if os.environ.get("OSA_WAREHOUSE", "duckdb") == "postgres":
+        return "PostgreSQL (OSA_DATABASE_URL)"  # never print the URL: it carries the password
+    return str(default_duckdb_path())
+
+
+def _summary() -> str:
+    warehouse = _warehouse()
+    views = {"quarantine_records", "pii_audit_log", "pii_subject_index"}
     rows = []
     for table in warehouse.table_names():
-        if table == "schema_migrations" or table == "quarantine_records":
+        if table == "schema_migrations" or table in views:
             continue
         rows.append((table, warehouse.scalar(f"SELECT count(*) FROM {table}")))
     width = max(len(t) for t, _ in rows)
@@ -81,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     os.environ["OSA_LANDING_DIR"] = str(landing)
     _materialize_days(days[0], days[-1])
     print(_summary())
-    print(f"\nmaterialized {days[0]}..{days[-1]} ({len(days)} days with data) into {default_duckdb_path()} "
+    print(f"\nmaterialized {days[0]}..{days[-1]} ({len(days)} days with data) into {_warehouse_label()} "
           f"in {time.perf_counter() - started:.1f}s")
     return 0
 
@@ -97,14 +112,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
 def cmd_query(args: argparse.Namespace) -> int:
     import duckdb
     import polars as pl
-
-    from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
+    import psycopg
 
     try:
-        result = DuckDBWarehouse(default_duckdb_path()).query(args.sql)
+        result = _warehouse().query(args.sql)
     except FileNotFoundError as error:
         raise CliError(str(error)) from error
-    except duckdb.Error as error:  # read-only connection: writes fail here too
+    except (duckdb.Error, psycopg.Error) as error:  # read-only connections: writes fail here too
         raise CliError(f"query failed: {error}") from error
     with pl.Config(tbl_rows=args.limit, tbl_cols=-1, fmt_str_lengths=60, tbl_hide_dataframe_shape=True):
         print(pl.from_arrow(result))

@@ -1,4 +1,9 @@
-"""Keeping Dagster's own storage bounded: a daily job that deletes old run history.
+"""Housekeeping jobs, orchestrated by Dagster so nothing depends on TimescaleDB's (TSL-only) background jobs:
+
+* `warehouse_retention`: drops warehouse partitions older than `OSA_WAREHOUSE_RETENTION_DAYS` (unset or 0:
+  keep everything) from every partitioned table: whole TimescaleDB chunks on Postgres (`drop_chunks`), whole
+  days on DuckDB;
+* `dagster_history_retention`: keeps Dagster's own storage bounded by deleting old run history (below).
 
 Every run writes events to Dagster's event log, and a ranged (backfill) run writes a planned and a
 materialized event per asset per partition, so the event-log tables grow with every re-run. Sensor and
@@ -13,6 +18,8 @@ import datetime as dt
 import os
 
 import dagster as dg
+
+from resources import WarehouseResource
 
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
 DEFAULT_RETENTION_DAYS = 30
@@ -67,4 +74,29 @@ retention_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Daily at 03:17 UTC: delete superseded run history older than OSA_RUN_RETENTION_DAYS.")
 
-defs = dg.Definitions(jobs=[dagster_history_retention], schedules=[retention_schedule])
+@dg.op(description="Drops warehouse partitions older than OSA_WAREHOUSE_RETENTION_DAYS (unset or 0: keeps all).",
+       tags={"osa/maintenance": "retention"})
+def drop_expired_partitions(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
+    days = int(os.environ.get("OSA_WAREHOUSE_RETENTION_DAYS") or 0)
+    if days <= 0:
+        context.log.info("warehouse retention is off (OSA_WAREHOUSE_RETENTION_DAYS unset or 0)")
+        return
+    cutoff = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)
+    removed = warehouse.get().apply_retention(cutoff)
+    context.log.info(f"dropped partitions before {cutoff}: {sum(removed.values())} rows in "
+                     f"{sum(1 for n in removed.values() if n)} tables")
+
+
+@dg.job(description="Drops expired warehouse partitions (whole chunks/days, never row by row).",
+        tags={"osa/maintenance": "retention"})
+def warehouse_retention() -> None:
+    drop_expired_partitions()
+
+
+warehouse_retention_schedule = dg.ScheduleDefinition(
+    job=warehouse_retention, cron_schedule="47 2 * * *", execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Daily at 02:47 UTC: drop partitions older than OSA_WAREHOUSE_RETENTION_DAYS (off when unset).")
+
+defs = dg.Definitions(jobs=[dagster_history_retention, warehouse_retention],
+                      schedules=[retention_schedule, warehouse_retention_schedule])

@@ -1,25 +1,38 @@
 """Shared fixtures and builders for the lakehouse test suite.
 
 Everything here is real: envelopes are signed with `osa.ingest.signature.sign`, landing sets are written
-by the deterministic generator, warehouses are DuckDB files under pytest's tmp_path.
+by the deterministic generator, warehouses are DuckDB files under pytest's tmp_path or throw-away databases
+in a real PostgreSQL + TimescaleDB + pgvector server (`OSA_TEST_PG_URL`, see `pg_server`).
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import json
+import os
 import shutil
-from collections.abc import Iterator, Sequence
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pyarrow as pa
 import pytest
+from psycopg import sql
 
 from osa.generate import generate
 from osa.ingest.intake import IntakeTables, process_intake
 from osa.ingest.opal import DeliveryTables, process_deliveries
 from osa.ingest.signature import DEVELOPMENT_WEBHOOK_SECRET, sign
+from osa.warehouse.base import Warehouse, migration_files
+from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
+from osa.warehouse.postgres_warehouse import PostgresWarehouse, redact_url
+from resources import WarehouseResource
 
 SECRET = DEVELOPMENT_WEBHOOK_SECRET
 DAY = dt.date(2026, 7, 1)
@@ -262,3 +275,191 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.delenv("OSA_ENV", raising=False)
     monkeypatch.delenv("OSA_WAREHOUSE", raising=False)
     yield tmp_path
+
+
+# ---------------------------------------------------------------------------------------------- PostgreSQL
+# The Postgres variants run against a real server and never skip: without one they fail with this hint.
+PG_HINT = ("start the project's cluster and point the tests at it: "
+           'export OSA_TEST_PG_URL="$(bash scripts/pg.sh start)"  (scripts/test.sh does this)')
+BACKENDS = ("duckdb", "postgres")
+
+
+def _test_server_url() -> str | None:
+    return os.environ.get("OSA_TEST_PG_URL") or os.environ.get("OSA_DATABASE_URL")
+
+
+def _orphaned(database: str) -> bool:
+    """A per-test database (osa_test_<pid>_...) whose pytest process is gone (killed before teardown)."""
+    pid = database.split("_")[2]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class PgServer:
+    """The test cluster. Every test gets its own throw-away database, copied (CREATE DATABASE ... TEMPLATE)
+    from a template that already holds the extensions, optionally also the schema; the template is built
+    once per SQL version and reused by later sessions. Databases are dropped in the background."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._created: list[str] = []
+        self._drops: list[threading.Thread] = []
+        self._templates: dict[bool, str] = {}
+
+    def url_for(self, database: str) -> str:
+        return urlunsplit(urlsplit(self.url)._replace(path="/" + database))
+
+    def admin(self) -> psycopg.Connection:
+        return psycopg.connect(self.url_for("postgres"), autocommit=True, connect_timeout=10)
+
+    def _template(self, with_schema: bool) -> str:
+        """The name of the template database (built on first use, under an advisory lock).
+
+        A finished template has ALLOW_CONNECTIONS false and is put in place by RENAME: the rename makes
+        TimescaleDB stop the database's background scheduler, and a database nobody may connect to gets
+        no new one, so copying it never waits for "other users" of the template."""
+        digest = hashlib.sha256(b"".join(p.read_bytes() for _, p in migration_files("postgres"))).hexdigest()[:12]
+        base, schema = "osa_test_base", f"osa_test_schema_{digest}"
+        with self.admin() as con:
+            con.execute("SELECT pg_advisory_lock(hashtext('osa-test-templates'))")  # concurrent sessions
+            try:
+                existing = {r[0] for r in con.execute("SELECT datname FROM pg_database").fetchall()}
+                for stale in existing:  # half-built templates, those of older SQL versions, dead sessions' dbs
+                    if stale.startswith("osa_test_") and (stale.endswith("_build") or (
+                            stale.startswith("osa_test_schema_") and stale != schema) or _orphaned(stale)):
+                        con.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(stale)))
+                if base not in existing:  # the URL's database has timescaledb + vector (pg.sh creates them)
+                    self._copy(con, urlsplit(self.url).path.lstrip("/"), base + "_build", attempts=60)
+                    self._seal(con, base + "_build", base)
+                if with_schema and schema not in existing:
+                    self._copy(con, base, schema + "_build")
+                    PostgresWarehouse(self.url_for(schema + "_build")).apply_schema()
+                    self._seal(con, schema + "_build", schema)
+            finally:
+                con.execute("SELECT pg_advisory_unlock(hashtext('osa-test-templates'))")
+        return schema if with_schema else base
+
+    @staticmethod
+    def _copy(con: psycopg.Connection, template: str, name: str, attempts: int = 20) -> None:
+        for attempt in range(attempts):
+            try:
+                con.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template)))
+                return
+            except psycopg.errors.ObjectInUse as busy:  # a session (or TimescaleDB's scheduler) is on it
+                if attempt == attempts - 1:
+                    pytest.fail(f"cannot copy database {template!r}: {busy}. Other sessions are connected to it; "
+                                "this happens once per cluster (building the test template): close them and "
+                                "re-run.", pytrace=False)
+                time.sleep(0.5)
+
+    @staticmethod
+    def _seal(con: psycopg.Connection, build: str, name: str) -> None:
+        con.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(sql.Identifier(build)))
+        con.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(build), sql.Identifier(name)))
+
+    def create_database(self, *, with_schema: bool = True, empty: bool = False) -> str:
+        """A fresh database; `empty` means no extensions either (for the privilege test). Returns its URL."""
+        name = f"osa_test_{os.getpid()}_{len(self._created)}_{uuid.uuid4().hex[:6]}"
+        if not empty and with_schema not in self._templates:
+            self._templates[with_schema] = self._template(with_schema)
+        template = "template0" if empty else self._templates[with_schema]
+        with self.admin() as con:
+            self._copy(con, template, name)
+        self._created.append(name)
+        return self.url_for(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop in a background thread: DROP DATABASE waits for a checkpoint (~0.5 s) the test needn't."""
+        name = urlsplit(url).path.lstrip("/")
+
+        def drop() -> None:
+            with self.admin() as con:
+                con.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+        thread = threading.Thread(target=drop, name=f"drop-{name}")
+        thread.start()
+        self._drops.append(thread)
+
+    def wait_for_drops(self) -> None:
+        for thread in self._drops:
+            thread.join(timeout=120)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """The PostgreSQL test server; a missing URL or an unreachable server is a test ERROR, not a skip."""
+    url = _test_server_url()
+    if not url:
+        pytest.fail(f"OSA_TEST_PG_URL is not set, so the PostgreSQL variants cannot run; {PG_HINT}", pytrace=False)
+    server = PgServer(url)
+    try:
+        with server.admin() as con:
+            extensions = {r[0] for r in con.execute("SELECT name FROM pg_available_extensions WHERE name IN "
+                                                    "('timescaledb', 'vector')").fetchall()}
+    except psycopg.OperationalError as error:
+        pytest.fail(f"cannot reach PostgreSQL at {redact_url(url)} ({error}); {PG_HINT}", pytrace=False)
+    if extensions != {"timescaledb", "vector"}:
+        pytest.fail(f"{redact_url(url)} lacks timescaledb and/or vector (found {sorted(extensions)}); {PG_HINT}",
+                    pytrace=False)
+    yield server
+    server.wait_for_drops()
+
+
+@pytest.fixture
+def new_pg_database(pg_server: PgServer) -> Iterator[Callable[..., str]]:
+    """Factory for fresh databases (see `PgServer.create_database`), all dropped after the test however it
+    ends."""
+    created: list[str] = []
+
+    def create(**kwargs) -> str:
+        created.append(pg_server.create_database(**kwargs))
+        return created[-1]
+
+    yield create
+    for url in created:
+        pg_server.drop_database(url)
+
+
+@pytest.fixture
+def pg_database(new_pg_database: Callable[..., str]) -> str:
+    """A fresh database with the extensions and the schema applied; dropped afterwards."""
+    return new_pg_database(with_schema=True)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def warehouse_location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Where a fresh, schema-less warehouse of `backend` lives (a DuckDB path or an empty Postgres database)."""
+    if backend == "duckdb":
+        yield str(tmp_path / "w.duckdb")
+        return
+    yield request.getfixturevalue("new_pg_database")(with_schema=False)
+
+
+@pytest.fixture
+def warehouse(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Warehouse:
+    """A fresh warehouse of each backend with the schema applied (tests using it run once per backend)."""
+    if backend == "duckdb":
+        store: Warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+        store.apply_schema()
+        return store
+    return PostgresWarehouse(request.getfixturevalue("pg_database"))
+
+
+def warehouse_resource(location: str) -> WarehouseResource:
+    """The Dagster resource for a warehouse location (see `open_warehouse`)."""
+    if location.startswith("postgresql://"):
+        return WarehouseResource(backend="postgres", database_url=location)
+    return WarehouseResource(duckdb_path=location)

@@ -61,6 +61,19 @@ class Warehouse(ABC):
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
             "ORDER BY table_name").column(0).to_pylist()]
 
+    def partitioned_tables(self, date_column: str = "event_date") -> list[str]:
+        """Base tables (not views) carrying `date_column`: the ones retention applies to."""
+        return self.query(
+            "SELECT c.table_name FROM information_schema.columns c JOIN information_schema.tables t "
+            "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+            "WHERE c.table_schema = current_schema() AND c.column_name = ? AND t.table_type = 'BASE TABLE' "
+            "ORDER BY 1", [date_column]).column(0).to_pylist()
+
+    def apply_retention(self, cutoff: dt.date) -> dict[str, int]:
+        """Drop every partition older than `cutoff` from every partitioned table; rows removed per table.
+        Orchestrated by Dagster (pipelines/maintenance.py), so it needs no TimescaleDB background jobs."""
+        return {table: self.drop_before(table, cutoff) for table in self.partitioned_tables()}
+
 
 def migration_files(backend: str) -> list[tuple[str, Path]]:
     """Versioned DDL files ``V<nnn>__<name>.sql`` for `backend`, in order."""

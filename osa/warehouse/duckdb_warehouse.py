@@ -57,6 +57,9 @@ class DuckDBWarehouse(Warehouse):
                 con = duckdb.connect(str(self.path), read_only=read_only,
                                      config={"memory_limit": WAREHOUSE_MEMORY_LIMIT})
                 try:
+                    # TIMESTAMPTZ then comes back as timestamp[us, tz=UTC] on every machine, the same Arrow
+                    # type the Postgres backend returns (a config key at connect time can't load ICU).
+                    con.execute("SET TimeZone = 'UTC'")
                     yield con
                 finally:
                     con.close()
