@@ -56,9 +56,17 @@ def _compliance_results(source: str, protected: list[ProtectedRows]):
                                metadata={"dagster/row_count": dg.MetadataValue.int(subjects)})
 
 
-def _accounting(records_in: int, accepted: int, quarantined: int, duplicates: int) -> dict[str, int]:
-    return {"records_in": records_in, "accepted": accepted, "quarantined": quarantined, "duplicates": duplicates,
-            "unaccounted": records_in - accepted - quarantined - duplicates}
+def _write_step(context: dg.AssetExecutionContext, store, source: str, result, protected: list[ProtectedRows],
+                files: int, start, end) -> dg.MaterializeResult:
+    """Write a step's tables in one transaction; report the bronze materialization with the accounting."""
+    write_protected(store, protected, start, end, audit_source=source,
+                    restricted={f"bronze_{source}": result.bronze})
+    accounting = {"records_in": result.records_in, "accepted": result.accepted, "quarantined": result.quarantined,
+                  "duplicates": result.duplicates,
+                  "unaccounted": result.records_in - result.accepted - result.quarantined - result.duplicates}
+    context.log.info(f"{source} {start}..{end}: {accounting}")
+    return dg.MaterializeResult(asset_key=f"bronze_{source}",
+                                metadata={**table_metadata(result.bronze), **accounting, "files": files})
 
 
 def _known_ids(warehouse, table: str, column: str, start, end) -> pa.Array:
@@ -90,12 +98,7 @@ def intake_forms(context: dg.AssetExecutionContext, warehouse: WarehouseResource
                             known_form_ids=_known_ids(store, "bronze_intake_forms", "form_id", start, end))
     protected = [protect_rows("silver_intake_forms", result.silver, protector),
                  protect_rows("quarantine_intake_forms", result.quarantine, protector)]
-    write_protected(store, protected, start, end, audit_source="intake_forms",
-                    restricted={"bronze_intake_forms": result.bronze})
-    accounting = _accounting(result.records_in, result.accepted, result.quarantined, result.duplicates)
-    context.log.info(f"intake forms {start}..{end}: {accounting}")
-    yield dg.MaterializeResult(asset_key="bronze_intake_forms",
-                               metadata={**table_metadata(result.bronze), **accounting, "files": len(files)})
+    yield _write_step(context, store, "intake_forms", result, protected, len(files), start, end)
     yield dg.MaterializeResult(asset_key="silver_intake_forms",
                                metadata=table_metadata(result.silver, count_by="analysis_depth"))
     yield dg.MaterializeResult(asset_key="quarantine_intake_forms",
@@ -140,12 +143,7 @@ def opal_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         **result.insights,
     }
     protected = [protect_rows(table, rows, protector) for table, rows in silver.items()]
-    write_protected(store, protected, start, end, audit_source="opal_deliveries",
-                    restricted={"bronze_opal_deliveries": result.bronze})
-    accounting = _accounting(result.records_in, result.accepted, result.quarantined, result.duplicates)
-    context.log.info(f"opal deliveries {start}..{end}: {accounting}")
-    yield dg.MaterializeResult(asset_key="bronze_opal_deliveries",
-                               metadata={**table_metadata(result.bronze), **accounting, "files": len(files)})
+    yield _write_step(context, store, "opal_deliveries", result, protected, len(files), start, end)
     count_by = {"quarantine_opal_deliveries": "primary_reason", "silver_agent_executions": "sla_status",
                 "silver_workflow_executions": "workflow_status", "silver_recommendations": "category"}
     for item in protected:  # metadata from the protected rows: figures and schema only, never values
