@@ -49,8 +49,15 @@ def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
     return chosen
 
 
+# Every TOKEN_RE match contains one of these (a type name ends in a capital before "_hex",
+# "<TYPE>" starts with "<" and a capital, or the HASH:/ENC: prefixes): a cheap exact gate.
+_TOKEN_GATE = re.compile(r"[A-Z]_[0-9a-f]|<[A-Z]|HASH:|ENC:")
+
+
 def blank_tokens(text: str) -> str:
     """Replace protection tokens by spaces (same length) so they are never re-detected."""
+    if _TOKEN_GATE.search(text) is None:
+        return text  # no token can match (TOKEN_RE's alternation is slow to scan)
     return TOKEN_RE.sub(lambda m: " " * len(m.group(0)), text)
 
 

@@ -20,9 +20,10 @@ remove     empty string
 from __future__ import annotations
 
 import base64
-import hmac
+import hashlib
 import os
 import re
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -60,9 +61,13 @@ class Operators:
 
     def __init__(self, keys: PiiKeys) -> None:
         self._digest_key = keys.subkey("digest-v1")
+        # HMAC-SHA512 (RFC 2104) with the key pads absorbed once: each digest then costs two
+        # hash-state copies instead of a full HMAC set-up (~3x faster, byte-identical output).
+        self._inner, self._outer = _hmac_states(self._digest_key)
         self._keys = keys
         self._tokens: dict[tuple[str, str, str], str] = {}
         self._digests: dict[tuple[str, str], bytes] = {}
+        self._pairs: dict[tuple[str, str, str], tuple[str, str]] = {}
         self._aead = {kid: AESGCM(key) for kid, key in keys.encryption_keys.items()}
         self._dispatch = {
             "mask": self.mask,
@@ -89,6 +94,30 @@ class Operators:
             token = cache[key] = self._dispatch[mode](value, pii_type)
         return token
 
+    def apply_with_fingerprint(self, mode: str, value: str, pii_type: str) -> tuple[str, str]:
+        """``(apply(mode, value, pii_type), fingerprint(value, pii_type))`` with one cache lookup.
+
+        The frame path needs both for every finding; repeated values (the same email in
+        many rows) cost a single dict hit.
+        """
+        if mode == "encrypt":
+            return self.encrypt(value, pii_type), self.fingerprint(value, pii_type)  # random nonce: never cached
+        cache = self._pairs
+        key = (mode, pii_type, value)
+        pair = cache.get(key)
+        if pair is None:
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            digest = self._prf(value, pii_type)
+            if mode == "pseudonymize":
+                token = _pseudonym(digest, pii_type)
+            elif mode == "hash":
+                token = _hash_token(digest, pii_type)
+            else:
+                token = self._dispatch[mode](value, pii_type)
+            pair = cache[key] = (token, digest[:32].hex())
+        return pair
+
     # -- keyed digests -------------------------------------------------------------
     def _prf(self, value: str, pii_type: str) -> bytes:
         """One keyed HMAC-SHA512 of the normalized, type-separated value, memoized per engine.
@@ -102,8 +131,11 @@ class Operators:
         if digest is None:
             if len(cache) >= _CACHE_LIMIT:
                 cache.clear()
-            message = f"{pii_type}\x1f{normalize(value, pii_type)}".encode()
-            digest = cache[key] = hmac.digest(self._digest_key, message, "sha512")
+            inner = self._inner.copy()
+            inner.update(f"{pii_type}\x1f{normalize(value, pii_type)}".encode())
+            outer = self._outer.copy()
+            outer.update(inner.digest())
+            digest = cache[key] = outer.digest()
         return digest
 
     def fingerprint(self, value: str, pii_type: str) -> str:
@@ -111,10 +143,10 @@ class Operators:
         return self._prf(value, pii_type)[:32].hex()
 
     def pseudonymize(self, value: str, pii_type: str) -> str:
-        return f"{pii_type.upper()}_{self._prf(value, pii_type)[32 : 32 + PSEUDONYM_HEX // 2].hex()}"
+        return _pseudonym(self._prf(value, pii_type), pii_type)
 
     def hash(self, value: str, pii_type: str) -> str:
-        return f"HASH:{pii_type.upper()}:{self._prf(value, pii_type)[40 : 40 + HASH_HEX // 2].hex()}"
+        return _hash_token(self._prf(value, pii_type), pii_type)
 
     # -- reversible -------------------------------------------------------------
     def encrypt(self, value: str, pii_type: str) -> str:
@@ -186,6 +218,25 @@ class Operators:
                 kept = " ".join([words[0], *(_ALNUM.sub("*", w) for w in words[1:])])
                 return _ALNUM.sub("*", head) + ", " + kept
         return _ALNUM.sub("*", value)
+
+
+def _pseudonym(digest: bytes, pii_type: str) -> str:
+    return f"{pii_type.upper()}_{digest[32 : 32 + PSEUDONYM_HEX // 2].hex()}"
+
+
+def _hash_token(digest: bytes, pii_type: str) -> str:
+    return f"HASH:{pii_type.upper()}:{digest[40 : 40 + HASH_HEX // 2].hex()}"
+
+
+def _hmac_states(key: bytes) -> tuple[Any, Any]:
+    """SHA-512 states that have absorbed ``key XOR ipad`` and ``key XOR opad`` (RFC 2104)."""
+    block = hashlib.sha512().block_size
+    if len(key) > block:
+        key = hashlib.sha512(key).digest()
+    key = key.ljust(block, b"\0")
+    inner = hashlib.sha512(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha512(bytes(b ^ 0x5C for b in key))
+    return inner, outer
 
 
 def _keep_last_alnum(value: str, keep: int) -> str:

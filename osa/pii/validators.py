@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import ipaddress
+import re
 
 # ISO 13616 IBAN lengths per country (SWIFT IBAN registry).
 IBAN_LENGTHS: dict[str, int] = {
@@ -391,7 +392,12 @@ EIN_PREFIXES: frozenset[str] = frozenset(
 )
 
 
+_NOT_ASCII_DIGIT = re.compile(r"[^0-9]+")
+
+
 def digits_of(text: str) -> str:
+    if text.isascii():  # for ASCII, str.isdigit is exactly 0-9
+        return _NOT_ASCII_DIGIT.sub("", text)
     return "".join(c for c in text if c.isdigit())
 
 

@@ -1,0 +1,159 @@
+"""The hot-path shortcuts give exactly what the straightforward code gives."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+import numpy as np
+import polars as pl
+import pytest
+
+from osa.pii import PiiEngine, PiiKeys, PolicyContext
+from osa.pii.analyzer import blank_tokens
+from osa.pii.engine import _without_word_boundaries
+from osa.pii.operators import TOKEN_RE, Operators, _hmac_states
+from osa.pii.recognizers import _SENTENCE_BREAK, CONTEXT_WINDOW, BankAccountRecognizer, context_before
+from osa.pii.validators import digits_of
+
+TEXTS = [
+    "Call Jane Doe at +1 415 555 0132 or jane.doe@example.com",
+    "Passport: C01X00T47, born 1985-03-04, SSN 123-45-6789",
+    "Please call 4155550132 today. Account number: 12345678",
+    "NHS number 943 476 5919; routing 021000021; tax id 12-3456789",
+    "fingerprint template 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "Kontonummer 1234567890, sort code 12-34-56, DL D1234567, MRN-4455667 patient id",
+    "Adopt the <region>_<channel>_<quarter> naming scheme. EMAIL_3f9a1c2b5d6e7f80 <NAME>",
+    "HASH:SSN:9f86d081884c7d659a2feaa0 and ENC:EMAIL:k2025:AAAAAAAAAAAAAAAAAAAAAAAA here",
+    "Résumé of José García-López, né 1970; Führerschein B072RRE2I55; ſsn 123456789",
+    "version 1.2.3.4, build 7.5.5.2590, no phone here, call me maybe",
+    "",
+    "plain lower case text without anything",
+]
+
+
+@pytest.mark.parametrize("key", [b"k" * 32, b"short", b"x" * 128, b"long key " * 40])
+def test_hmac_pads_match_hmac_digest(key: bytes) -> None:
+    inner, outer = _hmac_states(key)
+    for message in (b"", b"email\x1fjane@example.com", "name\x1fjosé".encode() * 50):
+        i = inner.copy()
+        i.update(message)
+        o = outer.copy()
+        o.update(i.digest())
+        assert o.digest() == hmac.digest(key, message, hashlib.sha512)
+
+
+@pytest.mark.parametrize("mode", ["pseudonymize", "hash", "anonymize", "partial", "mask", "remove"])
+def test_apply_with_fingerprint_matches_apply_and_fingerprint(mode: str) -> None:
+    fast, slow = Operators(PiiKeys.development()), Operators(PiiKeys.development())
+    for value, pii_type in [("Jane.Doe@Example.com", "email"), ("+1 415 555 0132", "phone"), ("Doe, Jane", "name")]:
+        for _ in range(2):  # cold, then cached
+            assert fast.apply_with_fingerprint(mode, value, pii_type) == (
+                slow.apply(mode, value, pii_type),
+                slow.fingerprint(value, pii_type),
+            )
+
+
+def test_apply_with_fingerprint_encrypts_afresh_every_time() -> None:
+    ops = Operators(PiiKeys.development())
+    first, fingerprint = ops.apply_with_fingerprint("encrypt", "123-45-6789", "ssn")
+    second, _ = ops.apply_with_fingerprint("encrypt", "123-45-6789", "ssn")
+    assert first != second and ops.decrypt(first) == ops.decrypt(second) == "123-45-6789"
+    assert fingerprint == ops.fingerprint("123-45-6789", "ssn")
+
+
+def test_blank_tokens_gate_changes_nothing() -> None:
+    for text in TEXTS:
+        assert blank_tokens(text) == TOKEN_RE.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def test_context_before_shortcut_matches_regex() -> None:
+    def slow(text: str, start: int) -> str:
+        chunk = text[max(0, start - CONTEXT_WINDOW) : start]
+        breaks = list(_SENTENCE_BREAK.finditer(chunk))
+        return (chunk[breaks[-1].end() :] if breaks else chunk).lower()
+
+    for text in TEXTS:
+        for start in range(len(text) + 1):
+            assert context_before(text, start) == slow(text, start)
+
+
+def test_digits_of_matches_isdigit() -> None:
+    for text in [*TEXTS, "١٢٣ 45² ⑦", "+49 (0)30 1234567"]:
+        assert digits_of(text) == "".join(c for c in text if c.isdigit())
+
+
+def test_first_chars_lookahead_keeps_matches() -> None:
+    pattern = BankAccountRecognizer.pattern
+    assert pattern.pattern.startswith("(?i)(?=[bakns])")
+    plain = re.compile("(?i)" + pattern.pattern[len("(?i)(?=[bakns])") :])
+    for text in TEXTS:
+        assert [m.span(1) for m in pattern.finditer(text)] == [m.span(1) for m in plain.finditer(text)]
+
+
+def test_word_boundaries_removed_only_where_asserted() -> None:
+    assert _without_word_boundaries(r"(?i)\bdob\b|d\.o\.b") == r"(?i)dob|d\.o\.b"
+    assert _without_word_boundaries(r"a\\b") == r"a\\b"  # an escaped backslash, then "b"
+
+
+def test_masks_equal_one_expression_per_recognizer(engine: PiiEngine) -> None:
+    """The keyword gate and the two-stage phone mask select exactly the same rows."""
+    values = pl.Series("v", [*TEXTS, None], dtype=pl.String)
+    expected = np.zeros(len(values), dtype=np.int64)
+    for index, recognizer in enumerate(engine.recognizers):
+        if recognizer.pii_type == "name":  # its expression is only half of the prefilter
+            hits = np.asarray(recognizer.candidate_mask(values))
+        else:
+            hits = pl.select(recognizer.candidate_expr(pl.lit(values)).fill_null(False)).to_series().to_numpy()
+        expected[hits] |= 1 << index
+    assert engine._masks(values).tolist() == expected.tolist()
+
+
+def test_list_element_indices(engine: PiiEngine) -> None:
+    frame = pl.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "to": [["x", "jane@example.com"], [], None, ["bob@example.org", "n/a", "amy@example.net"]],
+        },
+        schema_overrides={"to": pl.List(pl.String)},
+    )
+    result = engine.protect_frame(frame, table="t", record_id_column="id", context=PolicyContext())
+    assert result.audit.select("record_id", "field_path").rows() == [("a", "to[1]"), ("d", "to[0]"), ("d", "to[2]")]
+    out = result.frame["to"].to_list()
+    assert out[0][0] == "x" and out[0][1].startswith("EMAIL_")
+    assert out[1] == [] and out[2] is None
+    assert out[3][1] == "n/a" and out[3][0].startswith("EMAIL_") and out[3][2].startswith("EMAIL_")
+
+
+@pytest.mark.parametrize(
+    "names", [["passport_context"], ["passport_context", "email_regex"], ["phone_context", "person_name_lexicon"]]
+)
+def test_masks_with_custom_recognizer_sets(names: list[str]) -> None:
+    from osa.pii.recognizers import all_recognizers
+
+    engine = PiiEngine(PiiKeys.development(), recognizers=[r for r in all_recognizers() if r.name in names])
+    values = pl.Series("v", TEXTS, dtype=pl.String)
+    masks = engine._masks(values).tolist()
+    assert len(masks) == len(TEXTS)
+    for text, mask in zip(TEXTS, masks, strict=True):
+        for index, recognizer in enumerate(engine.recognizers):
+            if recognizer.find(text):
+                assert mask >> index & 1, f"{recognizer.name} prefilter misses {text!r}"
+
+
+def test_name_candidate_mask_matches_ungated_rule() -> None:
+    from osa.pii import names
+
+    recognizer = names.PersonNameRecognizer()
+    texts = [*TEXTS, "Hi Chad, thanks", "items Apple", "Dear Dr. Okafor", "Contact: Jane", "into London", "mr Smith"]
+    values = pl.Series("v", [*texts, None], dtype=pl.String)
+    context = values.str.contains(names._RUST_CONTEXT).fill_null(False).to_numpy()
+    pairs = values.str.contains(names._RUST_PAIR).fill_null(False).to_numpy()
+    lexicon = np.zeros(len(values), dtype=bool)
+    strong = set(names._strong_names().to_list())
+    for row, text in enumerate(values.to_list()):
+        if pairs[row]:
+            words = pl.Series([text]).str.extract_all(names._RUST_WORD).explode().drop_nulls().to_list()
+            lexicon[row] = any(w.lower() in strong for w in words)
+    assert recognizer.candidate_mask(values).tolist() == (context | lexicon).tolist()
