@@ -98,12 +98,13 @@ def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
     con.register("known_ids", known)
 
     # 1. Envelope: JSON object with received_at (timestamp), headers.X-OSA-Signature and body (string).
-    #    The raw line is not carried further: from here on only the fields are.
+    #    The raw line is not carried further: from here on only the fields are. A valid JSON text whose
+    #    first non-blank character is an opening brace is an object: no separate json_type parse.
     con.execute(f"""
         CREATE TABLE envelope AS
         WITH parsed AS (
             SELECT * EXCLUDE (line), from_json(CASE WHEN is_object THEN line END, '{ENVELOPE_STRUCTURE}') AS env
-            FROM (SELECT *, CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS is_object
+            FROM (SELECT *, starts_with(ltrim(line), '{{') AND json_valid(line) AS is_object
                   FROM raw_lines)
         ), fields AS (
             SELECT * EXCLUDE (env),
