@@ -12,7 +12,7 @@ import time
 import warnings
 from pathlib import Path
 
-from osa.config import PROJECT_ROOT, SEED_DATA_DIR, STATE_DIR, default_duckdb_path, default_landing_dir
+from osa.config import PROJECT_ROOT, SEED_DATA_DIR, default_duckdb_path, default_landing_dir
 
 
 class CliError(Exception):
@@ -228,5 +228,3 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 
-
-__all__ = ["main", "STATE_DIR"]

@@ -9,11 +9,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 
 from osa.contracts.intake import CREDENTIAL_KEYS, INTAKE_FORM
 from osa.ingest.recommendations import MACROS
+from osa.ingest.scratch import scratch_connection
 from osa.ingest.validate import compile_contract, reasons_sql, sql_str, structure_literal
 
 
@@ -45,10 +45,10 @@ _CREDENTIALS_SUPPLIED = "list_filter([" + ", ".join(
 _SCRUB_CREDENTIALS = "json_merge_patch(line, json_object('optimizely_config', json_object('api_credentials', NULL)))"
 
 
-def process_intake(lines: pa.Table, *, known_form_ids: pa.Array | None = None, threads: int = 2) -> IntakeTables:
+def process_intake(lines: pa.Table, *, known_form_ids: pa.Array | None = None,
+                   threads: int | None = None) -> IntakeTables:
     """Run the intake path over raw landing `lines` (event_date, source_file, source_line, line)."""
-    con = duckdb.connect(config={"threads": threads})
-    try:
+    with scratch_connection(threads) as con:  # the same private scratch DuckDB as the delivery path
         con.execute(MACROS)
         con.register("raw_lines", lines)
         known = pa.table({"form_id": known_form_ids if known_form_ids is not None else pa.array([], pa.string())})
@@ -115,7 +115,5 @@ def process_intake(lines: pa.Table, *, known_form_ids: pa.Array | None = None, t
             FROM judged WHERE len(reasons) > 0 ORDER BY event_date, source_file, source_line
         """).to_arrow_table()
         duplicates = int(con.execute("SELECT count(*) FROM parsed WHERE is_duplicate").fetchone()[0])
-    finally:
-        con.close()
     return IntakeTables(bronze=bronze, silver=silver, quarantine=quarantine, records_in=lines.num_rows,
                         accepted=silver.num_rows, quarantined=quarantine.num_rows, duplicates=duplicates)

@@ -79,7 +79,7 @@ def _sla_values() -> str:
 
 
 def process_deliveries(lines: pa.Table, *, secret: str, known_delivery_ids: pa.Array | None = None,
-                       threads: int = 2) -> DeliveryTables:
+                       threads: int | None = None) -> DeliveryTables:
     """Run the whole delivery path over `lines` (event_date, source_file, source_line, line).
 
     `known_delivery_ids` are body digests already accepted in earlier partitions: a body seen there is a

@@ -1,7 +1,8 @@
 """SQL that turns accepted agent outputs into the normalized recommendations table and insight tables.
 
-All queries read the temp table ``accepted`` (one row per valid, unique delivery, with the parsed body
-struct ``s`` whose leaves are raw JSON) and the macros from `MACROS`. Mapping choices (how each agent's
+Each agent's completed outputs are first materialized as ``base_<agent>`` (its ``agent_data`` parsed with
+that agent's own narrow struct, leaves kept as raw JSON); every query reads those tables and the macros
+from `MACROS`. Mapping choices (how each agent's
 own fields become category / priority / impact / effort) are documented in docs/data-contracts.md.
 """
 
