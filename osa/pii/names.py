@@ -43,6 +43,8 @@ _RUST_WORD = r"\p{Lu}[\p{Ll}'’]*\p{Ll}"
 _HASH_SEED = 7
 
 THRESHOLD = 0.5
+_UNSEEN = object()
+_SHAPE_CACHE_LIMIT = 100_000
 
 
 class PersonNameRecognizer(Recognizer):
@@ -119,9 +121,49 @@ class PersonNameRecognizer(Recognizer):
         return found
 
     def _score(self, text: str, match: re.Match[str], group: int = 0) -> Finding | None:
+        sequence = match.group(group)
+        shapes = self._shapes
+        shape = shapes.get(sequence, _UNSEEN)
+        if shape is _UNSEEN:
+            if len(shapes) >= _SHAPE_CACHE_LIMIT:
+                shapes.clear()
+            shape = shapes[sequence] = self._shape(sequence)
+        if shape is None:
+            return None
+        offset = match.start(group)
+        start, end = offset + shape[0], offset + shape[1]
+        after = text[end : end + 24].lstrip()
+        if after:
+            if after[0] == "&":
+                return None
+            next_word = after.split(None, 1)[0].strip(".,;:!?)")
+            if next_word[:1].isupper() and lexicon.fold(next_word) in lexicon.ORG_SUFFIXES:
+                return None
+        if text[max(0, start - 2) : start].strip() == "&":
+            return None
+        context = _context_strength(text, start)
+        score = shape[2] if context == 2 else shape[3]
+        if score is None:
+            return None
+        score += 0.2 if context == 2 else 0.05 if context == 1 else 0.0
+        if score < THRESHOLD:
+            return None
+        return Finding("name", start, end, round(min(score, 0.95), 3), self.name)
+
+    @cached_property
+    def _shapes(self) -> dict[str, tuple[int, int, float | None, float | None] | None]:
+        """Per-sequence memo of ``_shape``: the same capitalized runs recur across rows."""
+        return {}
+
+    def _shape(self, sequence: str) -> tuple[int, int, float | None, float | None] | None:
+        """What depends on the capitalized run alone (not on the text around it).
+
+        ``(start, end, score with strong context, score without)`` relative to the run,
+        or None when the run can never be a person name.
+        """
         first_names, last_names, common = self._first, self._last, self._common
         # Token spans inside the sequence; particles and initials are glue.
-        tokens = _tokens(match.group(group), match.start(group))
+        tokens = _tokens(sequence, 0)
         particles, fold = lexicon.PARTICLES, lexicon.fold
         core = []
         words = []
@@ -151,23 +193,10 @@ class PersonNameRecognizer(Recognizer):
                 break
         if words[-1] in lexicon.ORG_SUFFIXES or (len(words) > 1 and " ".join(words) in lexicon.NOT_PERSON_PHRASES):
             return None
-        after = text[end : end + 24].lstrip()
-        if after:
-            if after[0] == "&":
-                return None
-            next_word = after.split(None, 1)[0].strip(".,;:!?)")
-            if next_word[:1].isupper() and lexicon.fold(next_word) in lexicon.ORG_SUFFIXES:
-                return None
-        if text[max(0, start - 2) : start].strip() == "&":
+        strong, weak = self._lexicon_score(words, True), self._lexicon_score(words, False)
+        if strong is None and weak is None:
             return None
-        context = _context_strength(text, start)
-        score = self._lexicon_score(words, context == 2)
-        if score is None:
-            return None
-        score += 0.2 if context == 2 else 0.05 if context == 1 else 0.0
-        if score < THRESHOLD:
-            return None
-        return Finding("name", start, end, round(min(score, 0.95), 3), self.name)
+        return start, end, strong, weak
 
     def _lexicon_score(self, words: list[str], strong_context: bool) -> float | None:
         first, last, common = self._first, self._last, self._common

@@ -99,7 +99,8 @@ class Operators:
         if pair is None:
             if len(cache) >= _CACHE_LIMIT:
                 cache.clear()
-            digest = self._prf(value, pii_type)
+            # Straight to the HMAC: a miss here is almost always a miss in ``_digests`` too.
+            digest = self._digest(value, pii_type)
             if mode == "pseudonymize":
                 token = _pseudonym(digest, pii_type)
             elif mode == "hash":
@@ -110,23 +111,27 @@ class Operators:
         return pair
 
     # -- keyed digests -------------------------------------------------------------
-    def _prf(self, value: str, pii_type: str) -> bytes:
-        """One keyed HMAC-SHA512 of the normalized, type-separated value, memoized per engine.
+    def _digest(self, value: str, pii_type: str) -> bytes:
+        """One keyed HMAC-SHA512 of the normalized, type-separated value.
 
         Its output is split into independent parts: bytes 0-31 fingerprint, 32-39
         pseudonym, 40-55 hash — one HMAC instead of three per value.
         """
+        inner = self._inner.copy()
+        inner.update(f"{pii_type}\x1f{normalize(value, pii_type)}".encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+    def _prf(self, value: str, pii_type: str) -> bytes:
+        """``_digest``, memoized per engine (single-value calls: fingerprint, hash, pseudonymize)."""
         cache = self._digests
         key = (pii_type, value)
         digest = cache.get(key)
         if digest is None:
             if len(cache) >= _CACHE_LIMIT:
                 cache.clear()
-            inner = self._inner.copy()
-            inner.update(f"{pii_type}\x1f{normalize(value, pii_type)}".encode())
-            outer = self._outer.copy()
-            outer.update(inner.digest())
-            digest = cache[key] = outer.digest()
+            digest = cache[key] = self._digest(value, pii_type)
         return digest
 
     def fingerprint(self, value: str, pii_type: str) -> str:

@@ -6,8 +6,8 @@ import it without cycles.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class PiiType(StrEnum):
@@ -40,12 +40,13 @@ HIGH_RISK_TYPES: frozenset[str] = frozenset({"ssn", "credit_card", "medical_reco
 SUBJECT_TYPES: frozenset[str] = frozenset(ALL_TYPES) - {"dob"}
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """One detected PII span: ``text[start:end]`` is personal data of ``pii_type``.
 
     ``detector`` names the recognizer that fired so audit rows can explain why a
-    value was redacted; ``confidence`` lets the caller tune the threshold.
+    value was redacted; ``confidence`` lets the caller tune the threshold. A named tuple,
+    not a dataclass: the frame path creates tens of thousands per batch and a tuple is
+    built ~2.5x faster than a frozen dataclass.
     """
 
     pii_type: str

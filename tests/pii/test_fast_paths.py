@@ -157,3 +157,50 @@ def test_name_candidate_mask_matches_ungated_rule() -> None:
             words = pl.Series([text]).str.extract_all(names._RUST_WORD).explode().drop_nulls().to_list()
             lexicon[row] = any(w.lower() in strong for w in words)
     assert recognizer.candidate_mask(values).tolist() == (context | lexicon).tolist()
+
+
+def _inert_examples() -> list[str]:
+    """UUIDs, ISO timestamps and amounts in many spellings (seeded, so the test is stable)."""
+    import random
+    import uuid
+
+    rng = random.Random(11)
+    values: list[str] = []
+    for _ in range(400):
+        u = str(uuid.UUID(int=rng.getrandbits(128)))
+        values += [u, u.upper()]
+        y, mo, d, h, mi, s = (
+            rng.randint(1900, 2099), rng.randint(1, 12), rng.randint(1, 28),
+            rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59),
+        )
+        values += [
+            f"{y}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}Z",
+            f"{y}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}",
+            f"{y}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}.{rng.randint(0, 999999)}+0{rng.randint(0, 9)}:00",
+        ]
+        amount = rng.randint(0, 10**9)
+        values += [
+            f"${amount:,}.{rng.randint(0, 99):02d}", f"{amount % 10**6}", f"-{amount % 1000}.{amount % 97}%",
+            f"0.{amount % 10**5}", f"€{amount:,}", f"{amount:,}",
+        ]
+    return values
+
+
+def test_inert_values_hold_nothing_any_recognizer_finds(engine: PiiEngine) -> None:
+    """The frame path skips values matching INERT_VALUE: no recognizer may flag one."""
+    from osa.pii.engine import INERT_VALUE
+
+    values = _inert_examples()
+    assert pl.Series(values).str.contains(INERT_VALUE).all()
+    flagged = [v for v in values if engine.analyze(v)]
+    assert flagged == []
+    # ... while PII-shaped numbers and bare dates stay outside the pattern.
+    for value in ("4111111111111111", "4111 1111 1111 1111", "123-45-6789", "123456789", "2024-01-31", "+14155550132"):
+        assert not pl.Series([value]).str.contains(INERT_VALUE).item(), value
+
+
+def test_inert_values_are_skipped_but_kept(engine: PiiEngine) -> None:
+    values = pl.Series("v", ["2024-01-31T10:00:00Z", "call 4155550132", None, "$38,167.72", "SSN 123-45-6789"])
+    mask = engine._masks(values)
+    assert mask[0] == 0 and mask[2] == 0 and mask[3] == 0
+    assert mask[1] != 0 and mask[4] != 0
