@@ -324,7 +324,8 @@ class PiiEngine:
         Plain units (no field hint) are concatenated into one column and prefiltered
         in a single polars pass; only rows with candidate bits reach Python.
         (Overlapping the polars pass with Python validation in a worker thread was
-        tried: no gain on 2 cores, polars already uses both.)
+        tried twice, the second time chunked so Python could start on the first rows:
+        no gain on 2 cores, polars already keeps both busy while it runs.)
         """
         analyze_with = self.analyzer.analyze_with
         recognizers = self.analyzer.recognizers
@@ -526,8 +527,8 @@ class PiiEngine:
     ) -> ProtectionResult:
         units = self._units(frame, json_columns, {record_id_column, *passthrough_columns})
         self._detect(units)
-        located = [[unit.locate(p) for p, _, _ in unit.found] for unit in units]  # (row, path) per found
-        needed = sorted({row for places in located for row, _ in places})
+        found_rows = [unit.found_rows() for unit in units]
+        needed = sorted({row for rows in found_rows for row in rows})
         id_values = frame[record_id_column].cast(pl.String).gather(needed).to_list() if needed else []
         ids = dict(zip(needed, id_values, strict=True))
         # Findings are applied in one pass with per-call lookups: the mode per type is
@@ -539,12 +540,21 @@ class PiiEngine:
         audit_rows: list[tuple[str | None, str, Finding, str, str]] = []
         add_row = audit_rows.append
         changed: dict[str, dict] = {}
-        for unit, places in zip(units, located, strict=True):
+        for unit, rows in zip(units, found_rows, strict=True):
             if not unit.found:
                 continue
-            column_changes = changed.setdefault(unit.name, {})
+            name = unit.name
+            column_changes = changed.setdefault(name, {})
             kind = unit.kind
-            for (position, text, findings), (row, path) in zip(unit.found, places, strict=True):
+            for (position, text, findings), row in zip(unit.found, rows, strict=True):
+                # Where the text lives (the field path for the audit), by unit kind.
+                if kind == "json":
+                    _, container, key, path, _ = unit.leaves[position]
+                elif kind == "list":
+                    index = int(unit.indices[position])
+                    path = f"{name}[{index}]"
+                else:
+                    path = name
                 record_id = ids[row]
                 parts: list[str] = []
                 cursor = 0
@@ -564,9 +574,8 @@ class PiiEngine:
                 if kind == "string":
                     column_changes[row] = protected
                 elif kind == "list":
-                    column_changes.setdefault(row, {})[int(unit.indices[position])] = protected
+                    column_changes.setdefault(row, {})[index] = protected
                 elif kind == "json":
-                    _, container, key, _, _ = unit.leaves[position]
                     container[key] = protected
                     column_changes[row] = unit.docs[row]
                 else:  # json_raw
@@ -711,6 +720,16 @@ class _Unit:
     leaves: list | None = None
     docs: dict | None = None
     found: list = field(default_factory=list)
+
+    def found_rows(self) -> list[int]:
+        """The frame row of every ``found`` entry (``locate`` in bulk)."""
+        positions = [p for p, _, _ in self.found]
+        if self.kind == "string":
+            return positions
+        if self.kind == "json":
+            leaves = self.leaves
+            return [leaves[p][0] for p in positions]  # type: ignore[index]
+        return self.rows[positions].tolist() if positions else []  # type: ignore[index]
 
     def locate(self, position: int) -> tuple[int, str]:
         if self.kind == "string":

@@ -204,3 +204,22 @@ def test_inert_values_are_skipped_but_kept(engine: PiiEngine) -> None:
     mask = engine._masks(values)
     assert mask[0] == 0 and mask[2] == 0 and mask[3] == 0
     assert mask[1] != 0 and mask[4] != 0
+
+
+def test_overlap_fast_path_matches_full_rule() -> None:
+    import random
+
+    from osa.pii.analyzer import _resolve_clashes, resolve_overlaps
+    from osa.pii.types import Finding
+
+    rng = random.Random(5)
+    for _ in range(3000):
+        findings = []
+        for _ in range(rng.randint(0, 5)):
+            start = rng.randint(0, 60)
+            findings.append(
+                Finding(rng.choice(["email", "phone", "name"]), start, start + rng.randint(1, 15),
+                        rng.choice([0.6, 0.8, 0.95]), "t")
+            )
+        expected = _resolve_clashes(findings) if len(findings) > 1 else findings
+        assert resolve_overlaps(findings) == expected
