@@ -65,11 +65,23 @@ def _resolve_clashes(findings: list[Finding]) -> list[Finding]:
 _TOKEN_GATE = re.compile(r"[A-Z]_[0-9a-f]|<[A-Z]|HASH:|ENC:")
 
 
+#: What a protection token is read as: spaces, then a lowercase word no recognizer matches.
+#: The word keeps sentence structure ("Passport: <token>. Project 1234" still ends the
+#: passport sentence at the period, as "Passport: W4313. Project 1234" did); blank space
+#: there would join the sentences and make the project id look like a passport number.
+TOKEN_STAND_IN = "xxxx"
+
+
 def blank_tokens(text: str) -> str:
-    """Replace protection tokens by spaces (same length) so they are never re-detected."""
+    """Replace protection tokens by a same-length stand-in so they are never re-detected."""
     if _TOKEN_GATE.search(text) is None:
         return text  # no token can match (TOKEN_RE's alternation is slow to scan)
-    return TOKEN_RE.sub(lambda m: " " * len(m.group(0)), text)
+    return TOKEN_RE.sub(_stand_in, text)
+
+
+def _stand_in(match: re.Match[str]) -> str:
+    size = len(match.group(0))  # every token is longer than the stand-in word
+    return " " * (size - len(TOKEN_STAND_IN)) + TOKEN_STAND_IN
 
 
 def is_protected_or_empty(value: str) -> bool:

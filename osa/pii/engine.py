@@ -21,7 +21,7 @@ import numpy as np
 import orjson
 import polars as pl
 
-from .analyzer import Analyzer
+from .analyzer import TOKEN_STAND_IN, Analyzer
 from .fields import ORGANISATION, FieldHint, classify_field
 from .keys import PiiKeys
 from .operators import TOKEN_PATTERN, Operators
@@ -361,7 +361,7 @@ class PiiEngine:
             return
         batch = pl.concat([values for _, values, _ in plain], how="vertical", rechunk=True).rename("v")
         if scanning:
-            batch = batch.str.replace_all(TOKEN_PATTERN, " ")
+            batch = batch.str.replace_all(TOKEN_PATTERN, " " + TOKEN_STAND_IN, literal=False)
         masks = self._masks(batch)
         offset = 0
         name_bit = self._name_bits

@@ -24,7 +24,9 @@ CONTEXT_WINDOW = 48
 
 
 _GLOBAL_FLAGS = re.compile(r"(?:\(\?[aiLmsux]+\))*")
-_SENTENCE_BREAK = re.compile(r"(?:[;!?\n]|(?<=[\w)\]][\w)\]][\w)\]][\w)\]])\.)\s+")
+# A period ends a sentence after a 4+ character token, or after a gap where a value was
+# removed ("Passport: . Project 1234" is what "remove" leaves of "Passport: W4313. ...").
+_SENTENCE_BREAK = re.compile(r"(?:[;!?\n]|(?<=[\w)\]][\w)\]][\w)\]][\w)\]])\.|(?<=[\s:])\.)\s+")
 
 
 def context_before(text: str, start: int, window: int = CONTEXT_WINDOW) -> str:
@@ -605,6 +607,12 @@ class MedicalRecordRecognizer(Recognizer):
     )
     context_required = True
     context_boost = 0.1
+
+    def context_distance(self, text: str, start: int) -> int | None:
+        # "MRN-4455667": the keyword is the identifier's own prefix, inside the span.
+        if self.context.match(text, start):  # type: ignore[union-attr]
+            return 0
+        return super().context_distance(text, start)
 
 
 class NhsNumberRecognizer(Recognizer):

@@ -194,3 +194,29 @@ def test_scan_frame_reports_planted_pii_but_not_tokens(
         {"column": "contact_name", "pii_type": "name", "count": 1}
     ]
 
+
+
+def test_scan_keeps_sentence_breaks_where_tokens_replaced_values(engine: PiiEngine) -> None:
+    """A context word before a protected value must not reach past the sentence end.
+
+    "Passport: W4313. Project 57803147" has no passport number after the period; once
+    W4313 is a token the leak scan must still see the period as a sentence end.
+    """
+    texts = [
+        "Passport: C01X00T47. Project 57803147 is 74.8% complete.",
+        "DOB 1985-03-04. Ticket 20240117 closed.",
+        "MRN-4455667. Order 88123456 shipped.",
+    ]
+    frame = pl.DataFrame({"id": ["a", "b", "c"], "notes": texts})
+    for context in (
+        PolicyContext("storage", "internal", "admin"),
+        PolicyContext("display", "internal", "admin"),
+        PolicyContext("storage", "restricted", "admin"),
+        PolicyContext("storage", "internal", "guest"),
+    ):
+        protected = engine.protect_frame(frame, table="t", record_id_column="id", context=context).frame
+        assert protected["notes"].to_list() != texts
+        assert engine.scan_frame(protected.drop("id")).height == 0, (context, protected["notes"].to_list())
+    # ... while a raw number right after the context word is still caught.
+    raw = pl.DataFrame({"notes": ["Passport: PASSPORT_0123456789abcdef. Passport: C01X00T47."]})
+    assert engine.scan_frame(raw).to_dicts() == [{"column": "notes", "pii_type": "passport", "count": 1}]

@@ -69,6 +69,8 @@ POSITIVES = [
     ("tax_id", "Steuer-ID 65929970489", "65929970489"),
     ("medical_record", "patient MRN: 00123456 admitted", "00123456"),
     ("medical_record", "medical record number MRN-4455667", "MRN-4455667"),
+    ("medical_record", "patient MRN-4455667 admitted", "MRN-4455667"),
+    ("medical_record", "MRN-4455667. Order 88123456 shipped.", "MRN-4455667"),
     ("medical_record", "NHS number 943 476 5919", "943 476 5919"),
     ("biometric", "fingerprint template: 3f9a1c2b4d5e6f708192a3b4c5d6e7f8", "3f9a1c2b4d5e6f708192a3b4c5d6e7f8"),
 ]
