@@ -537,7 +537,7 @@ class PiiEngine:
         mode_for = self.policy.mode_for
         modes: dict[str, str] = {}
         token_for = self.operators.apply_with_fingerprint
-        audit_rows: list[tuple[str | None, str, Finding, str, str]] = []
+        audit_rows: list[tuple[str | None, str, str, str, float, str, str]] = []
         add_row = audit_rows.append
         changed: dict[str, dict] = {}
         for unit, rows in zip(units, found_rows, strict=True):
@@ -568,7 +568,7 @@ class PiiEngine:
                     parts.append(text[cursor:start])
                     parts.append(token)
                     cursor = f.end
-                    add_row((record_id, path, f, mode, fingerprint))
+                    add_row((record_id, path, pii_type, mode, f.confidence, f.detector, fingerprint))
                 parts.append(text[cursor:])
                 protected = "".join(parts)
                 if kind == "string":
@@ -743,23 +743,21 @@ class _Unit:
 
 
 def _audit_frames(
-    table: str, rows: list[tuple[str | None, str, Finding, str, str]]
+    table: str, rows: list[tuple[str | None, str, str, str, float, str, str]]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Audit and subject frames from ``(record_id, path, finding, mode, fingerprint)`` rows.
+    """Audit and subject frames from ``(record_id, path, pii_type, mode, confidence,
+    detector, fingerprint)`` rows.
 
     Same rows, order and dtypes as ``_Sink.frames`` (subjects: audit rows of subject
-    types, de-duplicated keeping first occurrences), built column by column.
+    types, de-duplicated keeping first occurrences); ``zip(*rows)`` transposes the rows
+    into columns in one C-level pass.
     """
+    names = [k for k in AUDIT_SCHEMA if k != "table"]
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     audit = pl.DataFrame(
         {
             "table": pl.repeat(table, len(rows), dtype=pl.String, eager=True),
-            "record_id": [r[0] for r in rows],
-            "field_path": [r[1] for r in rows],
-            "pii_type": [r[2].pii_type for r in rows],
-            "mode": [r[3] for r in rows],
-            "confidence": [r[2].confidence for r in rows],
-            "detector": [r[2].detector for r in rows],
-            "fingerprint": [r[4] for r in rows],
+            **{name: list(column) for name, column in zip(names, columns, strict=True)},
         },
         schema=AUDIT_SCHEMA,
     )
