@@ -558,17 +558,15 @@ class PiiEngine:
                 record_id = ids[row]
                 parts: list[str] = []
                 cursor = 0
-                for f in findings:
-                    pii_type = f.pii_type
+                for pii_type, start, end, confidence, detector in findings:  # Finding fields
                     mode = modes.get(pii_type)
                     if mode is None:
                         mode = modes[pii_type] = mode_for(context, pii_type)
-                    start = f.start
-                    token, fingerprint = token_for(mode, text[start : f.end], pii_type)
+                    token, fingerprint = token_for(mode, text[start:end], pii_type)
                     parts.append(text[cursor:start])
                     parts.append(token)
-                    cursor = f.end
-                    add_row((record_id, path, pii_type, mode, f.confidence, f.detector, fingerprint))
+                    cursor = end
+                    add_row((record_id, path, pii_type, mode, confidence, detector, fingerprint))
                 parts.append(text[cursor:])
                 protected = "".join(parts)
                 if kind == "string":

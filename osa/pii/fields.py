@@ -9,7 +9,7 @@ camel, dots) and classified by their *head* word, the way English compounds work
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 _SPLIT = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -454,10 +454,16 @@ class FieldHint:
     """What the key says: a PII type (whole value is PII), PERSON, ORGANISATION or nothing."""
 
     kind: str | None
+    #: The PII type when the whole value is PII (set from ``kind``; a plain slot because
+    #: the frame path reads it for every value).
+    whole_value_type: str | None = field(init=False, repr=False, compare=False)
 
-    @property
-    def whole_value_type(self) -> str | None:
-        return None if self.kind in (None, PERSON, ORGANISATION) else self.kind
+    def __post_init__(self) -> None:
+        whole = None if self.kind in (None, PERSON, ORGANISATION) else self.kind
+        object.__setattr__(self, "whole_value_type", whole)
+
+    def __hash__(self) -> int:  # hints key the per-leaf grouping dicts: keep hashing cheap
+        return hash(self.kind)
 
 
 NO_HINT = FieldHint(None)
