@@ -30,7 +30,7 @@ FIELD_CONFIDENCE = 0.99
 _HAS_DIGIT = re.compile(r"\d")
 # Looser than TOKEN_RE (any token-shaped marker) and much faster to search.
 _PROTECTED_MARK = re.compile(r"\*|\b[A-Z]{2}[A-Z_]*_[0-9a-f]{8}|HASH:[A-Z_]+:|ENC:[A-Z_]+:|<[A-Z_]{2,}>")
-_EMPTY_LIKE = frozenset({"", "-", "--", "n/a", "na", "none", "null", "nil", "unknown", "tbd", "?"})
+EMPTY_LIKE = frozenset({"", "-", "--", "n/a", "na", "none", "null", "nil", "unknown", "tbd", "?"})
 
 
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
@@ -87,7 +87,7 @@ def _stand_in(match: re.Match[str]) -> str:
 def is_protected_or_empty(value: str) -> bool:
     """True for values a field-aware rule must not re-protect: tokens, masks, blanks."""
     stripped = value.strip()
-    if len(stripped) <= 7 and stripped.lower() in _EMPTY_LIKE:
+    if len(stripped) <= 7 and stripped.lower() in EMPTY_LIKE:
         return True
     if "*" in stripped:
         return True

@@ -21,7 +21,7 @@ import numpy as np
 import orjson
 import polars as pl
 
-from .analyzer import TOKEN_STAND_IN, Analyzer
+from .analyzer import EMPTY_LIKE, FIELD_CONFIDENCE, FIELD_DETECTOR, TOKEN_STAND_IN, Analyzer
 from .fields import ORGANISATION, FieldHint, classify_field
 from .keys import PiiKeys
 from .operators import TOKEN_PATTERN, Operators
@@ -57,6 +57,10 @@ FINDINGS_SCHEMA = {
 }
 SCAN_SCHEMA = {"column": pl.String, "pii_type": pl.String, "count": pl.Int64}
 _MARKER_PATTERN = r"\*|" + TOKEN_PATTERN
+#: Field values that need the Python whole-value rule: surrounding whitespace (Python's
+#: ``str.isspace`` set: Unicode White_Space plus \x1c-\x1f), a character of a protection
+#: marker (``*``, ``_``, ``:``, ``<``) or non-ASCII text (case rules differ across engines).
+_NOT_PLAIN_WHOLE_VALUE = r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$|[*_:<]|[^\x00-\x7f]"
 #: Whole values no recognizer can flag (tests/pii check this against the analyzer): UUIDs,
 #: ISO timestamps with a time of day, and plain amounts/scores such as "$38,167.72" or "0.76".
 INERT_VALUE = (
@@ -349,6 +353,9 @@ class PiiEngine:
                 .filter(pl.col("v").is_not_null() & (pl.col("v").str.strip_chars() != ""))
             )
             hint = unit.hint
+            if hint.whole_value_type is not None and not scanning:
+                self._whole_values(unit, picked)
+                continue
             seen: dict[str, list[Finding]] = {}  # repeated values (the same owner on many rows)
             append = unit.found.append
             for position, value in zip(picked.get_column("p").to_list(), picked.get_column("v").to_list(), strict=True):
@@ -389,6 +396,36 @@ class PiiEngine:
                     if found:
                         append((int(positions[local]) if positions is not None else local, text, found))
             offset += size
+
+    def _whole_values(self, unit: _Unit, picked: pl.DataFrame) -> None:
+        """``unit.found`` for a field whose whole value is PII (``contact_email``, ``ssn``...).
+
+        What ``Analyzer.analyze_with`` gives, without a Python call per value: a value with
+        no surrounding whitespace, no protection-marker character and not blank-like is one
+        finding spanning all of it. Every other value takes the Python path.
+        """
+        pii_type, hint = unit.hint.whole_value_type, unit.hint
+        analyze_with, recognizers = self.analyzer.analyze_with, self.analyzer.recognizers
+        flags = picked.select(
+            "p",
+            "v",
+            pl.col("v").str.len_chars().alias("n"),
+            (
+                ~pl.col("v").str.contains(_NOT_PLAIN_WHOLE_VALUE)
+                & ~pl.col("v").str.to_lowercase().is_in(sorted(EMPTY_LIKE))
+            ).alias("plain"),
+        )
+        spans: dict[int, list[Finding]] = {}  # one shared findings list per value length
+        append = unit.found.append
+        for position, value, size, plain in flags.iter_rows():
+            if plain:
+                found = spans.get(size)
+                if found is None:
+                    found = spans[size] = [Finding(pii_type, 0, size, FIELD_CONFIDENCE, FIELD_DETECTOR)]
+            else:
+                found = analyze_with(value, hint, recognizers)
+            if found:
+                append((position, value, found))
 
     @cached_property
     def _name_bits(self) -> int:

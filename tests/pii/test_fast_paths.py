@@ -223,3 +223,23 @@ def test_overlap_fast_path_matches_full_rule() -> None:
             )
         expected = _resolve_clashes(findings) if len(findings) > 1 else findings
         assert resolve_overlaps(findings) == expected
+
+
+WHOLE_VALUE_CASES = [
+    "jane@example.com", " jane@example.com", "jane@example.com\t", "jane@example.com\x1c", "\xa0jane@x.io",
+    "N/A", "n/a", "null", "NULL", "unknown", "UNKNOWN", "-", "?", "tbd", "***", "j***@example.com",
+    "EMAIL_0123456789abcdef", "<EMAIL>", "HASH:EMAIL:0123456789abcdef0123", "ENC:EMAIL:k1:AAAAAAAAAAAAAAAAAAAA",
+    "José García", "x", "jane_doe@example.com", "mailto:jane@example.com", "a" * 300, "\x1f", " ", "",
+]
+
+
+@pytest.mark.parametrize("column", ["contact_email", "ssn", "home_address", "date_of_birth"])
+def test_whole_value_fast_path_matches_analyzer(engine: PiiEngine, column: str) -> None:
+    frame = pl.DataFrame({column: [*WHOLE_VALUE_CASES, None]})
+    found = engine.analyze_frame(frame)
+    got: dict[int, list[tuple]] = {}
+    for row, _path, pii_type, start, end, confidence, detector in found.iter_rows():
+        got.setdefault(row, []).append((pii_type, start, end, confidence, detector))
+    for row, value in enumerate(WHOLE_VALUE_CASES):
+        expected = [tuple(f) for f in engine.analyze(value, column)] if value.strip() else []
+        assert got.get(row, []) == expected, repr(value)
