@@ -62,7 +62,7 @@ class StreetAddressRecognizer(Recognizer):
     first_chars = r"[0-9FASU]"
     name = "street_address"
     pii_type = "address"
-    prefilter = r"\b(?:" + _SUFFIXES + r")\b"  # the digit is checked in candidate_expr
+    prefilter = r"(?:^|\W)(?:" + _SUFFIXES + r")(?:$|\W)"  # the digit is checked in candidate_expr
 
     def candidate_expr(self, column: pl.Expr) -> pl.Expr:
         return column.str.contains(self.prefilter) & column.str.contains(r"\d|Flat|Apartment|Apt|Studio|Unit|Suite")
@@ -127,7 +127,7 @@ class UkPostcodeTailRecognizer(Recognizer):
     prefilter_group = "address"
     name = "uk_postcode"
     pii_type = "address"
-    prefilter = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b"
+    prefilter = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}(?:$|\W)"
     pattern = re.compile(r"(?<=, )[A-Z][a-z]+(?:\s[A-Z][a-z]+)?,?\s+[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}(?![\w])")
     confidence = 0.7
 
@@ -139,7 +139,7 @@ class MilitaryAddressRecognizer(Recognizer):
     name = "us_military_address"
     pii_type = "address"
     prefilter_group = "address"
-    prefilter = r"\b(?:APO|FPO|DPO) (?:AA|AE|AP) \d{5}"
+    prefilter = r"(?:^|\W)(?:APO|FPO|DPO) (?:AA|AE|AP) \d{5}"
     pattern = re.compile(
         r"(?<![\w])(?:(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{1,5}|(?:USNS|USNV|USS|USCGC)\s+[A-Z][a-z]+)"
         r",?\s+(?:APO|FPO|DPO)\s+(?:AA|AE|AP)\s+\d{5}(?![\w])"

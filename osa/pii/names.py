@@ -35,9 +35,10 @@ _LABELS = (
     "name|contact|attn|attention|cc|bcc|from|to|signed|customer|patient|client|owner|assignee|by|rep|lead|applicant"
 )
 # Same alternatives for the Rust prefilter: any strong context followed by a capital.
-_RUST_CONTEXT = rf"(?i:\b(?:{_TITLES})\.?|\b(?:{_GREETINGS})[,!]?|\b(?:{_LABELS})[ \t]*[:=-])\s*\p{{Lu}}"
-# Without the ``\b`` assertions (a superset, and much faster in the Rust engine): a gate for it.
-_RUST_CONTEXT_GATE = _RUST_CONTEXT.replace(r"\b", "")
+# ``(?:^|\W)`` is ``\b`` before a word (the engine's DFA cannot run a Unicode ``\b``).
+_RUST_CONTEXT = (
+    rf"(?i:(?:^|\W)(?:{_TITLES})\.?|(?:^|\W)(?:{_GREETINGS})[,!]?|(?:^|\W)(?:{_LABELS})[ \t]*[:=-])\s*\p{{Lu}}"
+)
 _RUST_PAIR = r"\p{Lu}[\p{Ll}'’\-]*\p{Ll}[ \t]+(?:\p{Ll}{1,4}[ \t]+)*\p{Lu}"
 _RUST_WORD = r"\p{Lu}[\p{Ll}'’]*\p{Ll}"
 _HASH_SEED = 7
@@ -85,13 +86,10 @@ class PersonNameRecognizer(Recognizer):
         """Rows with strong context, or a capitalized pair containing a known non-common name."""
         frame = pl.DataFrame({"v": values}).with_row_index("r")
         flags = frame.select(
-            pl.col("v").str.contains(_RUST_CONTEXT_GATE).fill_null(False).alias("ctx"),
+            pl.col("v").str.contains(_RUST_CONTEXT).fill_null(False).alias("ctx"),
             pl.col("v").str.contains(_RUST_PAIR).fill_null(False).alias("pair"),
         )
         out = flags["ctx"].to_numpy().copy()
-        gated = np.flatnonzero(out)
-        if len(gated):  # the exact context rule only where its superset matched
-            out[gated] = values.gather(gated).str.contains(_RUST_CONTEXT).fill_null(False).to_numpy()
         words = (
             frame.filter(flags["pair"])
             .select("r", pl.col("v").str.extract_all(_RUST_WORD).alias("w"))
@@ -101,8 +99,11 @@ class PersonNameRecognizer(Recognizer):
         if words.height:
             hashes = words["w"].str.to_lowercase().hash(seed=_HASH_SEED).to_numpy()
             table = self._strong_hashes
-            found = table[np.minimum(np.searchsorted(table, hashes), len(table) - 1)] == hashes
-            out[words["r"].to_numpy()[found]] = True
+            # Sorted queries walk the 200k-entry table in order: ~2.5x faster than random probes.
+            order = np.argsort(hashes)
+            queries = hashes[order]
+            found = table[np.minimum(np.searchsorted(table, queries), len(table) - 1)] == queries
+            out[words["r"].to_numpy()[order[found]]] = True
         return out
 
     def find(self, text: str, prefiltered: bool = False) -> list[Finding]:

@@ -243,3 +243,33 @@ def test_whole_value_fast_path_matches_analyzer(engine: PiiEngine, column: str) 
     for row, value in enumerate(WHOLE_VALUE_CASES):
         expected = [tuple(f) for f in engine.analyze(value, column)] if value.strip() else []
         assert got.get(row, []) == expected, repr(value)
+
+
+def test_dfa_friendly_word_boundaries_match_like_unicode_boundaries(engine: PiiEngine) -> None:
+    """``(?:^|\\W)x`` / ``x(?:$|\\W)`` written for ``\\b`` next to a word character: same rows."""
+    from osa.pii import names
+    from osa.pii.address import _SUFFIXES
+
+    texts = [
+        *TEXTS, *_inert_examples()[:50], "Hi Chad, thanks", "Dear Dr. Okafor", "Contact: Jane", "mr Smith",
+        "ThéoDr. Smith", "éDr Smith", "Dr Éloise", "café Street 12", "12 Baker Street", "12 Baker Streets",
+        "QQ 12 34 56 C", "AQQ123456C", "éQQ123456C", "SW1A 1AA", "SW1A 1AAé", "APO AE 09012", "éAPO AE 09012",
+        "12-3456789", "é12-3456789", "12-34567890", "call 0049 30 1234567", "é0049301234567", "ſir Jones",
+    ]
+    values = pl.Series("v", [*texts, None], dtype=pl.String)
+    pairs = [
+        (names._RUST_CONTEXT, rf"(?i:\b(?:{names._TITLES})\.?|\b(?:{names._GREETINGS})[,!]?|"
+         rf"\b(?:{names._LABELS})[ \t]*[:=-])\s*\p{{Lu}}"),
+        (next(r for r in engine.recognizers if r.name == "street_address").prefilter, rf"\b(?:{_SUFFIXES})\b"),
+        (next(r for r in engine.recognizers if r.name == "uk_nino").prefilter,
+         r"\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Z]\b"),
+        (next(r for r in engine.recognizers if r.name == "uk_postcode").prefilter,
+         r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b"),
+        (next(r for r in engine.recognizers if r.name == "us_military_address").prefilter,
+         r"\b(?:APO|FPO|DPO) (?:AA|AE|AP) \d{5}"),
+        (next(r for r in engine.recognizers if r.name == "ein_prefix").prefilter, r"\b\d{2}-\d{7}\b"),
+        (next(r for r in engine.recognizers if r.name == "phone_international").prefilter,
+         r"(?:\+|\b00)\d{1,3}(?:[ .\-()]{0,3}\d){5,}"),
+    ]
+    for fast, reference in pairs:
+        assert values.str.contains(fast).to_list() == values.str.contains(reference).to_list(), reference
