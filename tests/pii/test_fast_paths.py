@@ -271,5 +271,12 @@ def test_dfa_friendly_word_boundaries_match_like_unicode_boundaries(engine: PiiE
         (next(r for r in engine.recognizers if r.name == "phone_international").prefilter,
          r"(?:\+|\b00)\d{1,3}(?:[ .\-()]{0,3}\d){5,}"),
     ]
+    from osa.pii.recognizers import BarePhoneRecognizer
+
+    pairs.append(
+        (BarePhoneRecognizer.KEYWORDS, r"(?i)phone|tel|mobile|cell|call|text|sms|whatsapp|fax|dial|reach|number|\bno\b")
+    )
+    texts_no = ["no 4155550132", "No. 4155550132", "nº 4155550132", "éno 4155550132", "nope 4155550132", "no"]
+    values = pl.concat([values, pl.Series("v", texts_no)])
     for fast, reference in pairs:
         assert values.str.contains(fast).to_list() == values.str.contains(reference).to_list(), reference
