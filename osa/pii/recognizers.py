@@ -24,6 +24,10 @@ from . import validators as v
 from .types import Finding
 
 CONTEXT_WINDOW = 48
+#: A Rust character-class body for letters, numbers and "_": a subset of Python's ``\w``,
+#: so ``[^NOT_BOUNDARY]`` in a prefilter accepts every character a ``(?<![\w...])`` in the
+#: Python pattern accepts (the prefilter stays a superset).
+NOT_BOUNDARY = r"\p{L}\p{N}_"
 
 
 _GLOBAL_FLAGS = re.compile(r"(?:\(\?[aiLmsux]+\))*")
@@ -286,7 +290,11 @@ class BarePhoneRecognizer(Recognizer):
     pii_type = "phone"
     prefilter = r"\d{10,11}"
 
-    KEYWORDS = r"(?i)phone|tel|mobile|cell|call|text|sms|whatsapp|fax|dial|reach|number|(?:^|\W)no(?:$|\W)"
+    # The context words, loosened (no ``\b``, any "tel"): "account number" is not a phone cue.
+    KEYWORDS = (
+        r"(?i)phone|tel|mobile|cell|call|text|sms|whatsapp|fax|dial|reach|"
+        r"(?:best|contact|direct|office|home|work)\s+(?:number|no)"
+    )
 
     def candidate_expr(self, column: pl.Expr) -> pl.Expr:
         return column.str.contains(self.prefilter) & column.str.contains(self.KEYWORDS)
@@ -314,7 +322,9 @@ class Ipv4Recognizer(Recognizer):
     first_chars = r"\d"
     name = "ipv4"
     pii_type = "ip_address"
-    prefilter = r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}"
+    # Bounded like the pattern (no word character or dot before, no word character after),
+    # so version strings such as "build 2.10.3.7236" no longer reach Python.
+    prefilter = rf"(?:^|[^{NOT_BOUNDARY}.])\d{{1,3}}\.\d{{1,3}}\.\d{{1,3}}\.\d{{1,3}}(?:$|[^{NOT_BOUNDARY}])"
     pattern = re.compile(
         r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
         r"(?![\w]|\.\d)"
@@ -354,7 +364,8 @@ class CreditCardRecognizer(Recognizer):
     first_chars = r"\d"
     name = "credit_card_luhn"
     pii_type = "credit_card"
-    prefilter = r"\d{4}[ \-]?\d{4}[ \-]?\d{4}|\d{4}[ \-]?\d{6}[ \-]?\d{4}"
+    # Starts where the pattern may start (not inside an IBAN or a longer token).
+    prefilter = rf"(?:^|[^{NOT_BOUNDARY}\-])(?:\d{{4}}[ \-]?\d{{4}}[ \-]?\d{{4}}|\d{{4}}[ \-]?\d{{6}}[ \-]?\d{{4}})"
     pattern = re.compile(r"(?<![\w-])(?:\d{12,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -])\d{6}\2\d{4,5})(?![\w-])")
     confidence = 0.95
     context = re.compile(r"card|visa|mastercard|amex|maestro|credit|debit|cc\b|payment|pan\b")
