@@ -262,7 +262,9 @@ class NationalPhoneRecognizer(Recognizer):
     first_chars = r"[(0]"
     name = "phone_national"
     pii_type = "phone"
-    prefilter = r"(?:^|[^\w+\-./])\(?0[1-9]\d{0,4}\)?[ /\-]?\d{2}"
+    # Where the pattern may start, and at least the 9 digits ``validate`` asks for (separators
+    # between digits are at most ")" plus one of " /-"), so dates such as 07/25 stay out.
+    prefilter = rf"(?:^|[^{NOT_BOUNDARY}+\-./: ]|(?:^|\D) )\(?0[1-9](?:[ /\-)]{{0,2}}\d){{7}}"
     pattern = re.compile(
         r"(?<![\w+\-./:])(?<!\d )(?:\(0[1-9]\d{0,4}\)|0[1-9]\d{0,4})(?:[ /-]?\d{2,8}){1,4}"
         r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![\w-]|[.:/]\d)"

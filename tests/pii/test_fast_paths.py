@@ -283,6 +283,9 @@ def test_bounded_prefilters_keep_every_python_match(engine: PiiEngine) -> None:
         "card:4111111111111111.", "(4111111111111111)", "GB39FBDV01134060929870", "é4111111111111111",
         "call 4155550132", "Tel:4155550132", "best number 4155550132", "work no 4155550132", "WhatsApp 4155550132",
         "account number 0360214722", "x²10.0.0.1", "_4111111111111111",
+        "020 7946 0958", "(030) 12345678", "(0 30) 1234 5678", "01 23 45 67 89", "tel 0301234567",
+        "a\u0301 020 7946 0958",
+        "call 030 1234 5678 ext 12", "5 030 12345678", "x: 030-1234-5678.", "exp 09/27", "on 07/25/2024", "030/1234567",
     ]
     masks = engine._masks(pl.Series("v", texts))
     for text, mask in zip(texts, masks.tolist(), strict=True):
@@ -293,3 +296,4 @@ def test_bounded_prefilters_keep_every_python_match(engine: PiiEngine) -> None:
     assert not masks[texts.index("build 2.10.3.7236")] & bits["ipv4"]
     assert not masks[texts.index("GB39FBDV01134060929870")] & bits["credit_card_luhn"]
     assert not masks[texts.index("account number 0360214722")] & bits["phone_context"]
+    assert not masks[texts.index("on 07/25/2024")] & bits["phone_national"]
