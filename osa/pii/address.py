@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import re
 
-import polars as pl
-
 from . import lexicon
-from .recognizers import Recognizer
+from .recognizers import NOT_BOUNDARY, WORD_END, WORD_START, Recognizer
 
 # USPS Publication 28 street suffixes (plus UK ones). "Strong" suffixes almost only
 # occur in addresses; "weak" ones (Summit, Park, View, ...) also end event and
@@ -62,10 +60,11 @@ class StreetAddressRecognizer(Recognizer):
     first_chars = r"[0-9FASU]"
     name = "street_address"
     pii_type = "address"
-    prefilter = r"(?:^|\W)(?:" + _SUFFIXES + r")(?:$|\W)"  # the digit is checked in candidate_expr
-
-    def candidate_expr(self, column: pl.Expr) -> pl.Expr:
-        return column.str.contains(self.prefilter) & column.str.contains(r"\d|Flat|Apartment|Apt|Studio|Unit|Suite")
+    # A number (or unit word) somewhere before a suffix word that stands alone, as the pattern
+    # requires; [^NOT_BOUNDARY] is the superset form of the pattern's \s before and \b after.
+    prefilter = (
+        rf"(?s:(?:\d|Flat|Apartment|Apt|Studio|Unit|Suite).*[^{NOT_BOUNDARY}](?:{_SUFFIXES})(?:$|[^{NOT_BOUNDARY}]))"
+    )
 
     pattern = re.compile(
         r"(?<![\w.,$€£-])(?:\d{1,6}[A-Za-z]?(?:-\d{1,4})?|(?:Flat|Apartment|Apt|Studio|Unit|Suite)\s+\w{1,5},?)"
@@ -127,7 +126,7 @@ class UkPostcodeTailRecognizer(Recognizer):
     prefilter_group = "address"
     name = "uk_postcode"
     pii_type = "address"
-    prefilter = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}(?:$|\W)"
+    prefilter = rf"[A-Z]{{1,2}}\d[A-Z\d]? ?\d[A-Z]{{2}}{WORD_END}"
     pattern = re.compile(r"(?<=, )[A-Z][a-z]+(?:\s[A-Z][a-z]+)?,?\s+[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}(?![\w])")
     confidence = 0.7
 
@@ -139,7 +138,7 @@ class MilitaryAddressRecognizer(Recognizer):
     name = "us_military_address"
     pii_type = "address"
     prefilter_group = "address"
-    prefilter = r"(?:^|\W)(?:APO|FPO|DPO) (?:AA|AE|AP) \d{5}"
+    prefilter = rf"{WORD_START}(?:APO|FPO|DPO) (?:AA|AE|AP) \d{{5}}"
     pattern = re.compile(
         r"(?<![\w])(?:(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{1,5}|(?:USNS|USNV|USS|USCGC)\s+[A-Z][a-z]+)"
         r",?\s+(?:APO|FPO|DPO)\s+(?:AA|AE|AP)\s+\d{5}(?![\w])"

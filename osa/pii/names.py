@@ -35,9 +35,11 @@ _LABELS = (
     "name|contact|attn|attention|cc|bcc|from|to|signed|customer|patient|client|owner|assignee|by|rep|lead|applicant"
 )
 # Same alternatives for the Rust prefilter: any strong context followed by a capital.
-# ``(?:^|\W)`` is ``\b`` before a word (the engine's DFA cannot run a Unicode ``\b``).
+# The keyword starts after a non-letter, as ``_context_strength`` reads it (and not ``\b``,
+# which the engine's DFA cannot run on non-ASCII text).
 _RUST_CONTEXT = (
-    rf"(?i:(?:^|\W)(?:{_TITLES})\.?|(?:^|\W)(?:{_GREETINGS})[,!]?|(?:^|\W)(?:{_LABELS})[ \t]*[:=-])\s*\p{{Lu}}"
+    rf"(?i:(?:^|\P{{L}})(?:{_TITLES})\.?|(?:^|\P{{L}})(?:{_GREETINGS})[,!]?|(?:^|\P{{L}})(?:{_LABELS})[ \t]*[:=-])"
+    r"\s*\p{Lu}"
 )
 _RUST_PAIR = r"\p{Lu}[\p{Ll}'’\-]*\p{Ll}[ \t]+(?:\p{Ll}{1,4}[ \t]+)*\p{Lu}"
 _RUST_WORD = r"\p{Lu}[\p{Ll}'’]*\p{Ll}"

@@ -5,9 +5,11 @@ Each recognizer carries two regexes:
 * ``prefilter`` — a cheap Rust-regex (polars) *superset* of what it can find. The
   frame path runs it over whole columns so rows without any candidate never reach
   Python. Tests assert every positive example also passes the prefilter.
-  Word boundaries next to a word character are written ``(?:^|\W)`` / ``(?:$|\W)``:
-  the same matches as ``\b`` there, but Rust's lazy DFA cannot evaluate a Unicode
-  ``\b`` and falls back to a much slower engine on non-ASCII text (2x on the corpus).
+  Word boundaries are written ``WORD_START`` / ``WORD_END`` (a character outside
+  letters, numbers and "_", or the text's edge) rather than ``\b``: Rust's lazy DFA cannot
+  evaluate a Unicode ``\b`` and falls back to a much slower engine on non-ASCII text (2x
+  on the corpus), and letters/numbers/"_" are a subset of Python's ``\w``, so the class
+  form stays a superset of the pattern's ``(?<!\w)`` / ``\b``.
 * ``pattern`` — the Python regex that yields candidate spans, which ``validate``
   turns into a confidence (or rejects: checksums, calendar rules, context words).
 """
@@ -28,6 +30,8 @@ CONTEXT_WINDOW = 48
 #: so ``[^NOT_BOUNDARY]`` in a prefilter accepts every character a ``(?<![\w...])`` in the
 #: Python pattern accepts (the prefilter stays a superset).
 NOT_BOUNDARY = r"\p{L}\p{N}_"
+WORD_START = rf"(?:^|[^{NOT_BOUNDARY}])"
+WORD_END = rf"(?:$|[^{NOT_BOUNDARY}])"
 
 
 _GLOBAL_FLAGS = re.compile(r"(?:\(\?[aiLmsux]+\))*")
@@ -204,7 +208,7 @@ class InternationalPhoneRecognizer(Recognizer):
     first_chars = r"[+0]"
     name = "phone_international"
     pii_type = "phone"
-    prefilter = r"(?:\+|(?:^|\W)00)\d{1,3}(?:[ .\-()]{0,3}\d){5,}"
+    prefilter = rf"(?:\+|{WORD_START}00)\d{{1,3}}(?:[ .\-()]{{0,3}}\d){{5,}}"
     pattern = re.compile(
         r"(?<![\w+])(?:\+|00)\d{1,3}(?:[ .-]?\(0\))?(?:[ .-]?(?:\(\d{1,5}\)|\d{1,6})){1,6}"
         r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![\w])"
@@ -509,7 +513,7 @@ class EinRecognizer(Recognizer):
     first_chars = r"\d"
     name = "ein_prefix"
     pii_type = "tax_id"
-    prefilter = r"(?:^|\W)\d{2}-\d{7}(?:$|\W)"
+    prefilter = rf"{WORD_START}\d{{2}}-\d{{7}}{WORD_END}"
     pattern = re.compile(r"(?<![\w-])(\d{2})-\d{7}(?![\w-])")
     confidence = 0.6
     context = re.compile(r"\bein\b|employer\s+id|tax\s*id|\btin\b|fein|federal\s+tax|irs")
@@ -525,7 +529,7 @@ class UkNinoRecognizer(Recognizer):
     first_chars = r"[A-Z]"
     name = "uk_nino"
     pii_type = "tax_id"
-    prefilter = r"(?:^|\W)[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Z](?:$|\W)"
+    prefilter = rf"{WORD_START}[A-Z]{{2}} ?\d{{2}} ?\d{{2}} ?\d{{2}} ?[A-Z]{WORD_END}"
     pattern = re.compile(r"(?<![\w])[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Z](?![\w])")
     STRICT = re.compile(r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]")
     confidence = 0.85

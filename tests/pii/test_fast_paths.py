@@ -246,10 +246,9 @@ def test_whole_value_fast_path_matches_analyzer(engine: PiiEngine, column: str) 
 
 
 def test_dfa_friendly_word_boundaries_match_like_unicode_boundaries(engine: PiiEngine) -> None:
-    """``(?:^|\\W)x`` / ``x(?:$|\\W)`` written for ``\\b`` next to a word character: same rows."""
+    """Class-based boundaries written for ``\\b``: the same rows on ordinary text (next to
+    marks or other numbers they accept more, which keeps them supersets of the Python rules)."""
     from osa.pii import names
-    from osa.pii.address import _SUFFIXES
-
     texts = [
         *TEXTS, *_inert_examples()[:50], "Hi Chad, thanks", "Dear Dr. Okafor", "Contact: Jane", "mr Smith",
         "ThéoDr. Smith", "éDr Smith", "Dr Éloise", "café Street 12", "12 Baker Street", "12 Baker Streets",
@@ -260,7 +259,6 @@ def test_dfa_friendly_word_boundaries_match_like_unicode_boundaries(engine: PiiE
     pairs = [
         (names._RUST_CONTEXT, rf"(?i:\b(?:{names._TITLES})\.?|\b(?:{names._GREETINGS})[,!]?|"
          rf"\b(?:{names._LABELS})[ \t]*[:=-])\s*\p{{Lu}}"),
-        (next(r for r in engine.recognizers if r.name == "street_address").prefilter, rf"\b(?:{_SUFFIXES})\b"),
         (next(r for r in engine.recognizers if r.name == "uk_nino").prefilter,
          r"\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Z]\b"),
         (next(r for r in engine.recognizers if r.name == "uk_postcode").prefilter,
@@ -286,6 +284,9 @@ def test_bounded_prefilters_keep_every_python_match(engine: PiiEngine) -> None:
         "020 7946 0958", "(030) 12345678", "(0 30) 1234 5678", "01 23 45 67 89", "tel 0301234567",
         "a\u0301 020 7946 0958",
         "call 030 1234 5678 ext 12", "5 030 12345678", "x: 030-1234-5678.", "exp 09/27", "on 07/25/2024", "030/1234567",
+        "12 Baker Street", "221B Baker Street, London NW1 6XE", "1600 Pennsylvania Ave NW, Washington, DC 20500",
+        "Flat 4, Robson Dale", "Apt 5b, 3 Main St.", "12\nBaker\nStreet", "12 Baker Street\u0301 is", "Summit Studio",
+        "2dr Smith", "x_Dr Smith", "hello\u0301 Jane", "Contact: Jane", "thank you Jane", "ΩDr Smith",
     ]
     masks = engine._masks(pl.Series("v", texts))
     for text, mask in zip(texts, masks.tolist(), strict=True):
@@ -297,3 +298,5 @@ def test_bounded_prefilters_keep_every_python_match(engine: PiiEngine) -> None:
     assert not masks[texts.index("GB39FBDV01134060929870")] & bits["credit_card_luhn"]
     assert not masks[texts.index("account number 0360214722")] & bits["phone_context"]
     assert not masks[texts.index("on 07/25/2024")] & bits["phone_national"]
+    assert not masks[texts.index("Summit Studio")] & bits["street_address"]
+    assert masks[texts.index("12 Baker Street")] & bits["street_address"]
