@@ -391,7 +391,7 @@ class IbanRecognizer(Recognizer):
     first_chars = r"[A-Z]"
     name = "iban_mod97"
     pii_type = "bank_account"
-    prefilter = r"[A-Z]{2}\d{2} ?[A-Z0-9]{4}"
+    prefilter = rf"{WORD_START}[A-Z]{{2}}\d{{2}} ?[A-Z0-9]{{4}}"
     pattern = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?")
     confidence = 0.95
 
@@ -464,7 +464,7 @@ class SsnRecognizer(Recognizer):
     first_chars = r"\d"
     name = "ssn_rules"
     pii_type = "ssn"
-    prefilter = r"\d{3}[ \-]\d{2}[ \-]\d{4}"
+    prefilter = rf"(?:^|[^{NOT_BOUNDARY}\-])\d{{3}}[ \-]\d{{2}}[ \-]\d{{4}}(?:$|[^{NOT_BOUNDARY}\-])"
     pattern = re.compile(r"(?<![\w-])(\d{3})([ -])(\d{2})\2(\d{4})(?![\w-])")
     confidence = 0.85
     context = re.compile(r"ssn|social\s+security|ss#|\bss\s*no|sozialversicherung")
@@ -495,7 +495,7 @@ class ItinRecognizer(Recognizer):
     first_chars = r"9"
     name = "itin_rules"
     pii_type = "tax_id"
-    prefilter = r"9\d{2}[ \-]?[5-9]\d[ \-]?\d{4}"
+    prefilter = rf"(?:^|[^{NOT_BOUNDARY}\-])9\d{{2}}[ \-]?[5-9]\d[ \-]?\d{{4}}(?:$|[^{NOT_BOUNDARY}\-])"
     pattern = re.compile(r"(?<![\w-])9\d{2}([ -]?)\d{2}\1\d{4}(?![\w-])")
     confidence = 0.8
     context = re.compile(r"itin|tax|tin\b|irs")

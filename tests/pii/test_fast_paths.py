@@ -287,6 +287,8 @@ def test_bounded_prefilters_keep_every_python_match(engine: PiiEngine) -> None:
         "12 Baker Street", "221B Baker Street, London NW1 6XE", "1600 Pennsylvania Ave NW, Washington, DC 20500",
         "Flat 4, Robson Dale", "Apt 5b, 3 Main St.", "12\nBaker\nStreet", "12 Baker Street\u0301 is", "Summit Studio",
         "2dr Smith", "x_Dr Smith", "hello\u0301 Jane", "Contact: Jane", "thank you Jane", "ΩDr Smith",
+        "SSN 123-45-6789.", "(123 45 6789)", "a\u0301123-45-6789", "ITIN 912-70-1234", "9127012345", "ITIN 912 70 1234",
+        "IBAN GB82WEST12345698765432", "to:DE89 3704 0044 0532 0130 00", "a\u0301GB82WEST12345698765432", "PRD954537",
     ]
     masks = engine._masks(pl.Series("v", texts))
     for text, mask in zip(texts, masks.tolist(), strict=True):
@@ -299,4 +301,5 @@ def test_bounded_prefilters_keep_every_python_match(engine: PiiEngine) -> None:
     assert not masks[texts.index("account number 0360214722")] & bits["phone_context"]
     assert not masks[texts.index("on 07/25/2024")] & bits["phone_national"]
     assert not masks[texts.index("Summit Studio")] & bits["street_address"]
+    assert not masks[texts.index("PRD954537")] & bits["iban_mod97"]
     assert masks[texts.index("12 Baker Street")] & bits["street_address"]
