@@ -46,6 +46,8 @@ from osa.pii.fields import key_words  # noqa: E402
 
 FORM_JSON = ("answers",)
 AGENT_JSON = ("tool_calls",)
+JSON_COLUMNS = {"forms": FORM_JSON, "agents": AGENT_JSON}
+RECORD_ID = {"forms": "submission_id", "agents": "run_id"}
 COVERAGE = 0.8
 TYPES = (
     "email",
@@ -218,7 +220,7 @@ def run_ours(corpus: Corpus, frames: dict[str, pl.DataFrame], runs: int) -> tupl
     init = time.perf_counter() - t0
     predictions: dict[Key, list[tuple[int, int, str]]] = defaultdict(list)
     for name, frame in frames.items():
-        found = engine.analyze_frame(frame, json_columns=FORM_JSON if name == "forms" else AGENT_JSON)
+        found = engine.analyze_frame(frame, json_columns=JSON_COLUMNS[name])
         for row, path, pii_type, start, end in found.select(
             "row", "field_path", "pii_type", "start", "end"
         ).iter_rows():
@@ -236,16 +238,16 @@ def run_ours(corpus: Corpus, frames: dict[str, pl.DataFrame], runs: int) -> tupl
             protected[name] = engine.protect_frame(
                 frame,
                 table=name,
-                record_id_column="submission_id" if name == "forms" else "run_id",
+                record_id_column=RECORD_ID[name],
                 context=context,
-                json_columns=FORM_JSON if name == "forms" else AGENT_JSON,
+                json_columns=JSON_COLUMNS[name],
             ).frame
         rates.append(corpus.records / (time.perf_counter() - t))
     # The leak check's view of the result: raw PII the scanner still detects after protection.
     leaks = sum(
         engine.scan_frame(
-            frame.drop("submission_id" if name == "forms" else "run_id"),
-            json_columns=FORM_JSON if name == "forms" else AGENT_JSON,
+            frame.drop(RECORD_ID[name]),
+            json_columns=JSON_COLUMNS[name],
         )["count"].sum()
         for name, frame in protected.items()
     )

@@ -63,7 +63,7 @@ class StreetAddressRecognizer(Recognizer):
     # A number (or unit word) somewhere before a suffix word that stands alone, as the pattern
     # requires; [^NOT_BOUNDARY] is the superset form of the pattern's \s before and \b after.
     prefilter = (
-        rf"(?s:(?:\d|Flat|Apartment|Apt|Studio|Unit|Suite).*[^{NOT_BOUNDARY}](?:{_SUFFIXES})(?:$|[^{NOT_BOUNDARY}]))"
+        rf"(?s:(?:\d|Flat|Apartment|Apt|Studio|Unit|Suite).*[^{NOT_BOUNDARY}](?:{_SUFFIXES}){WORD_END})"
     )
 
     pattern = re.compile(

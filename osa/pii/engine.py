@@ -564,8 +564,8 @@ class PiiEngine:
     ) -> ProtectionResult:
         units = self._units(frame, json_columns, {record_id_column, *passthrough_columns})
         self._detect(units)
-        found_rows = [unit.found_rows() for unit in units]
-        needed = sorted({row for rows in found_rows for row in rows})
+        located = [[unit.locate(p) for p, _, _ in unit.found] for unit in units]  # (row, path) per found
+        needed = sorted({row for places in located for row, _ in places})
         id_values = frame[record_id_column].cast(pl.String).gather(needed).to_list() if needed else []
         ids = dict(zip(needed, id_values, strict=True))
         # Findings are applied in one pass with per-call lookups: the mode per type is
@@ -577,21 +577,12 @@ class PiiEngine:
         audit_rows: list[tuple[str | None, str, str, str, float, str, str]] = []
         add_row = audit_rows.append
         changed: dict[str, dict] = {}
-        for unit, rows in zip(units, found_rows, strict=True):
+        for unit, places in zip(units, located, strict=True):
             if not unit.found:
                 continue
-            name = unit.name
-            column_changes = changed.setdefault(name, {})
+            column_changes = changed.setdefault(unit.name, {})
             kind = unit.kind
-            for (position, text, findings), row in zip(unit.found, rows, strict=True):
-                # Where the text lives (the field path for the audit), by unit kind.
-                if kind == "json":
-                    _, container, key, path, _ = unit.leaves[position]
-                elif kind == "list":
-                    index = int(unit.indices[position])
-                    path = f"{name}[{index}]"
-                else:
-                    path = name
+            for (position, text, findings), (row, path) in zip(unit.found, places, strict=True):
                 record_id = ids[row]
                 parts: list[str] = []
                 cursor = 0
@@ -609,8 +600,9 @@ class PiiEngine:
                 if kind == "string":
                     column_changes[row] = protected
                 elif kind == "list":
-                    column_changes.setdefault(row, {})[index] = protected
+                    column_changes.setdefault(row, {})[int(unit.indices[position])] = protected
                 elif kind == "json":
+                    _, container, key, _, _ = unit.leaves[position]
                     container[key] = protected
                     column_changes[row] = unit.docs[row]
                 else:  # json_raw
@@ -755,16 +747,6 @@ class _Unit:
     leaves: list | None = None
     docs: dict | None = None
     found: list = field(default_factory=list)
-
-    def found_rows(self) -> list[int]:
-        """The frame row of every ``found`` entry (``locate`` in bulk)."""
-        positions = [p for p, _, _ in self.found]
-        if self.kind == "string":
-            return positions
-        if self.kind == "json":
-            leaves = self.leaves
-            return [leaves[p][0] for p in positions]  # type: ignore[index]
-        return self.rows[positions].tolist() if positions else []  # type: ignore[index]
 
     def locate(self, position: int) -> tuple[int, str]:
         if self.kind == "string":

@@ -37,10 +37,7 @@ _LABELS = (
 # Same alternatives for the Rust prefilter: any strong context followed by a capital.
 # The keyword starts after a non-letter, as ``_context_strength`` reads it (and not ``\b``,
 # which the engine's DFA cannot run on non-ASCII text).
-_RUST_CONTEXT = (
-    rf"(?i:(?:^|\P{{L}})(?:{_TITLES})\.?|(?:^|\P{{L}})(?:{_GREETINGS})[,!]?|(?:^|\P{{L}})(?:{_LABELS})[ \t]*[:=-])"
-    r"\s*\p{Lu}"
-)
+_RUST_CONTEXT = rf"(?i:(?:^|\P{{L}})(?:(?:{_TITLES})\.?|(?:{_GREETINGS})[,!]?|(?:{_LABELS})[ \t]*[:=-]))\s*\p{{Lu}}"
 _RUST_PAIR = r"\p{Lu}[\p{Ll}'’\-]*\p{Ll}[ \t]+(?:\p{Ll}{1,4}[ \t]+)*\p{Lu}"
 _RUST_WORD = r"\p{Lu}[\p{Ll}'’]*\p{Ll}"
 _HASH_SEED = 7

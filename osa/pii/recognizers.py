@@ -30,8 +30,21 @@ CONTEXT_WINDOW = 48
 #: so ``[^NOT_BOUNDARY]`` in a prefilter accepts every character a ``(?<![\w...])`` in the
 #: Python pattern accepts (the prefilter stays a superset).
 NOT_BOUNDARY = r"\p{L}\p{N}_"
-WORD_START = rf"(?:^|[^{NOT_BOUNDARY}])"
-WORD_END = rf"(?:$|[^{NOT_BOUNDARY}])"
+
+
+def word_start(also: str = "") -> str:
+    """Prefilter form of the pattern's ``(?<![\\w...])``: text start, or a character that is
+    not a letter, number, "_" or one of ``also`` (put "-" last so it stays literal)."""
+    return rf"(?:^|[^{NOT_BOUNDARY}{also}])"
+
+
+def word_end(also: str = "") -> str:
+    """Prefilter form of the pattern's ``(?![\\w...])`` / ``\\b``, like ``word_start``."""
+    return rf"(?:$|[^{NOT_BOUNDARY}{also}])"
+
+
+WORD_START = word_start()
+WORD_END = word_end()
 
 
 _GLOBAL_FLAGS = re.compile(r"(?:\(\?[aiLmsux]+\))*")
@@ -268,7 +281,7 @@ class NationalPhoneRecognizer(Recognizer):
     pii_type = "phone"
     # Where the pattern may start, and at least the 9 digits ``validate`` asks for (separators
     # between digits are at most ")" plus one of " /-"), so dates such as 07/25 stay out.
-    prefilter = rf"(?:^|[^{NOT_BOUNDARY}+\-./: ]|(?:^|\D) )\(?0[1-9](?:[ /\-)]{{0,2}}\d){{7}}"
+    prefilter = rf"(?:{word_start('+./: -')}|(?:^|\D) )\(?0[1-9](?:[ /\-)]{{0,2}}\d){{7}}"
     pattern = re.compile(
         r"(?<![\w+\-./:])(?<!\d )(?:\(0[1-9]\d{0,4}\)|0[1-9]\d{0,4})(?:[ /-]?\d{2,8}){1,4}"
         r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![\w-]|[.:/]\d)"
@@ -330,7 +343,7 @@ class Ipv4Recognizer(Recognizer):
     pii_type = "ip_address"
     # Bounded like the pattern (no word character or dot before, no word character after),
     # so version strings such as "build 2.10.3.7236" no longer reach Python.
-    prefilter = rf"(?:^|[^{NOT_BOUNDARY}.])\d{{1,3}}\.\d{{1,3}}\.\d{{1,3}}\.\d{{1,3}}(?:$|[^{NOT_BOUNDARY}])"
+    prefilter = rf"{word_start('.')}\d{{1,3}}\.\d{{1,3}}\.\d{{1,3}}\.\d{{1,3}}{WORD_END}"
     pattern = re.compile(
         r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
         r"(?![\w]|\.\d)"
@@ -371,7 +384,7 @@ class CreditCardRecognizer(Recognizer):
     name = "credit_card_luhn"
     pii_type = "credit_card"
     # Starts where the pattern may start (not inside an IBAN or a longer token).
-    prefilter = rf"(?:^|[^{NOT_BOUNDARY}\-])(?:\d{{4}}[ \-]?\d{{4}}[ \-]?\d{{4}}|\d{{4}}[ \-]?\d{{6}}[ \-]?\d{{4}})"
+    prefilter = rf"{word_start('-')}(?:\d{{4}}[ \-]?\d{{4}}[ \-]?\d{{4}}|\d{{4}}[ \-]?\d{{6}}[ \-]?\d{{4}})"
     pattern = re.compile(r"(?<![\w-])(?:\d{12,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -])\d{6}\2\d{4,5})(?![\w-])")
     confidence = 0.95
     context = re.compile(r"card|visa|mastercard|amex|maestro|credit|debit|cc\b|payment|pan\b")
@@ -464,7 +477,7 @@ class SsnRecognizer(Recognizer):
     first_chars = r"\d"
     name = "ssn_rules"
     pii_type = "ssn"
-    prefilter = rf"(?:^|[^{NOT_BOUNDARY}\-])\d{{3}}[ \-]\d{{2}}[ \-]\d{{4}}(?:$|[^{NOT_BOUNDARY}\-])"
+    prefilter = rf"{word_start('-')}\d{{3}}[ \-]\d{{2}}[ \-]\d{{4}}{word_end('-')}"
     pattern = re.compile(r"(?<![\w-])(\d{3})([ -])(\d{2})\2(\d{4})(?![\w-])")
     confidence = 0.85
     context = re.compile(r"ssn|social\s+security|ss#|\bss\s*no|sozialversicherung")
@@ -495,7 +508,7 @@ class ItinRecognizer(Recognizer):
     first_chars = r"9"
     name = "itin_rules"
     pii_type = "tax_id"
-    prefilter = rf"(?:^|[^{NOT_BOUNDARY}\-])9\d{{2}}[ \-]?[5-9]\d[ \-]?\d{{4}}(?:$|[^{NOT_BOUNDARY}\-])"
+    prefilter = rf"{word_start('-')}9\d{{2}}[ \-]?[5-9]\d[ \-]?\d{{4}}{word_end('-')}"
     pattern = re.compile(r"(?<![\w-])9\d{2}([ -]?)\d{2}\1\d{4}(?![\w-])")
     confidence = 0.8
     context = re.compile(r"itin|tax|tin\b|irs")
