@@ -17,6 +17,8 @@ from osa.pii.operators import TOKEN_RE, Operators, _hmac_states
 from osa.pii.recognizers import _SENTENCE_BREAK, CONTEXT_WINDOW, BankAccountRecognizer, context_before
 from osa.pii.validators import digits_of
 
+from .conftest import assert_prefilters_cover
+
 TEXTS = [
     "Call Jane Doe at +1 415 555 0132 or jane.doe@example.com",
     "Passport: C01X00T47, born 1985-03-04, SSN 123-45-6789",
@@ -133,13 +135,7 @@ def test_masks_with_custom_recognizer_sets(names: list[str]) -> None:
     from osa.pii.recognizers import all_recognizers
 
     engine = PiiEngine(PiiKeys.development(), recognizers=[r for r in all_recognizers() if r.name in names])
-    values = pl.Series("v", TEXTS, dtype=pl.String)
-    masks = engine._masks(values).tolist()
-    assert len(masks) == len(TEXTS)
-    for text, mask in zip(TEXTS, masks, strict=True):
-        for index, recognizer in enumerate(engine.recognizers):
-            if recognizer.find(text):
-                assert mask >> index & 1, f"{recognizer.name} prefilter misses {text!r}"
+    assert_prefilters_cover(engine, TEXTS)
 
 
 def test_name_candidate_mask_matches_ungated_rule() -> None:
@@ -290,11 +286,7 @@ def test_bounded_prefilters_keep_every_python_match(engine: PiiEngine) -> None:
         "SSN 123-45-6789.", "(123 45 6789)", "a\u0301123-45-6789", "ITIN 912-70-1234", "9127012345", "ITIN 912 70 1234",
         "IBAN GB82WEST12345698765432", "to:DE89 3704 0044 0532 0130 00", "a\u0301GB82WEST12345698765432", "PRD954537",
     ]
-    masks = engine._masks(pl.Series("v", texts))
-    for text, mask in zip(texts, masks.tolist(), strict=True):
-        for index, recognizer in enumerate(engine.recognizers):
-            if recognizer.find(text):
-                assert mask >> index & 1, f"{recognizer.name} prefilter misses {text!r}"
+    masks = assert_prefilters_cover(engine, texts)
     bits = {r.name: 1 << i for i, r in enumerate(engine.recognizers)}
     assert not masks[texts.index("build 2.10.3.7236")] & bits["ipv4"]
     assert not masks[texts.index("GB39FBDV01134060929870")] & bits["credit_card_luhn"]
