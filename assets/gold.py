@@ -1,6 +1,5 @@
 """Gold assets: daily metrics for dashboards, computed from the silver window they cover."""
 
-
 from collections.abc import Callable
 
 import dagster as dg
@@ -16,10 +15,20 @@ OWNERS = ["team:analytics"]
 
 
 def _gold_asset(name: str, source: str, compute: Callable[[pa.Table], pa.Table], description: str):
-    @dg.asset(name=name, deps=[source], group_name="gold", description=description, owners=OWNERS,
-              kinds={"duckdb"}, tags={"layer": "gold"}, partitions_def=DAILY, backfill_policy=SINGLE_RUN)
-    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-               privacy: PrivacyResource) -> dg.MaterializeResult:
+    @dg.asset(
+        name=name,
+        deps=[source],
+        group_name="gold",
+        description=description,
+        owners=OWNERS,
+        kinds={"duckdb"},
+        tags={"layer": "gold"},
+        partitions_def=DAILY,
+        backfill_policy=SINGLE_RUN,
+    )
+    def _asset(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, privacy: PrivacyResource
+    ) -> dg.MaterializeResult:
         start, end = window(context)
         store = warehouse.get()
         silver = store.query(f"SELECT * FROM {source} WHERE event_date >= ? AND event_date < ?", [start, end])
@@ -31,11 +40,20 @@ def _gold_asset(name: str, source: str, compute: Callable[[pa.Table], pa.Table],
 
 
 gold_agent_performance_daily = _gold_asset(
-    "gold_agent_performance_daily", "silver_agent_executions", gold.agent_performance,
-    "Per day and agent: executions, failures, SLA timeouts, low-confidence outputs, compliance rate, latency.")
+    "gold_agent_performance_daily",
+    "silver_agent_executions",
+    gold.agent_performance,
+    "Per day and agent: executions, failures, SLA timeouts, low-confidence outputs, compliance rate, latency.",
+)
 gold_workflow_completion_daily = _gold_asset(
-    "gold_workflow_completion_daily", "silver_workflow_executions", gold.workflow_completion,
-    "Per day: workflows completed, failed, degraded and partial; completion rate.")
+    "gold_workflow_completion_daily",
+    "silver_workflow_executions",
+    gold.workflow_completion,
+    "Per day: workflows completed, failed, degraded and partial; completion rate.",
+)
 gold_recommendation_mix_daily = _gold_asset(
-    "gold_recommendation_mix_daily", "silver_recommendations", gold.recommendation_mix,
-    "Per day: recommendations by category and impact with priority figures.")
+    "gold_recommendation_mix_daily",
+    "silver_recommendations",
+    gold.recommendation_mix,
+    "Per day: recommendations by category and impact with priority figures.",
+)

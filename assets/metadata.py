@@ -11,13 +11,13 @@ def table_metadata(rows: pa.Table, *, count_by: str | None = None) -> dict[str, 
     """Row count, schema and (optionally) counts per category: figures, never record contents."""
     metadata: dict[str, dg.MetadataValue] = {
         "dagster/row_count": dg.MetadataValue.int(rows.num_rows),
-        "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(f.name, str(f.type)) for f in rows.schema]),
+        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(f.name, str(f.type)) for f in rows.schema]),
     }
     if count_by and rows.num_rows:
         counts = pl.from_arrow(rows.select([count_by])).group_by(count_by).len().sort("len", descending=True)
         metadata[f"rows_by_{count_by}"] = dg.MetadataValue.md(
-            "\n".join([f"| {count_by} | rows |", "|---|---|"] + [f"| {k} | {n} |" for k, n in counts.iter_rows()]))
+            "\n".join([f"| {count_by} | rows |", "|---|---|"] + [f"| {k} | {n} |" for k, n in counts.iter_rows()])
+        )
     return metadata
 
 

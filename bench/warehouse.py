@@ -51,36 +51,52 @@ def agent_executions(n: int, days: int, seed: int = 7) -> pa.Table:
     rng = np.random.default_rng(seed)
     day_index = np.arange(n) * days // n
     seconds = day_index * 86_400 + rng.integers(0, 86_400, n)
-    at = pa.array((np.datetime64("2026-07-01T00:00:00", "s") + seconds.astype("timedelta64[s]")).astype(
-        "datetime64[us]")).cast(pa.timestamp("us", tz="UTC"))
-    agents = np.array(["content_review", "geo_audit", "audience_suggester", "experiment_blueprinter",
-                       "personalization_idea_generator", "roadmap_generator", "integration_health",
-                       "cmp_organizer", "customer_journey"])
+    at = pa.array(
+        (np.datetime64("2026-07-01T00:00:00", "s") + seconds.astype("timedelta64[s]")).astype("datetime64[us]")
+    ).cast(pa.timestamp("us", tz="UTC"))
+    agents = np.array(
+        [
+            "content_review",
+            "geo_audit",
+            "audience_suggester",
+            "experiment_blueprinter",
+            "personalization_idea_generator",
+            "roadmap_generator",
+            "integration_health",
+            "cmp_organizer",
+            "customer_journey",
+        ]
+    )
     ids = np.char.add("exec-", np.arange(n).astype(str))
-    return pa.table({
-        "event_date": pa.array([START + dt.timedelta(days=d) for d in range(days)], pa.date32()).take(
-            pa.array(day_index)),
-        "delivery_id": pa.array(np.char.add("d", np.char.zfill(np.arange(n).astype(str), 63))),
-        "execution_id": pa.array(ids),
-        "workflow_id": pa.array(np.char.add("wf-", (np.arange(n) // 9).astype(str))),
-        "agent_id": pa.array(agents[np.arange(n) % 9]),
-        "execution_status": pa.array(np.where(rng.random(n) < 0.93, "completed", "failed")),
-        "correlation_id": pa.array(np.char.add("corr-", np.arange(n).astype(str))),
-        "agent_timestamp": at,
-        "received_at": at,
-        "execution_duration_ms": pa.array(rng.integers(200, 120_000, n)),
-        "confidence_score": pa.array(rng.random(n)),
-        "data_sources": pa.array([["odp", "ga4"], ["cms"], [], ["odp", "cmp", "web"]] * (n // 4) +
-                                 [["odp"]] * (n % 4), pa.list_(pa.string())),
-        "sla_max_execution_ms": pa.array(np.full(n, 60_000, np.int32)),
-        "sla_confidence_threshold": pa.array([decimal.Decimal("0.70")] * n, pa.decimal128(3, 2)),
-        "source_file": pa.array(np.char.add("opal_deliveries/dt=", (day_index % 31).astype(str))),
-        "source_line": pa.array(np.arange(n, dtype=np.int32)),
-        "is_final": pa.array(np.ones(n, bool)),
-        "is_timeout": pa.array(rng.random(n) < 0.03),
-        "is_low_confidence": pa.array(rng.random(n) < 0.1),
-        "sla_status": pa.array(np.where(rng.random(n) < 0.85, "met", "breached")),
-    })
+    return pa.table(
+        {
+            "event_date": pa.array([START + dt.timedelta(days=d) for d in range(days)], pa.date32()).take(
+                pa.array(day_index)
+            ),
+            "delivery_id": pa.array(np.char.add("d", np.char.zfill(np.arange(n).astype(str), 63))),
+            "execution_id": pa.array(ids),
+            "workflow_id": pa.array(np.char.add("wf-", (np.arange(n) // 9).astype(str))),
+            "agent_id": pa.array(agents[np.arange(n) % 9]),
+            "execution_status": pa.array(np.where(rng.random(n) < 0.93, "completed", "failed")),
+            "correlation_id": pa.array(np.char.add("corr-", np.arange(n).astype(str))),
+            "agent_timestamp": at,
+            "received_at": at,
+            "execution_duration_ms": pa.array(rng.integers(200, 120_000, n)),
+            "confidence_score": pa.array(rng.random(n)),
+            "data_sources": pa.array(
+                [["odp", "ga4"], ["cms"], [], ["odp", "cmp", "web"]] * (n // 4) + [["odp"]] * (n % 4),
+                pa.list_(pa.string()),
+            ),
+            "sla_max_execution_ms": pa.array(np.full(n, 60_000, np.int32)),
+            "sla_confidence_threshold": pa.array([decimal.Decimal("0.70")] * n, pa.decimal128(3, 2)),
+            "source_file": pa.array(np.char.add("opal_deliveries/dt=", (day_index % 31).astype(str))),
+            "source_line": pa.array(np.arange(n, dtype=np.int32)),
+            "is_final": pa.array(np.ones(n, bool)),
+            "is_timeout": pa.array(rng.random(n) < 0.03),
+            "is_low_confidence": pa.array(rng.random(n) < 0.1),
+            "sla_status": pa.array(np.where(rng.random(n) < 0.85, "met", "breached")),
+        }
+    )
 
 
 def with_schema(url: str, schema: str) -> str:
@@ -108,13 +124,21 @@ def bench_loads(url: str, n: int, days: int) -> list[tuple[str, str]]:
         postgres.apply_schema()
         first = timed_load(postgres, rows, days)
         again = timed_load(postgres, rows, days)
-        chunks = postgres.scalar("SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_schema = ? "
-                                 "AND hypertable_name = ?", [schema, TABLE])
+        chunks = postgres.scalar(
+            "SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_schema = ? AND hypertable_name = ?",
+            [schema, TABLE],
+        )
         assert postgres.scalar(f"SELECT count(*) FROM {TABLE}") == n
-        out += [(f"Postgres COPY BINARY -> {TABLE} hypertable ({n:,} rows, {chunks} daily chunks), empty window",
-                 f"{n / first:,.0f} rows/s ({first:.2f} s)"),
-                (f"Postgres same rows replacing the window (DELETE {n:,} + COPY, one transaction)",
-                 f"{n / again:,.0f} rows/s ({again:.2f} s)")]
+        out += [
+            (
+                f"Postgres COPY BINARY -> {TABLE} hypertable ({n:,} rows, {chunks} daily chunks), empty window",
+                f"{n / first:,.0f} rows/s ({first:.2f} s)",
+            ),
+            (
+                f"Postgres same rows replacing the window (DELETE {n:,} + COPY, one transaction)",
+                f"{n / again:,.0f} rows/s ({again:.2f} s)",
+            ),
+        ]
     finally:
         with psycopg.connect(url, autocommit=True) as con:
             con.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
@@ -124,9 +148,13 @@ def bench_loads(url: str, n: int, days: int) -> list[tuple[str, str]]:
         duck.apply_schema()
         first = timed_load(duck, rows, days)
         again = timed_load(duck, rows, days)
-        out += [(f"DuckDB replace_window -> {TABLE} ({n:,} rows), empty window", f"{n / first:,.0f} rows/s "
-                 f"({first:.2f} s)"),
-                ("DuckDB same rows replacing the window", f"{n / again:,.0f} rows/s ({again:.2f} s)")]
+        out += [
+            (
+                f"DuckDB replace_window -> {TABLE} ({n:,} rows), empty window",
+                f"{n / first:,.0f} rows/s ({first:.2f} s)",
+            ),
+            ("DuckDB same rows replacing the window", f"{n / again:,.0f} rows/s ({again:.2f} s)"),
+        ]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return out
@@ -139,8 +167,14 @@ def seed_child(backend: str, location: str, home: str) -> None:
     import warnings
 
     warnings.filterwarnings("ignore")
-    os.environ.update({"DAGSTER_HOME": home, "OSA_WAREHOUSE": backend, "OSA_LANDING_DIR": str(
-        PROJECT_ROOT / "seed-data"), "DAGSTER_DISABLE_TELEMETRY": "1"})
+    os.environ.update(
+        {
+            "DAGSTER_HOME": home,
+            "OSA_WAREHOUSE": backend,
+            "OSA_LANDING_DIR": str(PROJECT_ROOT / "seed-data"),
+            "DAGSTER_DISABLE_TELEMETRY": "1",
+        }
+    )
     os.environ["OSA_DATABASE_URL" if backend == "postgres" else "OSA_DUCKDB_PATH"] = location
     import dagster as dg
 
@@ -152,15 +186,31 @@ def seed_child(backend: str, location: str, home: str) -> None:
     job = defs.resolve_job_def("lakehouse_job")
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, tags=range_tags(days[0].isoformat(), days[-1].isoformat()),
-                                        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
-    print(json.dumps({"seconds": time.perf_counter() - started, "success": result.success, "run_id": result.run_id,
-                      "partitions": (days[-1] - days[0]).days + 1}))
+        result = job.execute_in_process(
+            instance=instance,
+            tags=range_tags(days[0].isoformat(), days[-1].isoformat()),
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+        )
+    print(
+        json.dumps(
+            {
+                "seconds": time.perf_counter() - started,
+                "success": result.success,
+                "run_id": result.run_id,
+                "partitions": (days[-1] - days[0]).days + 1,
+            }
+        )
+    )
 
 
 def run_seed(backend: str, location: str, home: Path, env: dict[str, str] | None = None) -> dict:
-    completed = subprocess.run([sys.executable, __file__, "--seed-child", backend, location, str(home)],
-                               env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=1800)
+    completed = subprocess.run(
+        [sys.executable, __file__, "--seed-child", backend, location, str(home)],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     if completed.returncode != 0:
         raise RuntimeError(f"seed run on {backend} failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
@@ -185,29 +235,57 @@ def bench_seed(url: str) -> list[tuple[str, str]]:
         shutil.copyfile(PROJECT_ROOT / "dagster.prod.yaml", work / "prod" / "dagster.yaml")
 
         duck = run_seed("duckdb", str(work / "seed.duckdb"), work / "local_duck")
-        out.append((f"seed run ({duck['partitions']} daily partitions), DuckDB warehouse, SQLite Dagster instance "
-                    "(= osa run)", f"{duck['seconds']:.1f} s"))
+        out.append(
+            (
+                f"seed run ({duck['partitions']} daily partitions), DuckDB warehouse, SQLite Dagster instance "
+                "(= osa run)",
+                f"{duck['seconds']:.1f} s",
+            )
+        )
         local_pg = run_seed("postgres", with_schema(url, schemas[0]), work / "local_pg")
-        out.append(("seed run, Postgres warehouse (OSA_WAREHOUSE=postgres), SQLite Dagster instance",
-                    f"{local_pg['seconds']:.1f} s"))
+        out.append(
+            (
+                "seed run, Postgres warehouse (OSA_WAREHOUSE=postgres), SQLite Dagster instance",
+                f"{local_pg['seconds']:.1f} s",
+            )
+        )
         parts = urlsplit(url)
-        prod_env = {"DAGSTER_PG_HOST": parts.hostname or "127.0.0.1", "DAGSTER_PG_PORT": str(parts.port or 5432),
-                    "DAGSTER_PG_USER": parts.username or "", "DAGSTER_PG_PASSWORD": parts.password or "",
-                    "DAGSTER_PG_DB": dagster_db, "DAGSTER_MAX_CONCURRENT_RUNS": "4"}
+        prod_env = {
+            "DAGSTER_PG_HOST": parts.hostname or "127.0.0.1",
+            "DAGSTER_PG_PORT": str(parts.port or 5432),
+            "DAGSTER_PG_USER": parts.username or "",
+            "DAGSTER_PG_PASSWORD": parts.password or "",
+            "DAGSTER_PG_DB": dagster_db,
+            "DAGSTER_MAX_CONCURRENT_RUNS": "4",
+        }
         prod = run_seed("postgres", with_schema(url, schemas[1]), work / "prod", prod_env)
-        out.append(("seed run, production config: Postgres warehouse + Dagster storage on Postgres "
-                    "(dagster.prod.yaml)", f"{prod['seconds']:.1f} s"))
+        out.append(
+            (
+                "seed run, production config: Postgres warehouse + Dagster storage on Postgres (dagster.prod.yaml)",
+                f"{prod['seconds']:.1f} s",
+            )
+        )
         with psycopg.connect(urlunsplit(parts._replace(path="/" + dagster_db))) as con:
-            by_type = dict(con.execute("SELECT coalesce(dagster_event_type, 'log message'), count(*) FROM event_logs "
-                                       "WHERE run_id = %s GROUP BY 1", (prod["run_id"],)).fetchall())
-            size = con.execute("SELECT pg_total_relation_size('event_logs') + pg_total_relation_size("
-                               "'asset_event_tags')").fetchone()[0]
+            by_type = dict(
+                con.execute(
+                    "SELECT coalesce(dagster_event_type, 'log message'), count(*) FROM event_logs "
+                    "WHERE run_id = %s GROUP BY 1",
+                    (prod["run_id"],),
+                ).fetchall()
+            )
+            size = con.execute(
+                "SELECT pg_total_relation_size('event_logs') + pg_total_relation_size('asset_event_tags')"
+            ).fetchone()[0]
         total = sum(by_type.values())
         planned = by_type.get("ASSET_MATERIALIZATION_PLANNED", 0)
         materialized = by_type.get("ASSET_MATERIALIZATION", 0)
-        out.append(("event-log rows written by that one seed run",
-                    f"{total:,} ({planned:,} planned + {materialized:,} materialized + "
-                    f"{total - planned - materialized:,} other); event_logs + asset_event_tags = {size / 1e6:.1f} MB"))
+        out.append(
+            (
+                "event-log rows written by that one seed run",
+                f"{total:,} ({planned:,} planned + {materialized:,} materialized + "
+                f"{total - planned - materialized:,} other); event_logs + asset_event_tags = {size / 1e6:.1f} MB",
+            )
+        )
     finally:
         with psycopg.connect(url, autocommit=True) as con:
             for schema in schemas:

@@ -46,8 +46,11 @@ def _materialize_days(first: dt.date, last: dt.date) -> None:
     job = defs.resolve_job_def("lakehouse_job")
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            instance=instance, tags=range_tags(first.isoformat(), last.isoformat()), raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+            instance=instance,
+            tags=range_tags(first.isoformat(), last.isoformat()),
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
     if not result.success:
         failures = [e.message for e in result.all_events if e.is_failure]
         raise CliError("the lakehouse run failed: " + ("; ".join(failures[:3]) or "see `osa ui`"))
@@ -96,15 +99,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     os.environ["OSA_LANDING_DIR"] = str(landing)
     _materialize_days(days[0], days[-1])
     print(_summary())
-    print(f"\nmaterialized {days[0]}..{days[-1]} ({len(days)} days with data) into {_warehouse_label()} "
-          f"in {time.perf_counter() - started:.1f}s")
+    print(
+        f"\nmaterialized {days[0]}..{days[-1]} ({len(days)} days with data) into {_warehouse_label()} "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
     return 0
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
     _dagster_home()
-    command = [sys.executable, "-m", "dagster_webserver", "-h", args.host, "-p", str(args.port),
-               "-w", str(PROJECT_ROOT / "workspace.yaml")]
+    command = [
+        sys.executable,
+        "-m",
+        "dagster_webserver",
+        "-h",
+        args.host,
+        "-p",
+        str(args.port),
+        "-w",
+        str(PROJECT_ROOT / "workspace.yaml"),
+    ]
     print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C to stop)")
     return subprocess.call(command, cwd=PROJECT_ROOT)
 
@@ -143,8 +157,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     ranges = contiguous_ranges(sorted(days))
     for first, last in ranges:  # only the touched days, never the gaps between them
         _materialize_days(first, last)
-    print(f"ingested {len(files)} file(s) covering {len(days)} day(s) in {len(ranges)} run(s): "
-          + ", ".join(f"{a}..{b}" if a != b else str(a) for a, b in ranges))
+    print(
+        f"ingested {len(files)} file(s) covering {len(days)} day(s) in {len(ranges)} run(s): "
+        + ", ".join(f"{a}..{b}" if a != b else str(a) for a, b in ranges)
+    )
     return 0
 
 
@@ -174,8 +190,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     summary = generate(Path(args.out), workflows=args.workflows, seed=args.seed, days=args.days)
-    print(f"wrote {summary.workflows} workflows: {summary.forms} form lines and {summary.deliveries} delivery "
-          f"lines over {summary.days} days into {summary.out} in {time.perf_counter() - started:.1f}s")
+    print(
+        f"wrote {summary.workflows} workflows: {summary.forms} form lines and {summary.deliveries} delivery "
+        f"lines over {summary.days} days into {summary.out} in {time.perf_counter() - started:.1f}s"
+    )
     return 0
 
 
@@ -227,4 +245,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -26,22 +26,67 @@ DEFAULT_START = dt.date(2026, 7, 1)
 DEFAULT_DAYS = 140
 
 FORM_DEFECTS = (
-    "empty_workflow_id", "missing_company_name", "empty_industry", "no_goals", "short_target_audience",
-    "non_digit_project_id", "empty_workspace_id", "no_api_credentials", "bad_analysis_depth",
-    "no_focus_areas", "bad_focus_area", "bad_timeline", "malformed_json", "goals_wrong_type", "duplicate",
+    "empty_workflow_id",
+    "missing_company_name",
+    "empty_industry",
+    "no_goals",
+    "short_target_audience",
+    "non_digit_project_id",
+    "empty_workspace_id",
+    "no_api_credentials",
+    "bad_analysis_depth",
+    "no_focus_areas",
+    "bad_focus_area",
+    "bad_timeline",
+    "malformed_json",
+    "goals_wrong_type",
+    "duplicate",
 )
 DELIVERY_DEFECTS = (
-    "malformed_envelope", "missing_signature", "malformed_signature", "tampered_signature", "stale_timestamp",
-    "replay", "invalid_body_json", "unknown_agent", "wrong_type", "out_of_range", "missing_field",
+    "malformed_envelope",
+    "missing_signature",
+    "malformed_signature",
+    "tampered_signature",
+    "stale_timestamp",
+    "replay",
+    "invalid_body_json",
+    "unknown_agent",
+    "wrong_type",
+    "out_of_range",
+    "missing_field",
     "replay_next_day",
 )
-INDUSTRIES = ("Retail", "Financial Services", "Healthcare", "Travel & Hospitality", "B2B SaaS", "Media",
-              "Manufacturing", "Education", "Telecommunications", "Consumer Goods")
-GOALS = ("Increase online conversion rate", "Grow average order value", "Reduce cart abandonment",
-         "Improve lead quality", "Increase newsletter sign-ups", "Expand into new regions",
-         "Personalize the homepage", "Raise customer lifetime value", "Accelerate experimentation velocity")
-CHALLENGES = ("Low test velocity", "Fragmented customer data", "Limited content team capacity",
-              "Slow site performance", "Unclear attribution", "Legacy CMS constraints")
+INDUSTRIES = (
+    "Retail",
+    "Financial Services",
+    "Healthcare",
+    "Travel & Hospitality",
+    "B2B SaaS",
+    "Media",
+    "Manufacturing",
+    "Education",
+    "Telecommunications",
+    "Consumer Goods",
+)
+GOALS = (
+    "Increase online conversion rate",
+    "Grow average order value",
+    "Reduce cart abandonment",
+    "Improve lead quality",
+    "Increase newsletter sign-ups",
+    "Expand into new regions",
+    "Personalize the homepage",
+    "Raise customer lifetime value",
+    "Accelerate experimentation velocity",
+)
+CHALLENGES = (
+    "Low test velocity",
+    "Fragmented customer data",
+    "Limited content team capacity",
+    "Slow site performance",
+    "Unclear attribution",
+    "Legacy CMS constraints",
+)
 REGIONS = ("US", "GB", "DE", "FR", "ES", "NL", "SE", "JP", "AU", "CA", "BR", "IN")
 
 
@@ -73,8 +118,12 @@ class _Generator:
         domain = self.rng.choice(("gmail.com", "outlook.com", "acme-retail.com", "northwind.io", "contoso.de"))
         return {
             "name": f"{first} {last}",
-            "email": f"{first}.{last}@{domain}".lower().replace(" ", "").replace("ä", "ae").replace("ö", "oe")
-            .replace("ü", "ue").replace("ß", "ss"),
+            "email": f"{first}.{last}@{domain}".lower()
+            .replace(" ", "")
+            .replace("ä", "ae")
+            .replace("ö", "oe")
+            .replace("ü", "ue")
+            .replace("ß", "ss"),
             "phone": fake.phone_number(),
             "address": fake.address().replace("\n", ", "),
         }
@@ -85,9 +134,11 @@ class _Generator:
         if roll < 0.7:
             return base
         who = self.person()
-        extras = (f" Contact {who['name']} at {who['email']} for access.",
-                  f" Call {who['name']} on {who['phone']} to schedule.",
-                  f" Ship the brief to {who['address']}.")
+        extras = (
+            f" Contact {who['name']} at {who['email']} for access.",
+            f" Call {who['name']} on {who['phone']} to schedule.",
+            f" Ship the brief to {who['address']}.",
+        )
         return base + self.rng.choice(extras)
 
     # ------------------------------------------------------------------ intake forms
@@ -105,11 +156,14 @@ class _Generator:
                 "company_name": company,
                 "industry": industry,
                 "goals": rng.sample(GOALS, rng.randint(1, 3)),
-                "target_audience": rng.choice((
-                    "Returning shoppers aged 25-45 in urban areas",
-                    "Mid-market IT decision makers evaluating cloud tools",
-                    "Frequent travellers booking on mobile devices",
-                    "First-time visitors arriving from paid search")),
+                "target_audience": rng.choice(
+                    (
+                        "Returning shoppers aged 25-45 in urban areas",
+                        "Mid-market IT decision makers evaluating cloud tools",
+                        "Frequent travellers booking on mobile devices",
+                        "First-time visitors arriving from paid search",
+                    )
+                ),
                 "current_challenges": rng.sample(CHALLENGES, rng.randint(0, 3)),
             },
             "optimizely_config": {
@@ -179,121 +233,241 @@ class _Generator:
         match agent:
             case "content_review":
                 return {
-                    "content_quality_score": rng.randint(35, 98), "seo_optimization_score": rng.randint(20, 95),
+                    "content_quality_score": rng.randint(35, 98),
+                    "seo_optimization_score": rng.randint(20, 95),
                     "readability_score": rng.randint(40, 99),
-                    "engagement_metrics": {"avg_time_on_page": r2(12, 240), "bounce_rate": r3(0.2, 0.8),
-                                           "conversion_rate": r3(0.005, 0.09)},
-                    "recommendations": [{
-                        "priority": rng.choice(("high", "medium", "low")),
-                        "category": rng.choice(("seo", "readability", "engagement", "content gaps", "metadata")),
-                        "description": self.sentence_with_pii(rng.choice((
-                            "Rewrite product page meta descriptions to include primary keywords.",
-                            "Shorten paragraphs on the pricing page to improve scanability.",
-                            "Add comparison tables to category landing pages.",
-                            "Refresh the 2024 buying guides with current SKUs such as SKU-4471-B."))),
-                        "impact_estimate": rng.choice(("low", "medium", "high", "+12% organic sessions")),
-                    } for _ in n(2, 5)],
+                    "engagement_metrics": {
+                        "avg_time_on_page": r2(12, 240),
+                        "bounce_rate": r3(0.2, 0.8),
+                        "conversion_rate": r3(0.005, 0.09),
+                    },
+                    "recommendations": [
+                        {
+                            "priority": rng.choice(("high", "medium", "low")),
+                            "category": rng.choice(("seo", "readability", "engagement", "content gaps", "metadata")),
+                            "description": self.sentence_with_pii(
+                                rng.choice(
+                                    (
+                                        "Rewrite product page meta descriptions to include primary keywords.",
+                                        "Shorten paragraphs on the pricing page to improve scanability.",
+                                        "Add comparison tables to category landing pages.",
+                                        "Refresh the 2024 buying guides with current SKUs such as SKU-4471-B.",
+                                    )
+                                )
+                            ),
+                            "impact_estimate": rng.choice(("low", "medium", "high", "+12% organic sessions")),
+                        }
+                        for _ in n(2, 5)
+                    ],
                 }
             case "geo_audit":
                 return {
-                    "overall_geo_score": rng.randint(40, 95), "regions_analyzed": rng.randint(3, 12),
-                    "findings": [{
-                        "region": rng.choice(REGIONS),
-                        "issue_type": rng.choice(("latency", "localization", "compliance", "seo", "content_gap")),
-                        "severity": level(),
-                        "description": rng.choice(("P95 page load above 3.2s from this region.",
-                                                   "Prices shown in USD instead of local currency.",
-                                                   "Cookie banner missing consent options required locally.",
-                                                   "hreflang tags missing on 14% of pages.")),
-                        "affected_pages": rng.randint(1, 400),
-                        "recommendation": rng.choice(("Serve assets from a regional CDN edge.",
-                                                      "Localize currency and date formats.",
-                                                      "Add a consent management platform.")),
-                    } for _ in n(1, 4)],
+                    "overall_geo_score": rng.randint(40, 95),
+                    "regions_analyzed": rng.randint(3, 12),
+                    "findings": [
+                        {
+                            "region": rng.choice(REGIONS),
+                            "issue_type": rng.choice(("latency", "localization", "compliance", "seo", "content_gap")),
+                            "severity": level(),
+                            "description": rng.choice(
+                                (
+                                    "P95 page load above 3.2s from this region.",
+                                    "Prices shown in USD instead of local currency.",
+                                    "Cookie banner missing consent options required locally.",
+                                    "hreflang tags missing on 14% of pages.",
+                                )
+                            ),
+                            "affected_pages": rng.randint(1, 400),
+                            "recommendation": rng.choice(
+                                (
+                                    "Serve assets from a regional CDN edge.",
+                                    "Localize currency and date formats.",
+                                    "Add a consent management platform.",
+                                )
+                            ),
+                        }
+                        for _ in n(1, 4)
+                    ],
                 }
             case "audience_suggester":
-                segments = [{
-                    "segment_name": rng.choice(("High-intent returning visitors", "Lapsed purchasers",
-                                                "Mobile bargain hunters", "Enterprise evaluators",
-                                                "Newsletter engaged")),
-                    "criteria": {"visits_30d": {"gte": rng.randint(2, 6)},
-                                 "device": rng.choice(("mobile", "desktop", "any")),
-                                 "region": rng.choice(REGIONS)},
-                    "estimated_size": rng.randint(1_000, 900_000), "confidence_score": r3(0.5, 0.99),
-                    "potential_uplift": r3(0.01, 0.35),
-                } for _ in n(2, 4)]
+                segments = [
+                    {
+                        "segment_name": rng.choice(
+                            (
+                                "High-intent returning visitors",
+                                "Lapsed purchasers",
+                                "Mobile bargain hunters",
+                                "Enterprise evaluators",
+                                "Newsletter engaged",
+                            )
+                        ),
+                        "criteria": {
+                            "visits_30d": {"gte": rng.randint(2, 6)},
+                            "device": rng.choice(("mobile", "desktop", "any")),
+                            "region": rng.choice(REGIONS),
+                        },
+                        "estimated_size": rng.randint(1_000, 900_000),
+                        "confidence_score": r3(0.5, 0.99),
+                        "potential_uplift": r3(0.01, 0.35),
+                    }
+                    for _ in n(2, 4)
+                ]
                 return {
                     "suggested_segments": segments,
-                    "personalization_opportunities": [{
-                        "segment_id": f"seg_{rng.getrandbits(24):06x}",
-                        "content_type": rng.choice(("hero banner", "product recommendations", "email subject line")),
-                        "strategy": rng.choice(("Show recently viewed categories first.",
-                                                "Offer free shipping threshold messaging.",
-                                                "Highlight enterprise case studies.")),
-                        "expected_impact": r3(0.01, 0.4),
-                    } for _ in n(1, 3)],
+                    "personalization_opportunities": [
+                        {
+                            "segment_id": f"seg_{rng.getrandbits(24):06x}",
+                            "content_type": rng.choice(
+                                ("hero banner", "product recommendations", "email subject line")
+                            ),
+                            "strategy": rng.choice(
+                                (
+                                    "Show recently viewed categories first.",
+                                    "Offer free shipping threshold messaging.",
+                                    "Highlight enterprise case studies.",
+                                )
+                            ),
+                            "expected_impact": r3(0.01, 0.4),
+                        }
+                        for _ in n(1, 3)
+                    ],
                 }
             case "experiment_blueprinter":
-                return {"experiments": [{
-                    "experiment_name": rng.choice(("Checkout trust badges", "Sticky add-to-cart", "Pricing page anchor",
-                                                   "Onboarding checklist", "Search autosuggest"))
-                    + f" v{rng.randint(1, 4)}",
-                    "hypothesis": "If we reduce friction at this step, then conversion will increase because "
-                                  "visitors see fewer distractions.",
-                    "primary_metric": rng.choice(("conversion_rate", "revenue_per_visitor", "signup_rate")),
-                    "variations": rng.randint(2, 4), "traffic_allocation": r2(0.1, 1.0),
-                    "min_detectable_effect": r3(0.01, 0.1), "estimated_duration_days": rng.randint(7, 56),
-                    "required_sample_size": rng.randint(5_000, 400_000), "priority": rng.randint(1, 10),
-                } for _ in n(1, 4)]}
+                return {
+                    "experiments": [
+                        {
+                            "experiment_name": rng.choice(
+                                (
+                                    "Checkout trust badges",
+                                    "Sticky add-to-cart",
+                                    "Pricing page anchor",
+                                    "Onboarding checklist",
+                                    "Search autosuggest",
+                                )
+                            )
+                            + f" v{rng.randint(1, 4)}",
+                            "hypothesis": "If we reduce friction at this step, then conversion will increase because "
+                            "visitors see fewer distractions.",
+                            "primary_metric": rng.choice(("conversion_rate", "revenue_per_visitor", "signup_rate")),
+                            "variations": rng.randint(2, 4),
+                            "traffic_allocation": r2(0.1, 1.0),
+                            "min_detectable_effect": r3(0.01, 0.1),
+                            "estimated_duration_days": rng.randint(7, 56),
+                            "required_sample_size": rng.randint(5_000, 400_000),
+                            "priority": rng.randint(1, 10),
+                        }
+                        for _ in n(1, 4)
+                    ]
+                }
             case "personalization_idea_generator":
-                return {"ideas": [{
-                    "title": rng.choice(("Weather-aware hero", "Loyalty tier greeting", "Abandoned browse email",
-                                         "Geo-targeted shipping banner")),
-                    "description": self.sentence_with_pii("Tailor the first screen to the visitor's context."),
-                    "target_segment": rng.choice(("Lapsed purchasers", "New visitors", "VIP customers")),
-                    "channel": rng.choice(("web", "email", "mobile", "ads")), "expected_lift": r3(0.01, 0.3),
-                    "effort": effort(), "priority": rng.randint(1, 10),
-                    "implementation_steps": ["Define audience", "Build variation", "QA and launch"],
-                } for _ in n(2, 4)]}
+                return {
+                    "ideas": [
+                        {
+                            "title": rng.choice(
+                                (
+                                    "Weather-aware hero",
+                                    "Loyalty tier greeting",
+                                    "Abandoned browse email",
+                                    "Geo-targeted shipping banner",
+                                )
+                            ),
+                            "description": self.sentence_with_pii("Tailor the first screen to the visitor's context."),
+                            "target_segment": rng.choice(("Lapsed purchasers", "New visitors", "VIP customers")),
+                            "channel": rng.choice(("web", "email", "mobile", "ads")),
+                            "expected_lift": r3(0.01, 0.3),
+                            "effort": effort(),
+                            "priority": rng.randint(1, 10),
+                            "implementation_steps": ["Define audience", "Build variation", "QA and launch"],
+                        }
+                        for _ in n(2, 4)
+                    ]
+                }
             case "roadmap_generator":
-                items = [{
-                    "phase": phase, "title": rng.choice(("Instrument analytics", "Launch testing program",
-                                                         "Unify customer profiles", "Scale personalization")),
-                    "description": "Deliver the phase milestones with the owning team.",
-                    "category": rng.choice(("content", "audience", "experimentation", "personalization", "technical")),
-                    "start_week": (phase - 1) * 6, "duration_weeks": rng.randint(2, 8), "impact": level(),
-                    "effort": effort(), "dependencies": [] if phase == 1 else [f"phase {phase - 1}"],
-                    "success_metrics": ["conversion_rate", "test velocity"],
-                } for phase in range(1, rng.randint(2, 4) + 1)]
+                items = [
+                    {
+                        "phase": phase,
+                        "title": rng.choice(
+                            (
+                                "Instrument analytics",
+                                "Launch testing program",
+                                "Unify customer profiles",
+                                "Scale personalization",
+                            )
+                        ),
+                        "description": "Deliver the phase milestones with the owning team.",
+                        "category": rng.choice(
+                            ("content", "audience", "experimentation", "personalization", "technical")
+                        ),
+                        "start_week": (phase - 1) * 6,
+                        "duration_weeks": rng.randint(2, 8),
+                        "impact": level(),
+                        "effort": effort(),
+                        "dependencies": [] if phase == 1 else [f"phase {phase - 1}"],
+                        "success_metrics": ["conversion_rate", "test velocity"],
+                    }
+                    for phase in range(1, rng.randint(2, 4) + 1)
+                ]
                 return {"total_duration_weeks": sum(i["duration_weeks"] for i in items) + 2, "roadmap_items": items}
             case "integration_health":
-                return {"overall_health_score": rng.randint(50, 100), "checks": [{
-                    "integration": integration,
-                    "status": rng.choices(("healthy", "degraded", "down"), (0.8, 0.15, 0.05))[0],
-                    "latency_ms": rng.randint(20, 2_000), "error_rate": r3(0, 0.2),
-                    "last_sync_at": _iso(dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-                                         + dt.timedelta(minutes=rng.randint(0, 500_000))),
-                    "message": rng.choice(("Sync OK", "Token expires in 5 days", "Webhook retries increasing")),
-                } for integration in rng.sample(("odp", "experimentation", "content_recs", "cmp", "cms",
-                                                  "analytics"), 3)]}
+                return {
+                    "overall_health_score": rng.randint(50, 100),
+                    "checks": [
+                        {
+                            "integration": integration,
+                            "status": rng.choices(("healthy", "degraded", "down"), (0.8, 0.15, 0.05))[0],
+                            "latency_ms": rng.randint(20, 2_000),
+                            "error_rate": r3(0, 0.2),
+                            "last_sync_at": _iso(
+                                dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=rng.randint(0, 500_000))
+                            ),
+                            "message": rng.choice(("Sync OK", "Token expires in 5 days", "Webhook retries increasing")),
+                        }
+                        for integration in rng.sample(
+                            ("odp", "experimentation", "content_recs", "cmp", "cms", "analytics"), 3
+                        )
+                    ],
+                }
             case "cmp_organizer":
-                return {"campaigns_analyzed": rng.randint(5, 300), "taxonomy_score": rng.randint(30, 95), "issues": [{
-                    "campaign_id": f"CMP-{rng.randint(1000, 9999)}",
-                    "issue_type": rng.choice(("naming", "tagging", "ownership", "duplicate", "stale")),
-                    "severity": level(),
-                    "suggestion": self.sentence_with_pii("Adopt the <region>_<channel>_<quarter> naming scheme."),
-                } for _ in n(1, 4)]}
+                return {
+                    "campaigns_analyzed": rng.randint(5, 300),
+                    "taxonomy_score": rng.randint(30, 95),
+                    "issues": [
+                        {
+                            "campaign_id": f"CMP-{rng.randint(1000, 9999)}",
+                            "issue_type": rng.choice(("naming", "tagging", "ownership", "duplicate", "stale")),
+                            "severity": level(),
+                            "suggestion": self.sentence_with_pii(
+                                "Adopt the <region>_<channel>_<quarter> naming scheme."
+                            ),
+                        }
+                        for _ in n(1, 4)
+                    ],
+                }
             case "customer_journey":
                 stages = ("awareness", "consideration", "conversion", "retention", "advocacy")
                 return {
-                    "stages": [{"stage": s, "touchpoints": rng.sample(["search", "social", "email", "store", "app"], 2),
-                                "conversion_rate": r3(0.02, 0.6), "drop_off_rate": r3(0.1, 0.8),
-                                "avg_time_in_stage_days": r2(0.5, 30)} for s in stages],
-                    "optimization_opportunities": [{
-                        "stage": rng.choice(stages),
-                        "title": rng.choice(("Simplify checkout", "Post-purchase onboarding", "Referral incentive")),
-                        "description": "Reduce drop-off between stages with targeted messaging.",
-                        "expected_impact": level(), "effort": effort()} for _ in n(1, 3)],
+                    "stages": [
+                        {
+                            "stage": s,
+                            "touchpoints": rng.sample(["search", "social", "email", "store", "app"], 2),
+                            "conversion_rate": r3(0.02, 0.6),
+                            "drop_off_rate": r3(0.1, 0.8),
+                            "avg_time_in_stage_days": r2(0.5, 30),
+                        }
+                        for s in stages
+                    ],
+                    "optimization_opportunities": [
+                        {
+                            "stage": rng.choice(stages),
+                            "title": rng.choice(
+                                ("Simplify checkout", "Post-purchase onboarding", "Referral incentive")
+                            ),
+                            "description": "Reduce drop-off between stages with targeted messaging.",
+                            "expected_impact": level(),
+                            "effort": effort(),
+                        }
+                        for _ in n(1, 3)
+                    ],
                 }
         raise ValueError(agent)
 
@@ -312,18 +486,22 @@ class _Generator:
             "execution_status": status,
             "agent_id": agent,
             "agent_data": self.agent_data(agent) if status in ("completed", "running") else {},
-            "metadata": {"timestamp": _iso(at), "execution_duration_ms": duration, "confidence_score": confidence,
-                         "data_sources": rng.sample(["odp", "experimentation", "content_recs", "cmp", "ga4"], 2)},
+            "metadata": {
+                "timestamp": _iso(at),
+                "execution_duration_ms": duration,
+                "confidence_score": confidence,
+                "data_sources": rng.sample(["odp", "experimentation", "content_recs", "cmp", "ga4"], 2),
+            },
             "correlation_id": f"corr-{rng.getrandbits(64):016x}",
         }
 
-    def envelope(self, body: str, received: dt.datetime, *, signed_at: int | None = None,
-                 header: str | None = None) -> bytes:
+    def envelope(
+        self, body: str, received: dt.datetime, *, signed_at: int | None = None, header: str | None = None
+    ) -> bytes:
         timestamp = int(received.timestamp()) - self.rng.randint(0, 5) if signed_at is None else signed_at
         value = sign(body, timestamp, self.secret) if header is None else header
         headers = {SIGNATURE_HEADER: value} if value != "" else {"Content-Type": "application/json"}
         return orjson.dumps({"received_at": _iso(received), "headers": headers, "body": body})
-
 
     def defective_delivery(self, defect: str, body: dict, received: dt.datetime) -> tuple[str, bytes]:
         text = orjson.dumps(body).decode()
@@ -362,9 +540,17 @@ class _Generator:
         return "same_day", self.envelope(bad, later)
 
 
-def generate(out: Path, *, workflows: int, seed: int = 7, start: dt.date = DEFAULT_START,
-             days: int = DEFAULT_DAYS, defect_rate: float = 0.04, secret: str = DEVELOPMENT_WEBHOOK_SECRET,
-             file_name: str = "batch") -> GeneratedSummary:
+def generate(
+    out: Path,
+    *,
+    workflows: int,
+    seed: int = 7,
+    start: dt.date = DEFAULT_START,
+    days: int = DEFAULT_DAYS,
+    defect_rate: float = 0.04,
+    secret: str = DEVELOPMENT_WEBHOOK_SECRET,
+    file_name: str = "batch",
+) -> GeneratedSummary:
     """Write `workflows` workflows (a form and nine agents' deliveries each) into `out`."""
     g = _Generator(seed, secret)
     rng = g.rng

@@ -16,7 +16,8 @@ def accounting_by_day(warehouse: Warehouse, source: str, files: list[LandingFile
     for landing_file in files:
         received[landing_file.day] += count_lines([landing_file])
     placed = {
-        row["event_date"]: row for row in warehouse.query(f"""
+        row["event_date"]: row
+        for row in warehouse.query(f"""
             WITH a AS (SELECT event_date, count(*) AS n FROM {_ACCEPTED[source]} GROUP BY 1),
                  q AS (SELECT event_date, count(*) AS n FROM quarantine_{source} GROUP BY 1),
                  d AS (SELECT event_date, count(*) AS n FROM bronze_{source} WHERE is_duplicate GROUP BY 1),
@@ -30,7 +31,14 @@ def accounting_by_day(warehouse: Warehouse, source: str, files: list[LandingFile
     for day in sorted(set(received) | set(placed)):
         row = placed.get(day, {"accepted": 0, "quarantined": 0, "duplicates": 0})
         records_in = received.get(day, 0)
-        report.append({"event_date": day, "records_in": records_in, "accepted": row["accepted"],
-                       "quarantined": row["quarantined"], "duplicates": row["duplicates"],
-                       "unaccounted": records_in - row["accepted"] - row["quarantined"] - row["duplicates"]})
+        report.append(
+            {
+                "event_date": day,
+                "records_in": records_in,
+                "accepted": row["accepted"],
+                "quarantined": row["quarantined"],
+                "duplicates": row["duplicates"],
+                "unaccounted": records_in - row["accepted"] - row["quarantined"] - row["duplicates"],
+            }
+        )
     return report

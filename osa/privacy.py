@@ -34,13 +34,40 @@ class PassThroughProtector:
 
 # Columns the pipeline itself generates (digests, ids, enums, reason codes): never personal data, so the
 # engine copies them without scanning. Anything not listed here is scanned.
-SYSTEM_COLUMNS = frozenset({
-    "delivery_id", "execution_id", "correlation_id", "recommendation_id", "form_id", "record_digest",
-    "source_file", "agent_id", "execution_status", "sla_status", "category", "impact_estimate",
-    "effort_estimate", "stage", "primary_reason", "reason_codes", "data_sources", "credentials_supplied",
-    "analysis_depth", "focus_areas", "timeline", "workflow_status", "severity", "issue_type", "status",
-    "integration", "channel", "effort", "impact", "region",
-})
+SYSTEM_COLUMNS = frozenset(
+    {
+        "delivery_id",
+        "execution_id",
+        "correlation_id",
+        "recommendation_id",
+        "form_id",
+        "record_digest",
+        "source_file",
+        "agent_id",
+        "execution_status",
+        "sla_status",
+        "category",
+        "impact_estimate",
+        "effort_estimate",
+        "stage",
+        "primary_reason",
+        "reason_codes",
+        "data_sources",
+        "credentials_supplied",
+        "analysis_depth",
+        "focus_areas",
+        "timeline",
+        "workflow_status",
+        "severity",
+        "issue_type",
+        "status",
+        "integration",
+        "channel",
+        "effort",
+        "impact",
+        "region",
+    }
+)
 # How each table's rows are identified in the audit trail and subject index.
 RECORD_KEYS: dict[str, tuple[str, ...]] = {
     "silver_intake_forms": ("form_id",),
@@ -50,8 +77,17 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
 }
 JSON_COLUMNS: dict[str, tuple[str, ...]] = {"silver_audience_segments": ("criteria_json",)}
 RECORD_ID = "_record_id"
-AUDIT_COLUMNS = ("event_date", "table_name", "record_id", "field_path", "pii_type", "mode", "confidence",
-                 "detector", "fingerprint")
+AUDIT_COLUMNS = (
+    "event_date",
+    "table_name",
+    "record_id",
+    "field_path",
+    "pii_type",
+    "mode",
+    "confidence",
+    "detector",
+    "fingerprint",
+)
 SUBJECT_COLUMNS = ("event_date", "fingerprint", "pii_type", "table_name", "record_id", "field_path")
 
 
@@ -83,17 +119,28 @@ class PiiProtector:
         if not isinstance(frame, pl.DataFrame) or frame.height == 0:
             return rows, None, None
         keys = record_keys(table, frame.columns)
-        frame = frame.with_columns(pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator="/",
-                                                 ignore_nulls=True).alias(RECORD_ID))
+        frame = frame.with_columns(
+            pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator="/", ignore_nulls=True).alias(RECORD_ID)
+        )
         result = self.engine.protect_frame(
-            frame, table=table, record_id_column=RECORD_ID, context=self.context,
+            frame,
+            table=table,
+            record_id_column=RECORD_ID,
+            context=self.context,
             json_columns=[c for c in JSON_COLUMNS.get(table, ()) if c in frame.columns],
-            passthrough_columns=[c for c in frame.columns if c in SYSTEM_COLUMNS or c in keys])
+            passthrough_columns=[c for c in frame.columns if c in SYSTEM_COLUMNS or c in keys],
+        )
         dates = frame.select(RECORD_ID, "event_date").unique(RECORD_ID, keep="first")
-        audit = (result.audit.rename({"table": "table_name"})
-                 .join(dates, left_on="record_id", right_on=RECORD_ID, how="left").select(AUDIT_COLUMNS))
-        subjects = (result.subjects.rename({"table": "table_name"})
-                    .join(dates, left_on="record_id", right_on=RECORD_ID, how="left").select(SUBJECT_COLUMNS))
+        audit = (
+            result.audit.rename({"table": "table_name"})
+            .join(dates, left_on="record_id", right_on=RECORD_ID, how="left")
+            .select(AUDIT_COLUMNS)
+        )
+        subjects = (
+            result.subjects.rename({"table": "table_name"})
+            .join(dates, left_on="record_id", right_on=RECORD_ID, how="left")
+            .select(SUBJECT_COLUMNS)
+        )
         protected = result.frame.drop(RECORD_ID).to_arrow().cast(rows.schema)
         return protected, audit.to_arrow(), subjects.to_arrow()
 
@@ -104,8 +151,10 @@ def default_protector() -> PiiProtector:
     from osa.config import is_development
     from osa.pii import PiiEngine, PolicyContext
 
-    return PiiProtector(PiiEngine.from_env(allow_dev_keys=is_development()),
-                        PolicyContext(operation="storage", classification="internal", role="admin"))
+    return PiiProtector(
+        PiiEngine.from_env(allow_dev_keys=is_development()),
+        PolicyContext(operation="storage", classification="internal", role="admin"),
+    )
 
 
 @dataclass(frozen=True)
@@ -126,8 +175,15 @@ def protect_rows(table: str, rows: pa.Table, protector: Protector) -> ProtectedR
     return ProtectedRows(table, protected, audit, subjects)
 
 
-def write_protected(warehouse: Warehouse, protected: list[ProtectedRows], start: dt.date, end: dt.date, *,
-                    audit_source: str | None, restricted: dict[str, pa.Table] | None = None) -> int:
+def write_protected(
+    warehouse: Warehouse,
+    protected: list[ProtectedRows],
+    start: dt.date,
+    end: dt.date,
+    *,
+    audit_source: str | None,
+    restricted: dict[str, pa.Table] | None = None,
+) -> int:
     """Replace the [start, end) window of every protected table in one transaction.
 
     The audit trail and subject-index rows go to ``pii_audit_<audit_source>`` / ``pii_subjects_<audit_source>``
@@ -156,5 +212,9 @@ def write_protected(warehouse: Warehouse, protected: list[ProtectedRows], start:
 def _concat(parts: list[pa.Table], columns: tuple[str, ...]) -> pa.Table:
     if parts:
         return pa.concat_tables(parts, promote_options="permissive")
-    return pa.table({c: pa.array([], pa.date32() if c == "event_date" else
-                                 pa.float64() if c == "confidence" else pa.string()) for c in columns})
+    return pa.table(
+        {
+            c: pa.array([], pa.date32() if c == "event_date" else pa.float64() if c == "confidence" else pa.string())
+            for c in columns
+        }
+    )

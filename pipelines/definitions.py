@@ -13,13 +13,17 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     """Resources from the environment; secrets only through `EnvVar`, never literals."""
     import os
 
-    webhook = (WebhookSecretResource(secret=dg.EnvVar("OSA_WEBHOOK_SECRET"))
-               if os.environ.get("OSA_WEBHOOK_SECRET") else WebhookSecretResource())
+    webhook = (
+        WebhookSecretResource(secret=dg.EnvVar("OSA_WEBHOOK_SECRET"))
+        if os.environ.get("OSA_WEBHOOK_SECRET")
+        else WebhookSecretResource()
+    )
     return {
         "warehouse": WarehouseResource(
             backend=os.environ.get("OSA_WAREHOUSE", "duckdb"),
             duckdb_path=str(default_duckdb_path()),
-            database_url=dg.EnvVar("OSA_DATABASE_URL") if os.environ.get("OSA_DATABASE_URL") else ""),
+            database_url=dg.EnvVar("OSA_DATABASE_URL") if os.environ.get("OSA_DATABASE_URL") else "",
+        ),
         "landing": LandingZoneResource(path=str(default_landing_dir())),
         "webhook": webhook,
         "privacy": PrivacyResource(),

@@ -29,20 +29,25 @@ def runs_holding_latest_materializations(instance: dg.DagsterInstance) -> set[st
     """Run ids that produced the current (latest) materialization of some asset or asset partition."""
     keep: set[str] = set()
     for key in instance.get_asset_keys():
-        storage_ids = list(instance.event_log_storage.get_latest_storage_id_by_partition(
-            key, dg.DagsterEventType.ASSET_MATERIALIZATION).values())
+        storage_ids = list(
+            instance.event_log_storage.get_latest_storage_id_by_partition(
+                key, dg.DagsterEventType.ASSET_MATERIALIZATION
+            ).values()
+        )
         for start in range(0, len(storage_ids), 500):
-            batch = storage_ids[start:start + 500]
-            records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, storage_ids=batch),
-                                                      limit=len(batch)).records
+            batch = storage_ids[start : start + 500]
+            records = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=key, storage_ids=batch), limit=len(batch)
+            ).records
             keep.update(record.run_id for record in records)
         latest = instance.fetch_materializations(key, limit=1).records  # unpartitioned assets
         keep.update(record.run_id for record in latest)
     return keep
 
 
-def purge_run_history(instance: dg.DagsterInstance, older_than: dt.timedelta, *,
-                      exclude_run_ids: set[str] | None = None) -> dict[str, int]:
+def purge_run_history(
+    instance: dg.DagsterInstance, older_than: dt.timedelta, *, exclude_run_ids: set[str] | None = None
+) -> dict[str, int]:
     """Delete finished runs (and their event logs) last updated before now - `older_than`, except runs
     holding a latest materialization and `exclude_run_ids`. Returns counts for the run's metadata."""
     cutoff = dt.datetime.now(dt.UTC) - older_than
@@ -56,26 +61,38 @@ def purge_run_history(instance: dg.DagsterInstance, older_than: dt.timedelta, *,
     return {"runs_older_than_cutoff": len(old), "runs_deleted": deleted, "runs_kept_for_lineage": len(old) - deleted}
 
 
-@dg.op(description="Deletes finished runs older than OSA_RUN_RETENTION_DAYS (default 30) unless they hold the "
-                   "latest materialization of an asset partition.", tags={"osa/maintenance": "retention"})
+@dg.op(
+    description="Deletes finished runs older than OSA_RUN_RETENTION_DAYS (default 30) unless they hold the "
+    "latest materialization of an asset partition.",
+    tags={"osa/maintenance": "retention"},
+)
 def purge_old_runs(context: dg.OpExecutionContext) -> None:
     days = int(os.environ.get("OSA_RUN_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
     counts = purge_run_history(context.instance, dt.timedelta(days=days), exclude_run_ids={context.run_id})
     context.log.info(f"run history retention ({days} days): {counts}")
 
 
-@dg.job(description="Keeps Dagster's run and event-log tables bounded (see pipelines/maintenance.py).",
-        tags={"osa/maintenance": "retention"})
+@dg.job(
+    description="Keeps Dagster's run and event-log tables bounded (see pipelines/maintenance.py).",
+    tags={"osa/maintenance": "retention"},
+)
 def dagster_history_retention() -> None:
     purge_old_runs()
 
-retention_schedule = dg.ScheduleDefinition(
-    job=dagster_history_retention, cron_schedule="17 3 * * *", execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Daily at 03:17 UTC: delete superseded run history older than OSA_RUN_RETENTION_DAYS.")
 
-@dg.op(description="Drops warehouse partitions older than OSA_WAREHOUSE_RETENTION_DAYS (unset or 0: keeps all).",
-       tags={"osa/maintenance": "retention"})
+retention_schedule = dg.ScheduleDefinition(
+    job=dagster_history_retention,
+    cron_schedule="17 3 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Daily at 03:17 UTC: delete superseded run history older than OSA_RUN_RETENTION_DAYS.",
+)
+
+
+@dg.op(
+    description="Drops warehouse partitions older than OSA_WAREHOUSE_RETENTION_DAYS (unset or 0: keeps all).",
+    tags={"osa/maintenance": "retention"},
+)
 def drop_expired_partitions(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
     days = int(os.environ.get("OSA_WAREHOUSE_RETENTION_DAYS") or 0)
     if days <= 0:
@@ -83,20 +100,28 @@ def drop_expired_partitions(context: dg.OpExecutionContext, warehouse: Warehouse
         return
     cutoff = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)
     removed = warehouse.get().apply_retention(cutoff)
-    context.log.info(f"dropped partitions before {cutoff}: {sum(removed.values())} rows in "
-                     f"{sum(1 for n in removed.values() if n)} tables")
+    context.log.info(
+        f"dropped partitions before {cutoff}: {sum(removed.values())} rows in "
+        f"{sum(1 for n in removed.values() if n)} tables"
+    )
 
 
-@dg.job(description="Drops expired warehouse partitions (whole chunks/days, never row by row).",
-        tags={"osa/maintenance": "retention"})
+@dg.job(
+    description="Drops expired warehouse partitions (whole chunks/days, never row by row).",
+    tags={"osa/maintenance": "retention"},
+)
 def warehouse_retention() -> None:
     drop_expired_partitions()
 
 
 warehouse_retention_schedule = dg.ScheduleDefinition(
-    job=warehouse_retention, cron_schedule="47 2 * * *", execution_timezone="UTC",
+    job=warehouse_retention,
+    cron_schedule="47 2 * * *",
+    execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Daily at 02:47 UTC: drop partitions older than OSA_WAREHOUSE_RETENTION_DAYS (off when unset).")
+    description="Daily at 02:47 UTC: drop partitions older than OSA_WAREHOUSE_RETENTION_DAYS (off when unset).",
+)
 
-defs = dg.Definitions(jobs=[dagster_history_retention, warehouse_retention],
-                      schedules=[retention_schedule, warehouse_retention_schedule])
+defs = dg.Definitions(
+    jobs=[dagster_history_retention, warehouse_retention], schedules=[retention_schedule, warehouse_retention_schedule]
+)

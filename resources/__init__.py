@@ -25,8 +25,10 @@ class WarehouseResource(dg.ConfigurableResource):
             warehouse: Warehouse = DuckDBWarehouse(self.duckdb_path)
         elif self.backend == "postgres":
             if not self.database_url:
-                raise ValueError("OSA_WAREHOUSE=postgres needs OSA_DATABASE_URL "
-                                 "(e.g. postgresql://user:password@host:5432/osa; locally: bash scripts/pg.sh start)")
+                raise ValueError(
+                    "OSA_WAREHOUSE=postgres needs OSA_DATABASE_URL "
+                    "(e.g. postgresql://user:password@host:5432/osa; locally: bash scripts/pg.sh start)"
+                )
             from osa.warehouse.postgres_warehouse import PostgresWarehouse  # psycopg only when it is used
 
             warehouse = PostgresWarehouse(self.database_url)

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "test: ruff"
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 echo "test: postgres"
 # The PostgreSQL variants of the tests need the real server: install (idempotent) and start the project's
 # cluster, stop it whatever happens. They fail, never skip, without it.

@@ -8,14 +8,30 @@ from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
 from osa.warehouse.postgres_warehouse import PostgresWarehouse
 
 # The tables every warehouse has (migrations added later, e.g. the PII audit tables, may add more).
-PARTITIONED_TABLES = frozenset({  # one row set per event_date partition; hypertables on Postgres
-    "bronze_intake_forms", "silver_intake_forms", "quarantine_intake_forms", "bronze_opal_deliveries",
-    "quarantine_opal_deliveries", "silver_agent_executions", "silver_workflow_executions", "silver_recommendations",
-    "silver_content_review_insights", "silver_geo_audit_findings", "silver_audience_segments",
-    "silver_experiment_blueprints", "silver_personalization_ideas", "silver_roadmap_items",
-    "silver_integration_health_checks", "silver_cmp_issues", "silver_customer_journey_stages",
-    "gold_agent_performance_daily", "gold_workflow_completion_daily", "gold_recommendation_mix_daily",
-})
+PARTITIONED_TABLES = frozenset(
+    {  # one row set per event_date partition; hypertables on Postgres
+        "bronze_intake_forms",
+        "silver_intake_forms",
+        "quarantine_intake_forms",
+        "bronze_opal_deliveries",
+        "quarantine_opal_deliveries",
+        "silver_agent_executions",
+        "silver_workflow_executions",
+        "silver_recommendations",
+        "silver_content_review_insights",
+        "silver_geo_audit_findings",
+        "silver_audience_segments",
+        "silver_experiment_blueprints",
+        "silver_personalization_ideas",
+        "silver_roadmap_items",
+        "silver_integration_health_checks",
+        "silver_cmp_issues",
+        "silver_customer_journey_stages",
+        "gold_agent_performance_daily",
+        "gold_workflow_completion_daily",
+        "gold_recommendation_mix_daily",
+    }
+)
 LAKEHOUSE_TABLES = PARTITIONED_TABLES | {"recommendation_embeddings", "quarantine_records", "schema_migrations"}
 
 

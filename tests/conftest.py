@@ -48,22 +48,29 @@ _UNSET = object()
 
 
 # ---------------------------------------------------------------------------------------------- tables
-def lines_table(lines: Sequence[str], *, event_date: dt.date = DAY, source_file: str = "test/batch.jsonl",
-                event_dates: Sequence[dt.date] | None = None) -> pa.Table:
+def lines_table(
+    lines: Sequence[str],
+    *,
+    event_date: dt.date = DAY,
+    source_file: str = "test/batch.jsonl",
+    event_dates: Sequence[dt.date] | None = None,
+) -> pa.Table:
     """Raw landing lines in the shape `read_lines` produces (event_date, source_file, source_line, line)."""
     n = len(lines)
-    return pa.table({
-        "event_date": pa.array(list(event_dates) if event_dates is not None else [event_date] * n, pa.date32()),
-        "source_file": pa.array([source_file] * n, pa.string()),
-        "source_line": pa.array(list(range(1, n + 1)), pa.int32()),
-        "line": pa.array(list(lines), pa.large_string()),
-    })
+    return pa.table(
+        {
+            "event_date": pa.array(list(event_dates) if event_dates is not None else [event_date] * n, pa.date32()),
+            "source_file": pa.array([source_file] * n, pa.string()),
+            "source_line": pa.array(list(range(1, n + 1)), pa.int32()),
+            "line": pa.array(list(lines), pa.large_string()),
+        }
+    )
 
 
-def run_deliveries(lines: Sequence[str], *, secret: str = SECRET, known_delivery_ids: pa.Array | None = None,
-                   **table_kwargs) -> DeliveryTables:
-    return process_deliveries(lines_table(lines, **table_kwargs), secret=secret,
-                              known_delivery_ids=known_delivery_ids)
+def run_deliveries(
+    lines: Sequence[str], *, secret: str = SECRET, known_delivery_ids: pa.Array | None = None, **table_kwargs
+) -> DeliveryTables:
+    return process_deliveries(lines_table(lines, **table_kwargs), secret=secret, known_delivery_ids=known_delivery_ids)
 
 
 def run_intake(lines: Sequence[str], *, known_form_ids: pa.Array | None = None, **table_kwargs) -> IntakeTables:
@@ -84,8 +91,15 @@ def assert_balanced(tables: DeliveryTables | IntakeTables) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- envelopes
-def envelope(body: str | object, *, received_at: str | None = RECEIVED_AT, timestamp: int | None = None,
-             secret: str = SECRET, header: object = _UNSET, headers: dict | None = None) -> str:
+def envelope(
+    body: str | object,
+    *,
+    received_at: str | None = RECEIVED_AT,
+    timestamp: int | None = None,
+    secret: str = SECRET,
+    header: object = _UNSET,
+    headers: dict | None = None,
+) -> str:
     """One delivery line. The header is `sign(body, timestamp, secret)` unless `header`/`headers` is given.
 
     `body` may be a non-string to build malformed envelopes; `received_at=None` leaves the field out.
@@ -104,95 +118,217 @@ def envelope(body: str | object, *, received_at: str | None = RECEIVED_AT, times
 # ---------------------------------------------------------------------------------------------- bodies
 VALID_AGENT_DATA: dict[str, dict] = {
     "content_review": {
-        "content_quality_score": 72, "seo_optimization_score": 64.5, "readability_score": 81,
+        "content_quality_score": 72,
+        "seo_optimization_score": 64.5,
+        "readability_score": 81,
         "engagement_metrics": {"avg_time_on_page": 95.5, "bounce_rate": 0.42, "conversion_rate": 0.031},
         "recommendations": [
-            {"priority": "high", "category": "seo", "description": "Rewrite meta descriptions.",
-             "impact_estimate": "high"},
-            {"priority": "low", "category": "readability", "description": "Shorten paragraphs.",
-             "impact_estimate": "+12% organic sessions"},
+            {
+                "priority": "high",
+                "category": "seo",
+                "description": "Rewrite meta descriptions.",
+                "impact_estimate": "high",
+            },
+            {
+                "priority": "low",
+                "category": "readability",
+                "description": "Shorten paragraphs.",
+                "impact_estimate": "+12% organic sessions",
+            },
         ],
     },
     "geo_audit": {
-        "overall_geo_score": 77, "regions_analyzed": 5,
-        "findings": [{"region": "DE", "issue_type": "latency", "severity": "high",
-                      "description": "P95 page load above 3.2s.", "affected_pages": 120,
-                      "recommendation": "Serve assets from a regional CDN edge."}],
+        "overall_geo_score": 77,
+        "regions_analyzed": 5,
+        "findings": [
+            {
+                "region": "DE",
+                "issue_type": "latency",
+                "severity": "high",
+                "description": "P95 page load above 3.2s.",
+                "affected_pages": 120,
+                "recommendation": "Serve assets from a regional CDN edge.",
+            }
+        ],
     },
     "audience_suggester": {
-        "suggested_segments": [{"segment_name": "Lapsed purchasers", "criteria": {"visits_30d": {"gte": 2}},
-                                "estimated_size": 12000, "confidence_score": 0.8, "potential_uplift": 0.12}],
-        "personalization_opportunities": [{"segment_id": "seg_1", "content_type": "hero banner",
-                                           "strategy": "Show recently viewed categories.", "expected_impact": 0.2}],
+        "suggested_segments": [
+            {
+                "segment_name": "Lapsed purchasers",
+                "criteria": {"visits_30d": {"gte": 2}},
+                "estimated_size": 12000,
+                "confidence_score": 0.8,
+                "potential_uplift": 0.12,
+            }
+        ],
+        "personalization_opportunities": [
+            {
+                "segment_id": "seg_1",
+                "content_type": "hero banner",
+                "strategy": "Show recently viewed categories.",
+                "expected_impact": 0.2,
+            }
+        ],
     },
     "experiment_blueprinter": {
-        "experiments": [{"experiment_name": "Sticky add-to-cart", "hypothesis": "Less friction lifts conversion.",
-                         "primary_metric": "conversion_rate", "variations": 2, "traffic_allocation": 0.5,
-                         "min_detectable_effect": 0.02, "estimated_duration_days": 21,
-                         "required_sample_size": 40000, "priority": 7}],
+        "experiments": [
+            {
+                "experiment_name": "Sticky add-to-cart",
+                "hypothesis": "Less friction lifts conversion.",
+                "primary_metric": "conversion_rate",
+                "variations": 2,
+                "traffic_allocation": 0.5,
+                "min_detectable_effect": 0.02,
+                "estimated_duration_days": 21,
+                "required_sample_size": 40000,
+                "priority": 7,
+            }
+        ],
     },
     "personalization_idea_generator": {
-        "ideas": [{"title": "Loyalty tier greeting", "description": "Greet members by tier.",
-                   "target_segment": "VIP customers", "channel": "email", "expected_lift": 0.08, "effort": "low",
-                   "priority": 6, "implementation_steps": ["Define audience", "Build variation"]}],
+        "ideas": [
+            {
+                "title": "Loyalty tier greeting",
+                "description": "Greet members by tier.",
+                "target_segment": "VIP customers",
+                "channel": "email",
+                "expected_lift": 0.08,
+                "effort": "low",
+                "priority": 6,
+                "implementation_steps": ["Define audience", "Build variation"],
+            }
+        ],
     },
     "roadmap_generator": {
         "total_duration_weeks": 12,
         "roadmap_items": [
-            {"phase": 1, "title": "Instrument analytics", "description": "Tag key events.", "category": "technical",
-             "start_week": 0, "duration_weeks": 4, "impact": "high", "effort": "medium", "dependencies": [],
-             "success_metrics": ["events tracked"]},
-            {"phase": 2, "title": "Launch testing program", "description": "Run the first tests.",
-             "category": "experimentation", "start_week": 4, "duration_weeks": 6, "impact": "critical",
-             "effort": "high", "dependencies": ["phase 1"], "success_metrics": ["test velocity"]},
+            {
+                "phase": 1,
+                "title": "Instrument analytics",
+                "description": "Tag key events.",
+                "category": "technical",
+                "start_week": 0,
+                "duration_weeks": 4,
+                "impact": "high",
+                "effort": "medium",
+                "dependencies": [],
+                "success_metrics": ["events tracked"],
+            },
+            {
+                "phase": 2,
+                "title": "Launch testing program",
+                "description": "Run the first tests.",
+                "category": "experimentation",
+                "start_week": 4,
+                "duration_weeks": 6,
+                "impact": "critical",
+                "effort": "high",
+                "dependencies": ["phase 1"],
+                "success_metrics": ["test velocity"],
+            },
         ],
     },
     "integration_health": {
         "overall_health_score": 80,
         "checks": [
-            {"integration": "odp", "status": "healthy", "latency_ms": 120, "error_rate": 0.01,
-             "last_sync_at": "2026-06-30T10:00:00Z", "message": "Sync OK"},
-            {"integration": "cmp", "status": "down", "latency_ms": 2000, "error_rate": 0.2,
-             "last_sync_at": "2026-06-29T10:00:00Z"},
+            {
+                "integration": "odp",
+                "status": "healthy",
+                "latency_ms": 120,
+                "error_rate": 0.01,
+                "last_sync_at": "2026-06-30T10:00:00Z",
+                "message": "Sync OK",
+            },
+            {
+                "integration": "cmp",
+                "status": "down",
+                "latency_ms": 2000,
+                "error_rate": 0.2,
+                "last_sync_at": "2026-06-29T10:00:00Z",
+            },
         ],
     },
     "cmp_organizer": {
-        "campaigns_analyzed": 40, "taxonomy_score": 55,
-        "issues": [{"campaign_id": "CMP-1001", "issue_type": "naming", "severity": "medium",
-                    "suggestion": "Adopt one naming scheme."}],
+        "campaigns_analyzed": 40,
+        "taxonomy_score": 55,
+        "issues": [
+            {
+                "campaign_id": "CMP-1001",
+                "issue_type": "naming",
+                "severity": "medium",
+                "suggestion": "Adopt one naming scheme.",
+            }
+        ],
     },
     "customer_journey": {
-        "stages": [{"stage": "awareness", "touchpoints": ["search", "social"], "conversion_rate": 0.3,
-                    "drop_off_rate": 0.5, "avg_time_in_stage_days": 3}],
-        "optimization_opportunities": [{"stage": "awareness", "title": "Referral incentive",
-                                        "description": "Reward referrals.", "expected_impact": "high",
-                                        "effort": "low"}],
+        "stages": [
+            {
+                "stage": "awareness",
+                "touchpoints": ["search", "social"],
+                "conversion_rate": 0.3,
+                "drop_off_rate": 0.5,
+                "avg_time_in_stage_days": 3,
+            }
+        ],
+        "optimization_opportunities": [
+            {
+                "stage": "awareness",
+                "title": "Referral incentive",
+                "description": "Reward referrals.",
+                "expected_impact": "high",
+                "effort": "low",
+            }
+        ],
     },
 }
 
 # What each agent's valid example above must produce.
 INSIGHT_TABLE = {
-    "content_review": "silver_content_review_insights", "geo_audit": "silver_geo_audit_findings",
-    "audience_suggester": "silver_audience_segments", "experiment_blueprinter": "silver_experiment_blueprints",
-    "personalization_idea_generator": "silver_personalization_ideas", "roadmap_generator": "silver_roadmap_items",
-    "integration_health": "silver_integration_health_checks", "cmp_organizer": "silver_cmp_issues",
+    "content_review": "silver_content_review_insights",
+    "geo_audit": "silver_geo_audit_findings",
+    "audience_suggester": "silver_audience_segments",
+    "experiment_blueprinter": "silver_experiment_blueprints",
+    "personalization_idea_generator": "silver_personalization_ideas",
+    "roadmap_generator": "silver_roadmap_items",
+    "integration_health": "silver_integration_health_checks",
+    "cmp_organizer": "silver_cmp_issues",
     "customer_journey": "silver_customer_journey_stages",
 }
 EXPECTED_INSIGHT_ROWS = {
-    "content_review": 1, "geo_audit": 1, "audience_suggester": 1, "experiment_blueprinter": 1,
-    "personalization_idea_generator": 1, "roadmap_generator": 2, "integration_health": 2, "cmp_organizer": 1,
+    "content_review": 1,
+    "geo_audit": 1,
+    "audience_suggester": 1,
+    "experiment_blueprinter": 1,
+    "personalization_idea_generator": 1,
+    "roadmap_generator": 2,
+    "integration_health": 2,
+    "cmp_organizer": 1,
     "customer_journey": 1,
 }
 EXPECTED_RECOMMENDATIONS = {
-    "content_review": 2, "geo_audit": 1, "audience_suggester": 1, "experiment_blueprinter": 1,
-    "personalization_idea_generator": 1, "roadmap_generator": 2, "integration_health": 1,  # healthy is skipped
-    "cmp_organizer": 1, "customer_journey": 1,
+    "content_review": 2,
+    "geo_audit": 1,
+    "audience_suggester": 1,
+    "experiment_blueprinter": 1,
+    "personalization_idea_generator": 1,
+    "roadmap_generator": 2,
+    "integration_health": 1,  # healthy is skipped
+    "cmp_organizer": 1,
+    "customer_journey": 1,
 }
 
 
-def body(agent_id: str = "content_review", *, workflow_id: str = "wf-test-1", status: str = "completed",
-         execution_id: str | None = None, agent_data: dict | None = None, duration_ms: int | None = 1000,
-         confidence: float | None = 0.99, timestamp: str = "2026-07-01T11:59:30Z") -> dict:
+def body(
+    agent_id: str = "content_review",
+    *,
+    workflow_id: str = "wf-test-1",
+    status: str = "completed",
+    execution_id: str | None = None,
+    agent_data: dict | None = None,
+    duration_ms: int | None = 1000,
+    confidence: float | None = 0.99,
+    timestamp: str = "2026-07-01T11:59:30Z",
+) -> dict:
     """A valid OPAL body for `agent_id` (deep-copied, safe to mutate)."""
     metadata: dict = {"timestamp": timestamp, "data_sources": ["odp", "ga4"]}
     if duration_ms is not None:
@@ -220,18 +356,27 @@ VALID_FORM: dict = {
     "workflow_id": "wf-form-1",
     "submitted_at": "2026-07-01T09:15:00Z",
     "business_context": {
-        "company_name": "Northwind Traders", "industry": "Retail",
+        "company_name": "Northwind Traders",
+        "industry": "Retail",
         "goals": ["Increase online conversion rate"],
         "target_audience": "Returning shoppers aged 25-45",
         "current_challenges": ["Low test velocity"],
     },
     "optimizely_config": {
-        "project_id": "12345678", "workspace_id": "ws-0001",
-        "api_credentials": {"odp_key": "sk_live_ODP_SECRET_123", "experimentation_key": "",
-                            "content_recs_key": "sk_live_RECS_SECRET_456", "cmp_key": ""},
+        "project_id": "12345678",
+        "workspace_id": "ws-0001",
+        "api_credentials": {
+            "odp_key": "sk_live_ODP_SECRET_123",
+            "experimentation_key": "",
+            "content_recs_key": "sk_live_RECS_SECRET_456",
+            "cmp_key": "",
+        },
     },
-    "analysis_preferences": {"analysis_depth": "standard", "focus_areas": ["content", "experimentation"],
-                             "timeline": "60d"},
+    "analysis_preferences": {
+        "analysis_depth": "standard",
+        "focus_areas": ["content", "experimentation"],
+        "timeline": "60d",
+    },
     "recipients": ["jane.doe@example.com"],
     "contact_name": "Jane Doe",
 }
@@ -279,8 +424,10 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 
 # ---------------------------------------------------------------------------------------------- PostgreSQL
 # The Postgres variants run against a real server and never skip: without one they fail with this hint.
-PG_HINT = ("start the project's cluster and point the tests at it: "
-           'export OSA_TEST_PG_URL="$(bash scripts/pg.sh start)"  (scripts/test.sh does this)')
+PG_HINT = (
+    "start the project's cluster and point the tests at it: "
+    'export OSA_TEST_PG_URL="$(bash scripts/pg.sh start)"  (scripts/test.sh does this)'
+)
 BACKENDS = ("duckdb", "postgres")
 
 
@@ -332,8 +479,11 @@ class PgServer:
             try:
                 existing = {r[0] for r in con.execute("SELECT datname FROM pg_database").fetchall()}
                 for stale in existing:  # half-built templates, those of older SQL versions, dead sessions' dbs
-                    if stale.startswith("osa_test_") and (stale.endswith("_build") or (
-                            stale.startswith("osa_test_schema_") and stale != schema) or _orphaned(stale)):
+                    if stale.startswith("osa_test_") and (
+                        stale.endswith("_build")
+                        or (stale.startswith("osa_test_schema_") and stale != schema)
+                        or _orphaned(stale)
+                    ):
                         con.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(stale)))
                 if base not in existing:  # the URL's database has timescaledb + vector (pg.sh creates them)
                     self._copy(con, urlsplit(self.url).path.lstrip("/"), base + "_build", attempts=60)
@@ -350,14 +500,18 @@ class PgServer:
     def _copy(con: psycopg.Connection, template: str, name: str, attempts: int = 20) -> None:
         for attempt in range(attempts):
             try:
-                con.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    sql.Identifier(name), sql.Identifier(template)))
+                con.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+                )
                 return
             except psycopg.errors.ObjectInUse as busy:  # a session (or TimescaleDB's scheduler) is on it
                 if attempt == attempts - 1:
-                    pytest.fail(f"cannot copy database {template!r}: {busy}. Other sessions are connected to it; "
-                                "this happens once per cluster (building the test template): close them and "
-                                "re-run.", pytrace=False)
+                    pytest.fail(
+                        f"cannot copy database {template!r}: {busy}. Other sessions are connected to it; "
+                        "this happens once per cluster (building the test template): close them and "
+                        "re-run.",
+                        pytrace=False,
+                    )
                 time.sleep(0.5)
 
     @staticmethod
@@ -402,13 +556,18 @@ def pg_server() -> Iterator[PgServer]:
     server = PgServer(url)
     try:
         with server.admin() as con:
-            extensions = {r[0] for r in con.execute("SELECT name FROM pg_available_extensions WHERE name IN "
-                                                    "('timescaledb', 'vector')").fetchall()}
+            extensions = {
+                r[0]
+                for r in con.execute(
+                    "SELECT name FROM pg_available_extensions WHERE name IN ('timescaledb', 'vector')"
+                ).fetchall()
+            }
     except psycopg.OperationalError as error:
         pytest.fail(f"cannot reach PostgreSQL at {redact_url(url)} ({error}); {PG_HINT}", pytrace=False)
     if extensions != {"timescaledb", "vector"}:
-        pytest.fail(f"{redact_url(url)} lacks timescaledb and/or vector (found {sorted(extensions)}); {PG_HINT}",
-                    pytrace=False)
+        pytest.fail(
+            f"{redact_url(url)} lacks timescaledb and/or vector (found {sorted(extensions)}); {PG_HINT}", pytrace=False
+        )
     yield server
     server.wait_for_drops()
 

@@ -32,13 +32,25 @@ def main(first: str, last: str, ready_dir: str | None = None, runs: int = 1) -> 
             time.sleep(0.01)
     started = time.time()
     selection = {"partition_key": first} if first == last else {"tags": range_tags(first, last)}
-    result = job.execute_in_process(raise_on_error=False, **selection,
-                                    run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
-    print(json.dumps({
-        "first": first, "last": last, "success": result.success, "start": started, "end": time.time(),
-        "checks": {f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed
-                   for e in result.get_asset_check_evaluations()},
-        "failures": [str(event.message) for event in result.all_events if event.is_failure][:3]}))
+    result = job.execute_in_process(
+        raise_on_error=False, **selection, run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    )
+    print(
+        json.dumps(
+            {
+                "first": first,
+                "last": last,
+                "success": result.success,
+                "start": started,
+                "end": time.time(),
+                "checks": {
+                    f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed
+                    for e in result.get_asset_check_evaluations()
+                },
+                "failures": [str(event.message) for event in result.all_events if event.is_failure][:3],
+            }
+        )
+    )
     return 0 if result.success else 1
 
 

@@ -45,8 +45,11 @@ def run_job(duckdb_path: Path, landing: Path, **kwargs) -> dg.ExecuteInProcessRe
 
 def snapshot(warehouse: DuckDBWarehouse) -> dict[str, list[dict]]:
     """Every lakehouse table's full contents in a canonical order."""
-    return {table: warehouse.query(f"SELECT * FROM {table} ORDER BY ALL").to_pylist()
-            for table in warehouse.table_names() if table != "schema_migrations"}
+    return {
+        table: warehouse.query(f"SELECT * FROM {table} ORDER BY ALL").to_pylist()
+        for table in warehouse.table_names()
+        if table != "schema_migrations"
+    }
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +111,9 @@ def test_accounting_invariant_per_day(shared_run):
 def test_accounting_is_in_asset_metadata(shared_run):
     result, warehouse, landing = shared_run
     for source, silver in (("intake_forms", "silver_intake_forms"), ("opal_deliveries", "silver_agent_executions")):
-        events = [e for e in result.get_asset_materialization_events()
-                  if e.asset_key.to_user_string() == f"bronze_{source}"]
+        events = [
+            e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == f"bronze_{source}"
+        ]
         assert sorted(e.partition for e in events) == [d.isoformat() for d in SMALL_DAYS]  # one per partition
         metadata = {k: v.value for k, v in events[0].materialization.metadata.items()}
         assert metadata["unaccounted"] == 0
@@ -143,15 +147,16 @@ def test_partitions_in_any_order_never_count_a_cross_day_replay_twice(shared_run
     for day in reversed(SMALL_DAYS):  # the later day (holding a replay of an earlier delivery) is loaded first
         assert run_job(reverse.path, landing, partition_key=day.isoformat()).success
     for warehouse in (in_order, reverse):
-        assert warehouse.scalar(
-            "SELECT count(*) - count(DISTINCT delivery_id) FROM silver_agent_executions") == 0
+        assert warehouse.scalar("SELECT count(*) - count(DISTINCT delivery_id) FROM silver_agent_executions") == 0
     cross_day = in_order.scalar("""
         SELECT count(*) FROM bronze_opal_deliveries d JOIN bronze_opal_deliveries o
           ON o.delivery_id = d.delivery_id AND o.event_date < d.event_date AND NOT o.is_duplicate
         WHERE d.is_duplicate""")
     assert cross_day > 0, "the generated set must contain a replay on a later day for this test to mean anything"
-    totals = "SELECT count(*) FROM silver_agent_executions UNION ALL " \
-             "SELECT count(*) FROM bronze_opal_deliveries WHERE is_duplicate"
+    totals = (
+        "SELECT count(*) FROM silver_agent_executions UNION ALL "
+        "SELECT count(*) FROM bronze_opal_deliveries WHERE is_duplicate"
+    )
     assert reverse.query(totals).to_pylist() == in_order.query(totals).to_pylist()
     # re-running the first day afterwards keeps it that way
     assert run_job(reverse.path, landing, partition_key=SMALL_DAYS[0].isoformat()).success
@@ -184,17 +189,21 @@ def test_a_lost_record_fails_the_accounting_check(full_run):
     _, warehouse, landing = full_run
     with warehouse.connect() as con:  # plant a loss: one accepted agent output disappears from silver
         lost_day = con.execute("SELECT event_date FROM silver_agent_executions ORDER BY ALL LIMIT 1").fetchone()[0]
-        con.execute("DELETE FROM silver_agent_executions WHERE rowid = "
-                    "(SELECT min(rowid) FROM silver_agent_executions WHERE event_date = ?)", [lost_day])
+        con.execute(
+            "DELETE FROM silver_agent_executions WHERE rowid = "
+            "(SELECT min(rowid) FROM silver_agent_executions WHERE event_date = ?)",
+            [lost_day],
+        )
     report = accounting_by_day(warehouse, "opal_deliveries", landing_files(landing, "opal_deliveries"))
     assert {r["event_date"]: r["unaccounted"] for r in report if r["unaccounted"]} == {lost_day: 1}
 
     result = dg.materialize(
-        [ingest.intake_forms, ingest.opal_deliveries, checks.intake_accounting_check,
-         checks.delivery_accounting_check],
+        [ingest.intake_forms, ingest.opal_deliveries, checks.intake_accounting_check, checks.delivery_accounting_check],
         selection=dg.AssetSelection.checks(checks.intake_accounting_check, checks.delivery_accounting_check),
-        resources=lakehouse_resources(warehouse.path, landing), tags=range_tags(SMALL_FIRST, SMALL_LAST),
-        raise_on_error=False)
+        resources=lakehouse_resources(warehouse.path, landing),
+        tags=range_tags(SMALL_FIRST, SMALL_LAST),
+        raise_on_error=False,
+    )
     outcome = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
     assert outcome["bronze_intake_forms"].passed
     assert not outcome["bronze_opal_deliveries"].passed
@@ -207,11 +216,12 @@ def test_an_unprocessed_landing_file_fails_the_accounting_check(full_run):
     extra = landing / "intake_forms" / "dt=2026-07-02" / "late.jsonl"
     extra.write_text('{"workflow_id": "late"}\n')  # landed after the run: not yet in the warehouse
     result = dg.materialize(
-        [ingest.intake_forms, ingest.opal_deliveries, checks.intake_accounting_check,
-         checks.delivery_accounting_check],
+        [ingest.intake_forms, ingest.opal_deliveries, checks.intake_accounting_check, checks.delivery_accounting_check],
         selection=dg.AssetSelection.checks(checks.intake_accounting_check),
-        resources=lakehouse_resources(warehouse.path, landing), tags=range_tags(SMALL_FIRST, SMALL_LAST),
-        raise_on_error=False)
+        resources=lakehouse_resources(warehouse.path, landing),
+        tags=range_tags(SMALL_FIRST, SMALL_LAST),
+        raise_on_error=False,
+    )
     [evaluation] = result.get_asset_check_evaluations()
     assert not evaluation.passed
     assert evaluation.metadata["unbalanced_days"].value == "2026-07-02"
@@ -246,7 +256,8 @@ def test_every_string_bound_for_silver_gold_and_quarantine_passes_the_choke_poin
     path = isolated_env / "warehouse.duckdb"
     resources = {**lakehouse_resources(path, small_landing), "privacy": MarkingPrivacy()}
     result = defs.resolve_job_def("lakehouse_job").execute_in_process(
-        resources=resources, tags=range_tags(SMALL_FIRST, SMALL_LAST))
+        resources=resources, tags=range_tags(SMALL_FIRST, SMALL_LAST)
+    )
     assert result.success
     warehouse = DuckDBWarehouse(path)
     columns = warehouse.query("""
@@ -259,8 +270,10 @@ def test_every_string_bound_for_silver_gold_and_quarantine_passes_the_choke_poin
         if table.startswith("bronze_") or table in ("schema_migrations", "quarantine_records"):
             continue  # bronze is the restricted raw zone; the view only unions the quarantine tables
         value = f"unnest({name})" if column["data_type"].endswith("[]") else name
-        unmarked = warehouse.scalar(f"SELECT count(*) FROM (SELECT {value} AS v FROM {table}) "
-                                    f"WHERE v IS NOT NULL AND NOT starts_with(v, '{MARK}')")
+        unmarked = warehouse.scalar(
+            f"SELECT count(*) FROM (SELECT {value} AS v FROM {table}) "
+            f"WHERE v IS NOT NULL AND NOT starts_with(v, '{MARK}')"
+        )
         assert unmarked == 0, f"{table}.{name} has values that bypassed protect_rows"
         checked.add(table)
     assert {t for t in checked if t.startswith("silver_")} and {t for t in checked if t.startswith("gold_")}
@@ -272,7 +285,9 @@ def test_every_string_bound_for_silver_gold_and_quarantine_passes_the_choke_poin
 def multiprocess_lakehouse_job() -> dg.JobDefinition:
     """The lakehouse job with resources from the environment (each step process rebuilds it)."""
     return dg.Definitions(
-        assets=lakehouse.defs.assets, asset_checks=lakehouse.defs.asset_checks, jobs=[lakehouse.lakehouse_job],
+        assets=lakehouse.defs.assets,
+        asset_checks=lakehouse.defs.asset_checks,
+        jobs=[lakehouse.lakehouse_job],
         resources=lakehouse_resources(os.environ["OSA_DUCKDB_PATH"], os.environ["OSA_LANDING_DIR"]),
     ).resolve_job_def("lakehouse_job")
 
@@ -285,8 +300,12 @@ def test_multiprocess_executor_writes_one_duckdb_file_from_several_steps(isolate
     (isolated_env / "instance").mkdir()
     with dg.instance_for_test(temp_dir=str(isolated_env / "instance")) as instance:
         run_config = {"execution": {"config": {"multiprocess": {"max_concurrent": 4}}}}
-        with dg.execute_job(dg.reconstructable(multiprocess_lakehouse_job), instance=instance,
-                            tags=range_tags(SMALL_FIRST, SMALL_LAST), run_config=run_config) as result:
+        with dg.execute_job(
+            dg.reconstructable(multiprocess_lakehouse_job),
+            instance=instance,
+            tags=range_tags(SMALL_FIRST, SMALL_LAST),
+            run_config=run_config,
+        ) as result:
             assert result.success
             step_pids = {e.pid for e in result.all_events if e.event_type_value == "STEP_START"}
             assert len(step_pids) > 1, "steps ran in separate processes"

@@ -29,21 +29,32 @@ OSA = str(Path(sys.executable).with_name("osa"))
 
 def osa_env(root: Path) -> dict[str, str]:
     """Environment for one CLI sandbox: every state location under `root`."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OSA_WEBHOOK_SECRET", "OSA_ENV", "OSA_WAREHOUSE", "OSA_DATABASE_URL")}
-    env.update({
-        "OSA_STATE_DIR": str(root / "state"),
-        "OSA_LANDING_DIR": str(root / "landing"),
-        "OSA_DUCKDB_PATH": str(root / "warehouse.duckdb"),
-        "DAGSTER_HOME": str(root / "dagster_home"),
-        "DAGSTER_DISABLE_TELEMETRY": "1",
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OSA_WEBHOOK_SECRET", "OSA_ENV", "OSA_WAREHOUSE", "OSA_DATABASE_URL")
+    }
+    env.update(
+        {
+            "OSA_STATE_DIR": str(root / "state"),
+            "OSA_LANDING_DIR": str(root / "landing"),
+            "OSA_DUCKDB_PATH": str(root / "warehouse.duckdb"),
+            "DAGSTER_HOME": str(root / "dagster_home"),
+            "DAGSTER_DISABLE_TELEMETRY": "1",
+        }
+    )
     return env
 
 
 def osa(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([OSA, *args], env=env, capture_output=True, text=True, timeout=timeout,
-                          cwd=env["OSA_STATE_DIR"].rsplit("/", 1)[0])
+    return subprocess.run(
+        [OSA, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=env["OSA_STATE_DIR"].rsplit("/", 1)[0],
+    )
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -57,8 +68,13 @@ def ran(tmp_path_factory) -> dict[str, str]:
     generate(root / "small", workflows=SMALL_WORKFLOWS, days=SMALL_DAYS)
     env = osa_env(root)
     completed = osa("run", "--landing", str(root / "small"), env=env)
-    return {"root": str(root), "stdout": completed.stdout, "stderr": completed.stderr,
-            "returncode": str(completed.returncode), **{f"env:{k}": v for k, v in env.items()}}
+    return {
+        "root": str(root),
+        "stdout": completed.stdout,
+        "stderr": completed.stderr,
+        "returncode": str(completed.returncode),
+        **{f"env:{k}": v for k, v in env.items()},
+    }
 
 
 def _env_of(ran: dict[str, str]) -> dict[str, str]:
@@ -90,9 +106,18 @@ def test_run_prints_a_summary_table(ran):
     lines = ran["stdout"].splitlines()
     assert re.match(r"^table\s+rows$", lines[0])
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", ran["stdout"], flags=re.MULTILINE))
-    for table in ("bronze_intake_forms", "silver_intake_forms", "quarantine_intake_forms", "bronze_opal_deliveries",
-                  "quarantine_opal_deliveries", "silver_agent_executions", "silver_recommendations",
-                  "gold_agent_performance_daily", "gold_workflow_completion_daily", "gold_recommendation_mix_daily"):
+    for table in (
+        "bronze_intake_forms",
+        "silver_intake_forms",
+        "quarantine_intake_forms",
+        "bronze_opal_deliveries",
+        "quarantine_opal_deliveries",
+        "silver_agent_executions",
+        "silver_recommendations",
+        "gold_agent_performance_daily",
+        "gold_workflow_completion_daily",
+        "gold_recommendation_mix_daily",
+    ):
         assert int(counts[table]) > 0, table
     assert "materialized 2026-07-01..2026-07-03 (3 days with data)" in ran["stdout"]
     assert str(Path(ran["root"]) / "warehouse.duckdb") in ran["stdout"]
@@ -192,8 +217,9 @@ def test_ingest_stages_and_ingests_a_delivery_file(tmp_path):
 @pytest.fixture(scope="module")
 def seed():
     intake = process_intake(read_lines(landing_files(SEED_DATA_DIR, "intake_forms"), SEED_DATA_DIR))
-    deliveries = process_deliveries(read_lines(landing_files(SEED_DATA_DIR, "opal_deliveries"), SEED_DATA_DIR),
-                                    secret=DEVELOPMENT_WEBHOOK_SECRET)
+    deliveries = process_deliveries(
+        read_lines(landing_files(SEED_DATA_DIR, "opal_deliveries"), SEED_DATA_DIR), secret=DEVELOPMENT_WEBHOOK_SECRET
+    )
     return intake, deliveries
 
 
@@ -224,8 +250,14 @@ def test_seed_data_size_and_span(seed):
 def test_seed_data_contains_every_kind_of_bad_delivery(seed):
     _, deliveries = seed
     codes = collections.Counter(code for row in deliveries.quarantine["reason_codes"].to_pylist() for code in row)
-    for exact in ("bad_signature", "stale_signature", "malformed_signature", "missing_signature", "invalid_json",
-                  "not_allowed:agent_id"):
+    for exact in (
+        "bad_signature",
+        "stale_signature",
+        "malformed_signature",
+        "missing_signature",
+        "invalid_json",
+        "not_allowed:agent_id",
+    ):
         assert codes[exact] > 0, exact
     for prefix in ("malformed_envelope:", "wrong_type:", "out_of_range:", "missing:"):
         assert any(code.startswith(prefix) for code in codes), prefix
@@ -241,12 +273,20 @@ def test_seed_data_breaks_every_intake_rule(seed):
     intake, _ = seed
     codes = {code for row in intake.quarantine["reason_codes"].to_pylist() for code in row}
     assert codes >= {
-        "too_short:workflow_id", "missing:business_context.company_name", "too_short:business_context.industry",
-        "too_short:business_context.goals", "too_short:business_context.target_audience",
-        "bad_format:optimizely_config.project_id", "too_short:optimizely_config.workspace_id", "no_api_credentials",
-        "not_allowed:analysis_preferences.analysis_depth", "too_short:analysis_preferences.focus_areas",
-        "not_allowed:analysis_preferences.focus_areas[]", "not_allowed:analysis_preferences.timeline",
-        "invalid_json", "wrong_type:business_context.goals",
+        "too_short:workflow_id",
+        "missing:business_context.company_name",
+        "too_short:business_context.industry",
+        "too_short:business_context.goals",
+        "too_short:business_context.target_audience",
+        "bad_format:optimizely_config.project_id",
+        "too_short:optimizely_config.workspace_id",
+        "no_api_credentials",
+        "not_allowed:analysis_preferences.analysis_depth",
+        "too_short:analysis_preferences.focus_areas",
+        "not_allowed:analysis_preferences.focus_areas[]",
+        "not_allowed:analysis_preferences.timeline",
+        "invalid_json",
+        "wrong_type:business_context.goals",
     }
     assert intake.duplicates > 0
     assert intake.records_in == intake.accepted + intake.quarantined + intake.duplicates
@@ -267,6 +307,9 @@ def test_contiguous_ranges_groups_only_consecutive_days():
 
     d = dt.date(2026, 7, 1)
     days = [d + dt.timedelta(days=n) for n in (0, 1, 2, 10, 140)]
-    assert contiguous_ranges(days) == [(d, d + dt.timedelta(days=2)), (d + dt.timedelta(days=10),) * 2,
-                                       (d + dt.timedelta(days=140),) * 2]
+    assert contiguous_ranges(days) == [
+        (d, d + dt.timedelta(days=2)),
+        (d + dt.timedelta(days=10),) * 2,
+        (d + dt.timedelta(days=140),) * 2,
+    ]
     assert contiguous_ranges([]) == []

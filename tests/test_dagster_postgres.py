@@ -43,11 +43,17 @@ def prod_instance(tmp_path_factory, pg_server, _small_landing_master):
     parts = urlsplit(dagster_url)
     with pytest.MonkeyPatch.context() as env:
         for key, value in {
-            "DAGSTER_HOME": str(home), "DAGSTER_PG_HOST": parts.hostname, "DAGSTER_PG_PORT": str(parts.port),
-            "DAGSTER_PG_USER": parts.username, "DAGSTER_PG_PASSWORD": parts.password,
-            "DAGSTER_PG_DB": parts.path.lstrip("/"), "DAGSTER_MAX_CONCURRENT_RUNS": "4",
-            "OSA_WAREHOUSE": "postgres", "OSA_DATABASE_URL": warehouse_url,
-            "OSA_LANDING_DIR": str(_small_landing_master), "OSA_STATE_DIR": str(root / "state"),
+            "DAGSTER_HOME": str(home),
+            "DAGSTER_PG_HOST": parts.hostname,
+            "DAGSTER_PG_PORT": str(parts.port),
+            "DAGSTER_PG_USER": parts.username,
+            "DAGSTER_PG_PASSWORD": parts.password,
+            "DAGSTER_PG_DB": parts.path.lstrip("/"),
+            "DAGSTER_MAX_CONCURRENT_RUNS": "4",
+            "OSA_WAREHOUSE": "postgres",
+            "OSA_DATABASE_URL": warehouse_url,
+            "OSA_LANDING_DIR": str(_small_landing_master),
+            "OSA_STATE_DIR": str(root / "state"),
         }.items():
             env.setenv(key, value)
         for key in ("OSA_WEBHOOK_SECRET", "OSA_ENV", "OSA_DUCKDB_PATH"):
@@ -57,12 +63,20 @@ def prod_instance(tmp_path_factory, pg_server, _small_landing_master):
         job = located.resolve_job_def("lakehouse_job")
         quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
         with dg.DagsterInstance.get() as instance:
-            single = job.execute_in_process(instance=instance, partition_key=SMALL_DAYS[1], run_config=quiet,
-                                            asset_selection=[GOLD])  # cheap history to be superseded
-            ranged = job.execute_in_process(instance=instance, run_config=quiet,
-                                            tags=range_tags(SMALL_FIRST, SMALL_LAST))
-        yield {"home": home, "dagster_url": dagster_url, "warehouse_url": warehouse_url,
-               "single": single, "ranged": ranged, "env": env}
+            single = job.execute_in_process(
+                instance=instance, partition_key=SMALL_DAYS[1], run_config=quiet, asset_selection=[GOLD]
+            )  # cheap history to be superseded
+            ranged = job.execute_in_process(
+                instance=instance, run_config=quiet, tags=range_tags(SMALL_FIRST, SMALL_LAST)
+            )
+        yield {
+            "home": home,
+            "dagster_url": dagster_url,
+            "warehouse_url": warehouse_url,
+            "single": single,
+            "ranged": ranged,
+            "env": env,
+        }
     pg_server.drop_database(dagster_url)
     pg_server.drop_database(warehouse_url)
 
@@ -93,19 +107,30 @@ def test_a_real_run_is_read_back_from_postgres(prod_instance):
             records = instance.fetch_materializations(key, limit=20).records
             assert sorted(r.partition_key for r in records if r.run_id == ranged.run_id) == SMALL_DAYS, key
         assert instance.get_materialized_partitions(dg.AssetKey("gold_agent_performance_daily")) == set(SMALL_DAYS)
-        checks = [e for e in instance.all_logs(ranged.run_id) if e.dagster_event_type ==
-                  dg.DagsterEventType.ASSET_CHECK_EVALUATION]
+        checks = [
+            e
+            for e in instance.all_logs(ranged.run_id)
+            if e.dagster_event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        ]
         assert checks
     with psycopg.connect(prod_instance["dagster_url"]) as con:  # and straight from Dagster's tables
-        by_type = dict(con.execute("SELECT dagster_event_type, count(*) FROM event_logs WHERE run_id = %s "
-                                   "GROUP BY 1", (ranged.run_id,)).fetchall())
+        by_type = dict(
+            con.execute(
+                "SELECT dagster_event_type, count(*) FROM event_logs WHERE run_id = %s GROUP BY 1", (ranged.run_id,)
+            ).fetchall()
+        )
         # the known growth: one planned and one materialized event per asset per partition of a ranged run
-        assert by_type["ASSET_MATERIALIZATION"] == by_type["ASSET_MATERIALIZATION_PLANNED"] == \
-            len(asset_keys) * len(SMALL_DAYS)
+        assert (
+            by_type["ASSET_MATERIALIZATION"]
+            == by_type["ASSET_MATERIALIZATION_PLANNED"]
+            == len(asset_keys) * len(SMALL_DAYS)
+        )
         # secrets stay out of Dagster's storage: the warehouse URL (with its password) is an EnvVar
-        leaked = con.execute("SELECT (SELECT count(*) FROM runs WHERE run_body LIKE %s) + "
-                             "(SELECT count(*) FROM event_logs WHERE event LIKE %s)",
-                             (f"%{prod_instance['warehouse_url']}%",) * 2).fetchone()[0]
+        leaked = con.execute(
+            "SELECT (SELECT count(*) FROM runs WHERE run_body LIKE %s) + "
+            "(SELECT count(*) FROM event_logs WHERE event LIKE %s)",
+            (f"%{prod_instance['warehouse_url']}%",) * 2,
+        ).fetchone()[0]
         assert leaked == 0
 
 

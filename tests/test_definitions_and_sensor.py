@@ -41,12 +41,15 @@ def test_lakehouse_job_covers_every_asset_and_check():
     graph = defs.resolve_asset_graph()
     assert job.asset_layer.executable_asset_keys == set(graph.get_all_asset_keys())
     assert {key.name for key in graph.asset_check_keys} == {"every_record_accounted_for", "no_raw_pii"}
-    assert {key.asset_key.to_user_string() for key in graph.asset_check_keys
-            if key.name == "every_record_accounted_for"} == {"bronze_intake_forms", "bronze_opal_deliveries"}
+    assert {
+        key.asset_key.to_user_string() for key in graph.asset_check_keys if key.name == "every_record_accounted_for"
+    } == {"bronze_intake_forms", "bronze_opal_deliveries"}
     # the leak check guards every silver, gold and quarantine table
     assert {key.asset_key.to_user_string() for key in graph.asset_check_keys if key.name == "no_raw_pii"} == {
-        key.to_user_string() for key in graph.get_all_asset_keys()
-        if key.to_user_string().split("_")[0] in ("silver", "gold", "quarantine")}
+        key.to_user_string()
+        for key in graph.get_all_asset_keys()
+        if key.to_user_string().split("_")[0] in ("silver", "gold", "quarantine")
+    }
 
 
 def test_resources_are_bound():
@@ -60,8 +63,14 @@ def test_workspace_loads_with_the_dagster_cli(tmp_path):
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
     env = {**os.environ, "DAGSTER_HOME": str(home), "OSA_STATE_DIR": str(tmp_path / "state")}
     dagster = Path(sys.executable).with_name("dagster")
-    completed = subprocess.run([str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
-                               cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert completed.returncode == 0, completed.stderr
     assert "Validation successful for code location osa_lakehouse" in completed.stderr + completed.stdout
 
@@ -137,12 +146,15 @@ def test_sensor_spans_every_new_day_in_one_request(small_landing):
     assert result.tags == range_tags("2026-07-04", "2026-07-06")
 
 
-@pytest.mark.parametrize("junk", [
-    "intake_forms/dt=2026-07-08/notes.txt",
-    "intake_forms/not-a-day/batch.jsonl",
-    "intake_forms/dt=2026-07-08/batch.jsonl.tmp",
-    "unknown_source/dt=2026-07-08/batch.jsonl",
-])
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "intake_forms/dt=2026-07-08/notes.txt",
+        "intake_forms/not-a-day/batch.jsonl",
+        "intake_forms/dt=2026-07-08/batch.jsonl.tmp",
+        "unknown_source/dt=2026-07-08/batch.jsonl",
+    ],
+)
 def test_sensor_ignores_files_outside_the_landing_layout(small_landing, junk):
     _, cursor = _evaluate(small_landing)
     path = small_landing / junk

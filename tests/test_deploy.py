@@ -13,8 +13,12 @@ import yaml
 from osa.config import PROJECT_ROOT
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
-SECRETS = {"OSA_DB_PASSWORD": "pw-from-env", "OSA_WEBHOOK_SECRET": "whsec-from-env",
-           "OSA_PII_HMAC_KEY": "hmac-from-env", "OSA_PII_ENCRYPTION_KEYS": "k1:from-env"}
+SECRETS = {
+    "OSA_DB_PASSWORD": "pw-from-env",
+    "OSA_WEBHOOK_SECRET": "whsec-from-env",
+    "OSA_PII_HMAC_KEY": "hmac-from-env",
+    "OSA_PII_ENCRYPTION_KEYS": "k1:from-env",
+}
 
 
 def _compose_plugin() -> bool:
@@ -25,6 +29,7 @@ def _compose_plugin() -> bool:
 
 def _interpolate(text: str, env: dict[str, str]) -> str:
     """Compose's ${VAR}, ${VAR:-default} and ${VAR:?error} substitution (enough for this file)."""
+
     def value(match: re.Match) -> str:
         name, op, arg = match.group(1), match.group(2), match.group(3) or ""
         if name in env and env[name] != "":
@@ -32,17 +37,27 @@ def _interpolate(text: str, env: dict[str, str]) -> str:
         if op == ":?":
             raise ValueError(f"required variable {name} is missing: {arg}")
         return arg if op == ":-" else ""
+
     return re.sub(r"\$\{([A-Z_][A-Z0-9_]*)(?:(:[-?])([^}]*))?\}", value, text)
 
 
 def test_compose_file_is_valid():
     if _compose_plugin():  # the real validator, where it exists
-        completed = subprocess.run(["docker", "compose", "-f", str(COMPOSE), "config", "--quiet"],
-                                   env={**os.environ, **SECRETS}, capture_output=True, text=True, timeout=60)
+        completed = subprocess.run(
+            ["docker", "compose", "-f", str(COMPOSE), "config", "--quiet"],
+            env={**os.environ, **SECRETS},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert completed.returncode == 0, completed.stderr
-        missing = subprocess.run(["docker", "compose", "-f", str(COMPOSE), "config", "--quiet"],
-                                 env={k: v for k, v in os.environ.items() if k not in SECRETS},
-                                 capture_output=True, text=True, timeout=60)
+        missing = subprocess.run(
+            ["docker", "compose", "-f", str(COMPOSE), "config", "--quiet"],
+            env={k: v for k, v in os.environ.items() if k not in SECRETS},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert missing.returncode != 0 and "OSA_DB_PASSWORD" in missing.stderr
     # the structural checks run everywhere (this machine has the docker client but no compose plugin)
     raw = COMPOSE.read_text()
@@ -77,8 +92,9 @@ def test_compose_file_is_valid():
         source = mount.split(":")[0]
         assert source in stack["volumes"] or (PROJECT_ROOT / source).exists(), source
     # no literal secret anywhere in the file: every password is a ${...} reference
-    assert not re.search(r"(?i)(password|secret|key)s?:\s*['\"]?(?!\$\{)[A-Za-z0-9]", raw), \
+    assert not re.search(r"(?i)(password|secret|key)s?:\s*['\"]?(?!\$\{)[A-Za-z0-9]", raw), (
         "a literal secret in docker-compose.yml"
+    )
 
 
 def test_image_carries_the_production_instance_and_the_code_location():
@@ -87,7 +103,7 @@ def test_image_carries_the_production_instance_and_the_code_location():
     for path in ("osa", "assets", "resources", "pipelines", "sql", "workspace.yaml"):
         assert re.search(rf"^COPY {re.escape(path)}\b", dockerfile, re.M), path
     assert "\nUSER osa" in dockerfile  # not root
-    init = (PROJECT_ROOT / "docker" / "initdb" / "10-osa.sh")
+    init = PROJECT_ROOT / "docker" / "initdb" / "10-osa.sh"
     assert os.access(init, os.X_OK) and "CREATE EXTENSION IF NOT EXISTS vector" in init.read_text()
 
 
@@ -96,9 +112,13 @@ def test_production_instance_reads_everything_from_the_environment():
     config = yaml.safe_load(text)
     db = config["storage"]["postgres"]["postgres_db"]
     assert {k: v for k, v in db.items() if isinstance(v, dict)} == {
-        "hostname": {"env": "DAGSTER_PG_HOST"}, "port": {"env": "DAGSTER_PG_PORT"},
-        "username": {"env": "DAGSTER_PG_USER"}, "password": {"env": "DAGSTER_PG_PASSWORD"},
-        "db_name": {"env": "DAGSTER_PG_DB"}, "params": {"application_name": "dagster"}}
+        "hostname": {"env": "DAGSTER_PG_HOST"},
+        "port": {"env": "DAGSTER_PG_PORT"},
+        "username": {"env": "DAGSTER_PG_USER"},
+        "password": {"env": "DAGSTER_PG_PASSWORD"},
+        "db_name": {"env": "DAGSTER_PG_DB"},
+        "params": {"application_name": "dagster"},
+    }
     assert config["telemetry"] == {"enabled": False}
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert config["retention"]["sensor"]["purge_after_days"]["skipped"] == 7

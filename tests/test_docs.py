@@ -9,7 +9,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "data-contracts.md"
 
 def test_contract_tables_match_the_declared_contracts():
     text = DOC.read_text()
-    generated = text[text.index(BEGIN): text.index(END) + len(END)]
+    generated = text[text.index(BEGIN) : text.index(END) + len(END)]
     assert generated == render(), "run: python -m osa.contracts.render and paste into docs/data-contracts.md"
 
 

@@ -15,12 +15,14 @@ from tests.conftest import assert_balanced, form, reasons, run_intake
 def _set(section: str | None, **values) -> Callable[[dict], None]:
     def apply(document: dict) -> None:
         (document if section is None else document[section]).update(values)
+
     return apply
 
 
 def _drop(section: str | None, key: str) -> Callable[[dict], None]:
     def apply(document: dict) -> None:
         del (document if section is None else document[section])[key]
+
     return apply
 
 
@@ -42,14 +44,19 @@ RULE_VIOLATIONS = [
     ("goals_missing", _drop(BC, "goals"), "missing:business_context.goals"),
     # target_audience at least 10 characters (trimmed)
     ("target_audience_9_chars", _set(BC, target_audience="123456789"), "too_short:business_context.target_audience"),
-    ("target_audience_padded", _set(BC, target_audience="   short    "),
-     "too_short:business_context.target_audience"),
+    ("target_audience_padded", _set(BC, target_audience="   short    "), "too_short:business_context.target_audience"),
     ("target_audience_missing", _drop(BC, "target_audience"), "missing:business_context.target_audience"),
     # current_challenges optional, but a list of strings when present
-    ("current_challenges_string", _set(BC, current_challenges="slow"),
-     "wrong_type:business_context.current_challenges"),
-    ("current_challenges_objects", _set(BC, current_challenges=[{"a": 1}]),
-     "wrong_type:business_context.current_challenges[]"),
+    (
+        "current_challenges_string",
+        _set(BC, current_challenges="slow"),
+        "wrong_type:business_context.current_challenges",
+    ),
+    (
+        "current_challenges_objects",
+        _set(BC, current_challenges=[{"a": 1}]),
+        "wrong_type:business_context.current_challenges[]",
+    ),
     # project_id digits only
     ("project_id_letters", _set(OC, project_id="PRJ-2291"), "bad_format:optimizely_config.project_id"),
     ("project_id_empty", _set(OC, project_id=""), "bad_format:optimizely_config.project_id"),
@@ -67,13 +74,19 @@ RULE_VIOLATIONS = [
     ("credentials_missing", _drop(OC, "api_credentials"), "missing:optimizely_config.api_credentials"),
     ("credentials_string", _set(OC, api_credentials="sk_live_x"), "wrong_type:optimizely_config.api_credentials"),
     # analysis_depth enum
-    ("analysis_depth_unknown", _set(AP, analysis_depth="exhaustive"),
-     "not_allowed:analysis_preferences.analysis_depth"),
+    (
+        "analysis_depth_unknown",
+        _set(AP, analysis_depth="exhaustive"),
+        "not_allowed:analysis_preferences.analysis_depth",
+    ),
     ("analysis_depth_wrong_case", _set(AP, analysis_depth="Basic"), "not_allowed:analysis_preferences.analysis_depth"),
     # focus_areas at least one, each in the enum
     ("focus_areas_empty", _set(AP, focus_areas=[]), "too_short:analysis_preferences.focus_areas"),
-    ("focus_areas_unknown", _set(AP, focus_areas=["content", "growth_hacking"]),
-     "not_allowed:analysis_preferences.focus_areas[]"),
+    (
+        "focus_areas_unknown",
+        _set(AP, focus_areas=["content", "growth_hacking"]),
+        "not_allowed:analysis_preferences.focus_areas[]",
+    ),
     ("focus_areas_string", _set(AP, focus_areas="content"), "wrong_type:analysis_preferences.focus_areas"),
     # timeline enum
     ("timeline_unknown", _set(AP, timeline="45d"), "not_allowed:analysis_preferences.timeline"),
@@ -100,27 +113,38 @@ def test_each_rule_violation_is_quarantined_with_its_reason_code(mutate, code):
     assert_balanced(result)
 
 
-@pytest.mark.parametrize(("mutate", "section_code"), [
-    pytest.param(_set(None, business_context="x"), "wrong_type:business_context", id="section_string"),
-    pytest.param(_drop(None, "business_context"), "missing:business_context", id="section_missing"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "section_code"),
+    [
+        pytest.param(_set(None, business_context="x"), "wrong_type:business_context", id="section_string"),
+        pytest.param(_drop(None, "business_context"), "missing:business_context", id="section_missing"),
+    ],
+)
 def test_a_broken_section_reports_the_section_and_its_required_fields(mutate, section_code):
     document = form()
     mutate(document)
     [codes] = reasons(run_intake([json.dumps(document)]))
-    assert codes == [section_code, "missing:business_context.company_name", "missing:business_context.industry",
-                     "missing:business_context.goals", "missing:business_context.target_audience"]
+    assert codes == [
+        section_code,
+        "missing:business_context.company_name",
+        "missing:business_context.industry",
+        "missing:business_context.goals",
+        "missing:business_context.target_audience",
+    ]
 
 
-@pytest.mark.parametrize(("line", "code"), [
-    pytest.param('{"workflow_id": "wf-1", "business_context": {', "invalid_json", id="truncated"),
-    pytest.param("", "invalid_json", id="empty_line"),
-    pytest.param("not json at all", "invalid_json", id="text"),
-    pytest.param("[1, 2]", "form_not_object", id="array"),
-    pytest.param('"a string"', "form_not_object", id="string"),
-    pytest.param("42", "form_not_object", id="number"),
-    pytest.param("null", "form_not_object", id="null"),
-])
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        pytest.param('{"workflow_id": "wf-1", "business_context": {', "invalid_json", id="truncated"),
+        pytest.param("", "invalid_json", id="empty_line"),
+        pytest.param("not json at all", "invalid_json", id="text"),
+        pytest.param("[1, 2]", "form_not_object", id="array"),
+        pytest.param('"a string"', "form_not_object", id="string"),
+        pytest.param("42", "form_not_object", id="number"),
+        pytest.param("null", "form_not_object", id="null"),
+    ],
+)
 def test_unparseable_and_non_object_lines(line, code):
     result = run_intake([line])
     assert reasons(result) == [[code]]
@@ -136,19 +160,27 @@ def test_several_violations_are_all_reported():
     document["analysis_preferences"]["timeline"] = "45d"
     document["optimizely_config"]["project_id"] = "abc"
     [codes] = reasons(run_intake([json.dumps(document)]))
-    assert sorted(codes) == sorted(["too_short:workflow_id", "bad_format:optimizely_config.project_id",
-                                    "not_allowed:analysis_preferences.timeline"])
+    assert sorted(codes) == sorted(
+        [
+            "too_short:workflow_id",
+            "bad_format:optimizely_config.project_id",
+            "not_allowed:analysis_preferences.timeline",
+        ]
+    )
 
 
-@pytest.mark.parametrize("mutate", [
-    pytest.param(lambda d: None, id="as_is"),
-    pytest.param(_drop("business_context", "current_challenges"), id="no_current_challenges"),
-    pytest.param(_set("business_context", current_challenges=[]), id="empty_current_challenges"),
-    pytest.param(_set("business_context", current_challenges=None), id="null_current_challenges"),
-    pytest.param(_set("business_context", target_audience="1234567890"), id="target_audience_exactly_10"),
-    pytest.param(_set("optimizely_config", api_credentials={"cmp_key": "k"}), id="single_credential"),
-    pytest.param(_drop(None, "submitted_at"), id="no_submitted_at"),
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda d: None, id="as_is"),
+        pytest.param(_drop("business_context", "current_challenges"), id="no_current_challenges"),
+        pytest.param(_set("business_context", current_challenges=[]), id="empty_current_challenges"),
+        pytest.param(_set("business_context", current_challenges=None), id="null_current_challenges"),
+        pytest.param(_set("business_context", target_audience="1234567890"), id="target_audience_exactly_10"),
+        pytest.param(_set("optimizely_config", api_credentials={"cmp_key": "k"}), id="single_credential"),
+        pytest.param(_drop(None, "submitted_at"), id="no_submitted_at"),
+    ],
+)
 def test_valid_forms_are_accepted(mutate):
     document = form()
     mutate(document)
@@ -180,8 +212,10 @@ def test_typed_silver_columns():
 def test_credential_values_are_never_stored_only_key_names():
     document = form()
     document["optimizely_config"]["api_credentials"] = {
-        "odp_key": "sk_live_ODP_SECRET_123", "experimentation_key": "",
-        "content_recs_key": "sk_live_RECS_SECRET_456", "cmp_key": "   ",
+        "odp_key": "sk_live_ODP_SECRET_123",
+        "experimentation_key": "",
+        "content_recs_key": "sk_live_RECS_SECRET_456",
+        "cmp_key": "   ",
         "legacy_token": "sk_live_LEGACY_SECRET_789",  # anything under api_credentials is a secret
     }
     invalid = json.loads(json.dumps(document))
@@ -241,6 +275,9 @@ def test_accounting_records_in_equals_accepted_plus_quarantined_plus_duplicates(
     assert (result.accepted, result.quarantined, result.duplicates) == (5, 10, 3)
     assert_balanced(result)
     # every input line has exactly one home
-    homes = sorted(result.silver["source_line"].to_pylist() + result.quarantine["source_line"].to_pylist()
-                   + [r["source_line"] for r in result.bronze.to_pylist() if r["is_duplicate"]])
+    homes = sorted(
+        result.silver["source_line"].to_pylist()
+        + result.quarantine["source_line"].to_pylist()
+        + [r["source_line"] for r in result.bronze.to_pylist() if r["is_duplicate"]]
+    )
     assert homes == list(range(1, len(lines) + 1))

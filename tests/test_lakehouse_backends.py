@@ -39,10 +39,15 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 def run_lakehouse(location: str, landing: Path, first: str, last: str) -> dg.ExecuteInProcessResult:
     """One ranged run of the lakehouse job into the warehouse at `location` (path or Postgres URL)."""
-    resources = {"warehouse": warehouse_resource(location), "landing": LandingZoneResource(path=str(landing)),
-                 "webhook": WebhookSecretResource(secret=DEVELOPMENT_WEBHOOK_SECRET), "privacy": PrivacyResource()}
+    resources = {
+        "warehouse": warehouse_resource(location),
+        "landing": LandingZoneResource(path=str(landing)),
+        "webhook": WebhookSecretResource(secret=DEVELOPMENT_WEBHOOK_SECRET),
+        "privacy": PrivacyResource(),
+    }
     return defs.resolve_job_def("lakehouse_job").execute_in_process(
-        resources=resources, tags=range_tags(first, last), run_config=QUIET, raise_on_error=False)
+        resources=resources, tags=range_tags(first, last), run_config=QUIET, raise_on_error=False
+    )
 
 
 def data_tables(store: Warehouse) -> list[str]:
@@ -62,16 +67,28 @@ def sorted_frame(store: Warehouse, table: str) -> pl.DataFrame:
 def lakehouse_env(backend: str, location: str, landing: Path, state: Path) -> dict[str, str]:
     """The environment a deployed code location would get: backend, warehouse location, landing zone."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OSA_", "DAGSTER_"))}
-    env.update({"OSA_WAREHOUSE": backend, "OSA_LANDING_DIR": str(landing), "OSA_STATE_DIR": str(state),
-                "DAGSTER_DISABLE_TELEMETRY": "1"})
+    env.update(
+        {
+            "OSA_WAREHOUSE": backend,
+            "OSA_LANDING_DIR": str(landing),
+            "OSA_STATE_DIR": str(state),
+            "DAGSTER_DISABLE_TELEMETRY": "1",
+        }
+    )
     env["OSA_DATABASE_URL" if backend == "postgres" else "OSA_DUCKDB_PATH"] = location
     return env
 
 
 def start_run(env: dict[str, str], first: str, last: str, *barrier: str) -> subprocess.Popen:
     """`tests.partition_run` in its own process (a separate Dagster run, as the daemon would launch)."""
-    return subprocess.Popen([sys.executable, "-m", "tests.partition_run", first, last, *barrier], cwd=PROJECT_ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.partition_run", first, last, *barrier],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish_run(run: subprocess.Popen) -> dict:
@@ -89,13 +106,17 @@ def seed_runs(tmp_path_factory, pg_server):
     root = tmp_path_factory.mktemp("seed")
     pg_url = pg_server.create_database(with_schema=False)  # the run applies the schema itself
     try:
-        duck = start_run(lakehouse_env("duckdb", str(root / "seed.duckdb"), SEED_DATA_DIR, root / "state"),
-                         first, last)
+        duck = start_run(lakehouse_env("duckdb", str(root / "seed.duckdb"), SEED_DATA_DIR, root / "state"), first, last)
         postgres = run_lakehouse(pg_url, SEED_DATA_DIR, first, last)
         duck_report = finish_run(duck)
         assert postgres.success, [e.message for e in postgres.all_events if e.is_failure][:3]
-        outcomes = {"duckdb": duck_report["checks"], "postgres": {
-            f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed for e in postgres.get_asset_check_evaluations()}}
+        outcomes = {
+            "duckdb": duck_report["checks"],
+            "postgres": {
+                f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed
+                for e in postgres.get_asset_check_evaluations()
+            },
+        }
         yield outcomes, {"duckdb": open_warehouse(str(root / "seed.duckdb")), "postgres": open_warehouse(pg_url)}
     finally:
         pg_server.drop_database(pg_url)
@@ -104,8 +125,9 @@ def seed_runs(tmp_path_factory, pg_server):
 def test_seed_run_succeeds_on_both_backends_with_the_same_check_outcomes(seed_runs):
     outcomes, _ = seed_runs
     assert outcomes["postgres"] == outcomes["duckdb"]
-    accounting = {key: passed for key, passed in outcomes["postgres"].items()
-                  if key.endswith(":every_record_accounted_for")}
+    accounting = {
+        key: passed for key, passed in outcomes["postgres"].items() if key.endswith(":every_record_accounted_for")
+    }
     assert len(accounting) == 2 and all(accounting.values())
 
 
@@ -122,7 +144,8 @@ def test_seed_row_counts_per_table_and_day_are_identical(seed_runs):
     tables = data_tables(stores["duckdb"])
     assert tables == data_tables(stores["postgres"])
     assert {t for t in tables if t.startswith("silver_")} and all(
-        stores["duckdb"].scalar(f"SELECT count(*) FROM {t}") > 0 for t in tables if t.startswith("silver_"))
+        stores["duckdb"].scalar(f"SELECT count(*) FROM {t}") > 0 for t in tables if t.startswith("silver_")
+    )
     for table in tables:
         assert counts_by_day(stores["postgres"], table) == counts_by_day(stores["duckdb"], table), table
 
@@ -132,8 +155,11 @@ def test_seed_silver_aggregates_are_identical(seed_runs):
     _, stores = seed_runs
     for table in (t for t in data_tables(stores["duckdb"]) if t.startswith("silver_")):
         schema = stores["duckdb"].query(f"SELECT * FROM {table} LIMIT 0").schema
-        parts = [f"sum({f.name}) AS sum_{f.name}" for f in schema
-                 if str(f.type) in ("int32", "int64", "double", "decimal128(3, 2)")]
+        parts = [
+            f"sum({f.name}) AS sum_{f.name}"
+            for f in schema
+            if str(f.type) in ("int32", "int64", "double", "decimal128(3, 2)")
+        ]
         parts += [f"count(DISTINCT {f.name}) AS distinct_{f.name}" for f in schema if str(f.type) == "string"]
         sql = f"SELECT count(*) AS n, {', '.join(parts)} FROM {table}"
         duck, postgres = (stores[b].query(sql).to_pylist()[0] for b in ("duckdb", "postgres"))

@@ -29,14 +29,17 @@ def test_landing_files_follow_the_layout(small_landing):
     assert landing_files(small_landing / "missing", "intake_forms") == []
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    pytest.param(b'{"a":1}\n{"b":2}\n', ['{"a":1}', '{"b":2}'], id="trailing_newline_adds_nothing"),
-    pytest.param(b'{"a":1}\n{"b":2}', ['{"a":1}', '{"b":2}'], id="no_trailing_newline"),
-    pytest.param(b'{"a":1}\n\n{"b":2}\n', ['{"a":1}', "", '{"b":2}'], id="empty_line_in_the_middle_is_a_record"),
-    pytest.param(b'{"a":1}\r\n{"b":2}\r\n', ['{"a":1}', '{"b":2}'], id="crlf"),
-    pytest.param(b'{"a":"\xff\xfe"}\n', ['{"a":"\ufffd\ufffd"}'], id="invalid_utf8_keeps_its_place"),
-    pytest.param(b"", [], id="empty_file"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param(b'{"a":1}\n{"b":2}\n', ['{"a":1}', '{"b":2}'], id="trailing_newline_adds_nothing"),
+        pytest.param(b'{"a":1}\n{"b":2}', ['{"a":1}', '{"b":2}'], id="no_trailing_newline"),
+        pytest.param(b'{"a":1}\n\n{"b":2}\n', ['{"a":1}', "", '{"b":2}'], id="empty_line_in_the_middle_is_a_record"),
+        pytest.param(b'{"a":1}\r\n{"b":2}\r\n', ['{"a":1}', '{"b":2}'], id="crlf"),
+        pytest.param(b'{"a":"\xff\xfe"}\n', ['{"a":"\ufffd\ufffd"}'], id="invalid_utf8_keeps_its_place"),
+        pytest.param(b"", [], id="empty_file"),
+    ],
+)
 def test_read_lines_and_count_lines_agree(tmp_path, raw, expected):
     path = tmp_path / "intake_forms" / "dt=2026-07-01" / "x.jsonl"
     path.parent.mkdir(parents=True)
@@ -67,13 +70,18 @@ def test_read_lines_of_the_seed_data_matches_count_lines():
 def test_stage_file_splits_by_receiving_day(tmp_path):
     incoming = tmp_path / "in" / "deliveries.jsonl"
     incoming.parent.mkdir()
-    incoming.write_text("\n".join([
-        _delivery_line("2026-07-01T10:00:00Z", "a"),
-        _delivery_line("2026-07-02T00:30:00+02:00", "b"),  # 2026-07-01 22:30 UTC
-        _delivery_line("2026-07-03T09:00:00Z", "c"),
-        "not json at all",
-        _delivery_line("not a time", "d"),
-    ]) + "\n")
+    incoming.write_text(
+        "\n".join(
+            [
+                _delivery_line("2026-07-01T10:00:00Z", "a"),
+                _delivery_line("2026-07-02T00:30:00+02:00", "b"),  # 2026-07-01 22:30 UTC
+                _delivery_line("2026-07-03T09:00:00Z", "c"),
+                "not json at all",
+                _delivery_line("not a time", "d"),
+            ]
+        )
+        + "\n"
+    )
     landing = tmp_path / "landing"
     days = stage_file(incoming, "opal_deliveries", landing, today=TODAY)
     assert days == [DAY, dt.date(2026, 7, 3), TODAY]

@@ -30,6 +30,7 @@ from tests.conftest import (
 
 def _at(path: str, value: object) -> Callable[[dict], None]:
     """Set `value` at a dotted path; an integer part indexes a list. `value=DROP` deletes the key."""
+
     def apply(document: dict) -> None:
         parts = path.split(".")
         node = document
@@ -39,6 +40,7 @@ def _at(path: str, value: object) -> Callable[[dict], None]:
             del node[parts[-1]]
         else:
             node[parts[-1]] = value
+
     return apply
 
 
@@ -53,118 +55,315 @@ VIOLATIONS: list[tuple[str, str, Callable[[dict], None], list[str]]] = [
     ("execution_id_missing", "geo_audit", _at("execution_id", DROP), ["missing:execution_id"]),
     ("execution_status_unknown", "geo_audit", _at("execution_status", "done"), ["not_allowed:execution_status"]),
     ("correlation_id_missing", "geo_audit", _at("correlation_id", DROP), ["missing:correlation_id"]),
-    ("metadata_missing", "geo_audit", _at("metadata", DROP),
-     ["missing:metadata", "missing:metadata.timestamp", "missing:metadata.data_sources"]),
-    ("metadata_timestamp_bad", "geo_audit", _at("metadata.timestamp", "soon"),
-     ["invalid_timestamp:metadata.timestamp"]),
-    ("duration_wrong_type", "geo_audit", _at("metadata.execution_duration_ms", "fast"),
-     ["wrong_type:metadata.execution_duration_ms"]),
-    ("duration_fractional", "geo_audit", _at("metadata.execution_duration_ms", 1.5),
-     ["wrong_type:metadata.execution_duration_ms"]),
-    ("duration_negative", "geo_audit", _at("metadata.execution_duration_ms", -1),
-     ["out_of_range:metadata.execution_duration_ms"]),
-    ("confidence_too_high", "geo_audit", _at("metadata.confidence_score", 1.7),
-     ["out_of_range:metadata.confidence_score"]),
-    ("confidence_wrong_type", "geo_audit", _at("metadata.confidence_score", "very high"),
-     ["wrong_type:metadata.confidence_score"]),
-    ("data_sources_not_strings", "geo_audit", _at("metadata.data_sources", [1, 2]),
-     ["wrong_type:metadata.data_sources[]"]),
+    (
+        "metadata_missing",
+        "geo_audit",
+        _at("metadata", DROP),
+        ["missing:metadata", "missing:metadata.timestamp", "missing:metadata.data_sources"],
+    ),
+    (
+        "metadata_timestamp_bad",
+        "geo_audit",
+        _at("metadata.timestamp", "soon"),
+        ["invalid_timestamp:metadata.timestamp"],
+    ),
+    (
+        "duration_wrong_type",
+        "geo_audit",
+        _at("metadata.execution_duration_ms", "fast"),
+        ["wrong_type:metadata.execution_duration_ms"],
+    ),
+    (
+        "duration_fractional",
+        "geo_audit",
+        _at("metadata.execution_duration_ms", 1.5),
+        ["wrong_type:metadata.execution_duration_ms"],
+    ),
+    (
+        "duration_negative",
+        "geo_audit",
+        _at("metadata.execution_duration_ms", -1),
+        ["out_of_range:metadata.execution_duration_ms"],
+    ),
+    (
+        "confidence_too_high",
+        "geo_audit",
+        _at("metadata.confidence_score", 1.7),
+        ["out_of_range:metadata.confidence_score"],
+    ),
+    (
+        "confidence_wrong_type",
+        "geo_audit",
+        _at("metadata.confidence_score", "very high"),
+        ["wrong_type:metadata.confidence_score"],
+    ),
+    (
+        "data_sources_not_strings",
+        "geo_audit",
+        _at("metadata.data_sources", [1, 2]),
+        ["wrong_type:metadata.data_sources[]"],
+    ),
     ("agent_data_list", "geo_audit", _at("agent_data", []), ["wrong_type:agent_data"]),
-    ("agent_data_missing", "geo_audit", _at("agent_data", DROP),
-     ["missing:agent_data", "missing:agent_data.overall_geo_score", "missing:agent_data.regions_analyzed",
-      "missing:agent_data.findings"]),
+    (
+        "agent_data_missing",
+        "geo_audit",
+        _at("agent_data", DROP),
+        [
+            "missing:agent_data",
+            "missing:agent_data.overall_geo_score",
+            "missing:agent_data.regions_analyzed",
+            "missing:agent_data.findings",
+        ],
+    ),
     # content_review
-    ("content_quality_101", "content_review", _at("agent_data.content_quality_score", 101),
-     ["out_of_range:agent_data.content_quality_score"]),
-    ("readability_negative", "content_review", _at("agent_data.readability_score", -0.5),
-     ["out_of_range:agent_data.readability_score"]),
-    ("seo_score_string", "content_review", _at("agent_data.seo_optimization_score", "high"),
-     ["wrong_type:agent_data.seo_optimization_score"]),
-    ("bounce_rate_above_1", "content_review", _at("agent_data.engagement_metrics.bounce_rate", 1.2),
-     ["out_of_range:agent_data.engagement_metrics.bounce_rate"]),
-    ("recommendation_priority_enum", "content_review", _at("agent_data.recommendations.1.priority", "urgent"),
-     ["not_allowed:agent_data.recommendations[].priority"]),
-    ("recommendation_missing_description", "content_review",
-     _at("agent_data.recommendations.0.description", DROP), ["missing:agent_data.recommendations[].description"]),
-    ("recommendations_not_a_list", "content_review", _at("agent_data.recommendations", "do better"),
-     ["wrong_type:agent_data.recommendations"]),
+    (
+        "content_quality_101",
+        "content_review",
+        _at("agent_data.content_quality_score", 101),
+        ["out_of_range:agent_data.content_quality_score"],
+    ),
+    (
+        "readability_negative",
+        "content_review",
+        _at("agent_data.readability_score", -0.5),
+        ["out_of_range:agent_data.readability_score"],
+    ),
+    (
+        "seo_score_string",
+        "content_review",
+        _at("agent_data.seo_optimization_score", "high"),
+        ["wrong_type:agent_data.seo_optimization_score"],
+    ),
+    (
+        "bounce_rate_above_1",
+        "content_review",
+        _at("agent_data.engagement_metrics.bounce_rate", 1.2),
+        ["out_of_range:agent_data.engagement_metrics.bounce_rate"],
+    ),
+    (
+        "recommendation_priority_enum",
+        "content_review",
+        _at("agent_data.recommendations.1.priority", "urgent"),
+        ["not_allowed:agent_data.recommendations[].priority"],
+    ),
+    (
+        "recommendation_missing_description",
+        "content_review",
+        _at("agent_data.recommendations.0.description", DROP),
+        ["missing:agent_data.recommendations[].description"],
+    ),
+    (
+        "recommendations_not_a_list",
+        "content_review",
+        _at("agent_data.recommendations", "do better"),
+        ["wrong_type:agent_data.recommendations"],
+    ),
     # geo_audit
-    ("region_not_iso", "geo_audit", _at("agent_data.findings.0.region", "Germany"),
-     ["bad_format:agent_data.findings[].region"]),
-    ("severity_enum", "geo_audit", _at("agent_data.findings.0.severity", "severe"),
-     ["not_allowed:agent_data.findings[].severity"]),
-    ("affected_pages_negative", "geo_audit", _at("agent_data.findings.0.affected_pages", -3),
-     ["out_of_range:agent_data.findings[].affected_pages"]),
-    ("regions_analyzed_fraction", "geo_audit", _at("agent_data.regions_analyzed", 2.5),
-     ["wrong_type:agent_data.regions_analyzed"]),
-    ("overall_geo_score_missing", "geo_audit", _at("agent_data.overall_geo_score", DROP),
-     ["missing:agent_data.overall_geo_score"]),
+    (
+        "region_not_iso",
+        "geo_audit",
+        _at("agent_data.findings.0.region", "Germany"),
+        ["bad_format:agent_data.findings[].region"],
+    ),
+    (
+        "severity_enum",
+        "geo_audit",
+        _at("agent_data.findings.0.severity", "severe"),
+        ["not_allowed:agent_data.findings[].severity"],
+    ),
+    (
+        "affected_pages_negative",
+        "geo_audit",
+        _at("agent_data.findings.0.affected_pages", -3),
+        ["out_of_range:agent_data.findings[].affected_pages"],
+    ),
+    (
+        "regions_analyzed_fraction",
+        "geo_audit",
+        _at("agent_data.regions_analyzed", 2.5),
+        ["wrong_type:agent_data.regions_analyzed"],
+    ),
+    (
+        "overall_geo_score_missing",
+        "geo_audit",
+        _at("agent_data.overall_geo_score", DROP),
+        ["missing:agent_data.overall_geo_score"],
+    ),
     # audience_suggester
-    ("segment_confidence_1_7", "audience_suggester", _at("agent_data.suggested_segments.0.confidence_score", 1.7),
-     ["out_of_range:agent_data.suggested_segments[].confidence_score"]),
-    ("segment_criteria_string", "audience_suggester", _at("agent_data.suggested_segments.0.criteria", "all"),
-     ["wrong_type:agent_data.suggested_segments[].criteria"]),
-    ("segment_size_string", "audience_suggester", _at("agent_data.suggested_segments.0.estimated_size", "big"),
-     ["wrong_type:agent_data.suggested_segments[].estimated_size"]),
-    ("opportunities_missing", "audience_suggester", _at("agent_data.personalization_opportunities", DROP),
-     ["missing:agent_data.personalization_opportunities"]),
-    ("opportunity_segment_id_missing", "audience_suggester",
-     _at("agent_data.personalization_opportunities.0.segment_id", DROP),
-     ["missing:agent_data.personalization_opportunities[].segment_id"]),
+    (
+        "segment_confidence_1_7",
+        "audience_suggester",
+        _at("agent_data.suggested_segments.0.confidence_score", 1.7),
+        ["out_of_range:agent_data.suggested_segments[].confidence_score"],
+    ),
+    (
+        "segment_criteria_string",
+        "audience_suggester",
+        _at("agent_data.suggested_segments.0.criteria", "all"),
+        ["wrong_type:agent_data.suggested_segments[].criteria"],
+    ),
+    (
+        "segment_size_string",
+        "audience_suggester",
+        _at("agent_data.suggested_segments.0.estimated_size", "big"),
+        ["wrong_type:agent_data.suggested_segments[].estimated_size"],
+    ),
+    (
+        "opportunities_missing",
+        "audience_suggester",
+        _at("agent_data.personalization_opportunities", DROP),
+        ["missing:agent_data.personalization_opportunities"],
+    ),
+    (
+        "opportunity_segment_id_missing",
+        "audience_suggester",
+        _at("agent_data.personalization_opportunities.0.segment_id", DROP),
+        ["missing:agent_data.personalization_opportunities[].segment_id"],
+    ),
     # experiment_blueprinter
-    ("one_variation", "experiment_blueprinter", _at("agent_data.experiments.0.variations", 1),
-     ["out_of_range:agent_data.experiments[].variations"]),
-    ("experiment_priority_11", "experiment_blueprinter", _at("agent_data.experiments.0.priority", 11),
-     ["out_of_range:agent_data.experiments[].priority"]),
-    ("traffic_allocation_1_5", "experiment_blueprinter", _at("agent_data.experiments.0.traffic_allocation", 1.5),
-     ["out_of_range:agent_data.experiments[].traffic_allocation"]),
-    ("hypothesis_missing", "experiment_blueprinter", _at("agent_data.experiments.0.hypothesis", DROP),
-     ["missing:agent_data.experiments[].hypothesis"]),
+    (
+        "one_variation",
+        "experiment_blueprinter",
+        _at("agent_data.experiments.0.variations", 1),
+        ["out_of_range:agent_data.experiments[].variations"],
+    ),
+    (
+        "experiment_priority_11",
+        "experiment_blueprinter",
+        _at("agent_data.experiments.0.priority", 11),
+        ["out_of_range:agent_data.experiments[].priority"],
+    ),
+    (
+        "traffic_allocation_1_5",
+        "experiment_blueprinter",
+        _at("agent_data.experiments.0.traffic_allocation", 1.5),
+        ["out_of_range:agent_data.experiments[].traffic_allocation"],
+    ),
+    (
+        "hypothesis_missing",
+        "experiment_blueprinter",
+        _at("agent_data.experiments.0.hypothesis", DROP),
+        ["missing:agent_data.experiments[].hypothesis"],
+    ),
     # personalization_idea_generator
-    ("channel_enum", "personalization_idea_generator", _at("agent_data.ideas.0.channel", "sms"),
-     ["not_allowed:agent_data.ideas[].channel"]),
-    ("expected_lift_1_2", "personalization_idea_generator", _at("agent_data.ideas.0.expected_lift", 1.2),
-     ["out_of_range:agent_data.ideas[].expected_lift"]),
-    ("idea_effort_enum", "personalization_idea_generator", _at("agent_data.ideas.0.effort", "huge"),
-     ["not_allowed:agent_data.ideas[].effort"]),
-    ("implementation_steps_numbers", "personalization_idea_generator",
-     _at("agent_data.ideas.0.implementation_steps", [1, 2]),
-     ["wrong_type:agent_data.ideas[].implementation_steps[]"]),
+    (
+        "channel_enum",
+        "personalization_idea_generator",
+        _at("agent_data.ideas.0.channel", "sms"),
+        ["not_allowed:agent_data.ideas[].channel"],
+    ),
+    (
+        "expected_lift_1_2",
+        "personalization_idea_generator",
+        _at("agent_data.ideas.0.expected_lift", 1.2),
+        ["out_of_range:agent_data.ideas[].expected_lift"],
+    ),
+    (
+        "idea_effort_enum",
+        "personalization_idea_generator",
+        _at("agent_data.ideas.0.effort", "huge"),
+        ["not_allowed:agent_data.ideas[].effort"],
+    ),
+    (
+        "implementation_steps_numbers",
+        "personalization_idea_generator",
+        _at("agent_data.ideas.0.implementation_steps", [1, 2]),
+        ["wrong_type:agent_data.ideas[].implementation_steps[]"],
+    ),
     # roadmap_generator
-    ("phase_5", "roadmap_generator", _at("agent_data.roadmap_items.0.phase", 5),
-     ["out_of_range:agent_data.roadmap_items[].phase"]),
-    ("roadmap_category_enum", "roadmap_generator", _at("agent_data.roadmap_items.1.category", "sales"),
-     ["not_allowed:agent_data.roadmap_items[].category"]),
-    ("total_weeks_string", "roadmap_generator", _at("agent_data.total_duration_weeks", "12"),
-     ["wrong_type:agent_data.total_duration_weeks"]),
-    ("roadmap_title_missing", "roadmap_generator", _at("agent_data.roadmap_items.0.title", DROP),
-     ["missing:agent_data.roadmap_items[].title"]),
+    (
+        "phase_5",
+        "roadmap_generator",
+        _at("agent_data.roadmap_items.0.phase", 5),
+        ["out_of_range:agent_data.roadmap_items[].phase"],
+    ),
+    (
+        "roadmap_category_enum",
+        "roadmap_generator",
+        _at("agent_data.roadmap_items.1.category", "sales"),
+        ["not_allowed:agent_data.roadmap_items[].category"],
+    ),
+    (
+        "total_weeks_string",
+        "roadmap_generator",
+        _at("agent_data.total_duration_weeks", "12"),
+        ["wrong_type:agent_data.total_duration_weeks"],
+    ),
+    (
+        "roadmap_title_missing",
+        "roadmap_generator",
+        _at("agent_data.roadmap_items.0.title", DROP),
+        ["missing:agent_data.roadmap_items[].title"],
+    ),
     # integration_health
-    ("check_status_enum", "integration_health", _at("agent_data.checks.0.status", "unknown"),
-     ["not_allowed:agent_data.checks[].status"]),
-    ("last_sync_not_a_time", "integration_health", _at("agent_data.checks.1.last_sync_at", "yesterday"),
-     ["invalid_timestamp:agent_data.checks[].last_sync_at"]),
-    ("error_rate_negative", "integration_health", _at("agent_data.checks.0.error_rate", -0.1),
-     ["out_of_range:agent_data.checks[].error_rate"]),
-    ("health_score_101", "integration_health", _at("agent_data.overall_health_score", 101),
-     ["out_of_range:agent_data.overall_health_score"]),
+    (
+        "check_status_enum",
+        "integration_health",
+        _at("agent_data.checks.0.status", "unknown"),
+        ["not_allowed:agent_data.checks[].status"],
+    ),
+    (
+        "last_sync_not_a_time",
+        "integration_health",
+        _at("agent_data.checks.1.last_sync_at", "yesterday"),
+        ["invalid_timestamp:agent_data.checks[].last_sync_at"],
+    ),
+    (
+        "error_rate_negative",
+        "integration_health",
+        _at("agent_data.checks.0.error_rate", -0.1),
+        ["out_of_range:agent_data.checks[].error_rate"],
+    ),
+    (
+        "health_score_101",
+        "integration_health",
+        _at("agent_data.overall_health_score", 101),
+        ["out_of_range:agent_data.overall_health_score"],
+    ),
     # cmp_organizer
-    ("cmp_issue_type_enum", "cmp_organizer", _at("agent_data.issues.0.issue_type", "spam"),
-     ["not_allowed:agent_data.issues[].issue_type"]),
-    ("campaign_id_empty", "cmp_organizer", _at("agent_data.issues.0.campaign_id", ""),
-     ["too_short:agent_data.issues[].campaign_id"]),
-    ("taxonomy_score_negative", "cmp_organizer", _at("agent_data.taxonomy_score", -1),
-     ["out_of_range:agent_data.taxonomy_score"]),
+    (
+        "cmp_issue_type_enum",
+        "cmp_organizer",
+        _at("agent_data.issues.0.issue_type", "spam"),
+        ["not_allowed:agent_data.issues[].issue_type"],
+    ),
+    (
+        "campaign_id_empty",
+        "cmp_organizer",
+        _at("agent_data.issues.0.campaign_id", ""),
+        ["too_short:agent_data.issues[].campaign_id"],
+    ),
+    (
+        "taxonomy_score_negative",
+        "cmp_organizer",
+        _at("agent_data.taxonomy_score", -1),
+        ["out_of_range:agent_data.taxonomy_score"],
+    ),
     # customer_journey
-    ("stage_enum", "customer_journey", _at("agent_data.stages.0.stage", "loyalty"),
-     ["not_allowed:agent_data.stages[].stage"]),
-    ("touchpoints_string", "customer_journey", _at("agent_data.stages.0.touchpoints", "search"),
-     ["wrong_type:agent_data.stages[].touchpoints"]),
-    ("drop_off_rate_2", "customer_journey", _at("agent_data.stages.0.drop_off_rate", 2),
-     ["out_of_range:agent_data.stages[].drop_off_rate"]),
-    ("opportunity_impact_enum", "customer_journey",
-     _at("agent_data.optimization_opportunities.0.expected_impact", "huge"),
-     ["not_allowed:agent_data.optimization_opportunities[].expected_impact"]),
+    (
+        "stage_enum",
+        "customer_journey",
+        _at("agent_data.stages.0.stage", "loyalty"),
+        ["not_allowed:agent_data.stages[].stage"],
+    ),
+    (
+        "touchpoints_string",
+        "customer_journey",
+        _at("agent_data.stages.0.touchpoints", "search"),
+        ["wrong_type:agent_data.stages[].touchpoints"],
+    ),
+    (
+        "drop_off_rate_2",
+        "customer_journey",
+        _at("agent_data.stages.0.drop_off_rate", 2),
+        ["out_of_range:agent_data.stages[].drop_off_rate"],
+    ),
+    (
+        "opportunity_impact_enum",
+        "customer_journey",
+        _at("agent_data.optimization_opportunities.0.expected_impact", "huge"),
+        ["not_allowed:agent_data.optimization_opportunities[].expected_impact"],
+    ),
 ]
 
 
@@ -206,13 +405,16 @@ def test_quarantine_keeps_agent_and_workflow_for_contract_failures(violations_ru
     assert len(row["record_digest"]) == 64
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    pytest.param('{"workflow_id": "wf-1", "agent_id": "geo_audit"', "invalid_json", id="truncated"),
-    pytest.param("not json", "invalid_json", id="text"),
-    pytest.param("", "invalid_json", id="empty"),
-    pytest.param('["workflow_id"]', "body_not_object", id="array"),
-    pytest.param("42", "body_not_object", id="number"),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        pytest.param('{"workflow_id": "wf-1", "agent_id": "geo_audit"', "invalid_json", id="truncated"),
+        pytest.param("not json", "invalid_json", id="text"),
+        pytest.param("", "invalid_json", id="empty"),
+        pytest.param('["workflow_id"]', "body_not_object", id="array"),
+        pytest.param("42", "body_not_object", id="number"),
+    ],
+)
 def test_body_that_is_not_a_json_object(text, code):
     result = run_deliveries([envelope(text)])
     assert reasons(result) == [[code]]
@@ -308,8 +510,9 @@ def test_only_completed_outputs_feed_recommendations_and_insights(status):
 @pytest.mark.parametrize("agent", AGENT_IDS)
 def test_sla_timeout_and_boundaries(agent):
     sla = AGENT_SLAS[agent]
-    at_limit = body(agent, workflow_id="wf-at-limit", duration_ms=sla.max_execution_ms,
-                    confidence=sla.confidence_threshold)
+    at_limit = body(
+        agent, workflow_id="wf-at-limit", duration_ms=sla.max_execution_ms, confidence=sla.confidence_threshold
+    )
     over = body(agent, workflow_id="wf-over", duration_ms=sla.max_execution_ms + 1)
     low = body(agent, workflow_id="wf-low", confidence=round(sla.confidence_threshold - 0.001, 3))
     both = body(agent, workflow_id="wf-both", duration_ms=sla.max_execution_ms * 2, confidence=0.1)
@@ -317,13 +520,22 @@ def test_sla_timeout_and_boundaries(agent):
     result = run_deliveries([delivery(d) for d in (at_limit, over, low, both, unknown)])
     assert reasons(result) == []
     rows = {r["workflow_id"]: r for r in result.agent_executions.to_pylist()}
-    assert (rows["wf-at-limit"]["sla_status"], rows["wf-at-limit"]["is_timeout"],
-            rows["wf-at-limit"]["is_low_confidence"]) == ("met", False, False)
+    assert (
+        rows["wf-at-limit"]["sla_status"],
+        rows["wf-at-limit"]["is_timeout"],
+        rows["wf-at-limit"]["is_low_confidence"],
+    ) == ("met", False, False)
     assert (rows["wf-over"]["sla_status"], rows["wf-over"]["is_timeout"]) == ("timeout", True)
-    assert (rows["wf-low"]["sla_status"], rows["wf-low"]["is_low_confidence"],
-            rows["wf-low"]["is_timeout"]) == ("low_confidence", True, False)
-    assert (rows["wf-both"]["sla_status"], rows["wf-both"]["is_timeout"],
-            rows["wf-both"]["is_low_confidence"]) == ("timeout", True, True)
+    assert (rows["wf-low"]["sla_status"], rows["wf-low"]["is_low_confidence"], rows["wf-low"]["is_timeout"]) == (
+        "low_confidence",
+        True,
+        False,
+    )
+    assert (rows["wf-both"]["sla_status"], rows["wf-both"]["is_timeout"], rows["wf-both"]["is_low_confidence"]) == (
+        "timeout",
+        True,
+        True,
+    )
     assert rows["wf-no-metrics"]["sla_status"] == "met"
 
 
@@ -345,9 +557,14 @@ def _workflow(workflow_id: str, invalid: int, *, failed: int = 0) -> list[str]:
 def test_workflow_status_and_degradation():
     half_bad = body("cmp_organizer", workflow_id="wf-half")
     half_bad["metadata"]["confidence_score"] = 3
-    lines = (_workflow("wf-complete", 0) + _workflow("wf-failed", 0, failed=1) + _workflow("wf-degraded", 5)
-             + _workflow("wf-four-invalid", 4) + _workflow("wf-all-invalid", 9)
-             + [delivery(body("geo_audit", workflow_id="wf-half")), delivery(half_bad)])
+    lines = (
+        _workflow("wf-complete", 0)
+        + _workflow("wf-failed", 0, failed=1)
+        + _workflow("wf-degraded", 5)
+        + _workflow("wf-four-invalid", 4)
+        + _workflow("wf-all-invalid", 9)
+        + [delivery(body("geo_audit", workflow_id="wf-half")), delivery(half_bad)]
+    )
     result = run_deliveries(lines)
     assert_balanced(result)
     rows = {r["workflow_id"]: r for r in result.workflow_executions.to_pylist()}

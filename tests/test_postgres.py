@@ -26,9 +26,12 @@ DIM = 1536
 
 def test_lakehouse_tables_are_hypertables_with_one_day_chunks(pg_database):
     store = PostgresWarehouse(pg_database)
-    dimensions = {d["t"]: (d["c"], d["i"]) for d in store.query("""
+    dimensions = {
+        d["t"]: (d["c"], d["i"])
+        for d in store.query("""
         SELECT hypertable_name AS t, column_name AS c, time_interval AS i FROM timescaledb_information.dimensions
-        WHERE hypertable_schema = current_schema()""").to_pylist()}
+        WHERE hypertable_schema = current_schema()""").to_pylist()
+    }
     # every partitioned lakehouse table; the embeddings table stays plain for one global HNSW index
     assert {dimensions[t] for t in PARTITIONED_TABLES} == {("event_date", dt.timedelta(days=1))}
     assert "recommendation_embeddings" not in dimensions
@@ -71,25 +74,30 @@ def _embeddings(rng: np.random.Generator) -> tuple[pa.Table, np.ndarray, list[st
     centers = rng.standard_normal((8, DIM)).astype(np.float32)
     background = np.repeat(centers, 150, axis=0) + rng.standard_normal((1200, DIM)).astype(np.float32) * 0.6
     query = centers[0] + rng.standard_normal(DIM).astype(np.float32) * 0.05
-    planted = np.stack([query + rng.standard_normal(DIM).astype(np.float32) * eps
-                        for eps in (0.01, 0.02, 0.04, 0.08, 0.16)])
+    planted = np.stack(
+        [query + rng.standard_normal(DIM).astype(np.float32) * eps for eps in (0.01, 0.02, 0.04, 0.08, 0.16)]
+    )
     vectors = np.concatenate([background, planted]).astype(np.float32)
     ids = [f"bg-{i}" for i in range(1200)] + [f"near-{k}" for k in range(5)]
     days = [DAY1 if i % 2 else DAY2 for i in range(len(ids))]
-    table = pa.table({
-        "event_date": pa.array(days, pa.date32()),
-        "recommendation_id": ids,
-        "model": ["text-embedding-3-small"] * len(ids),
-        "embedding": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), DIM),
-    })
+    table = pa.table(
+        {
+            "event_date": pa.array(days, pa.date32()),
+            "recommendation_id": ids,
+            "model": ["text-embedding-3-small"] * len(ids),
+            "embedding": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), DIM),
+        }
+    )
     unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
     exact = np.argsort(1 - unit @ (query / np.linalg.norm(query)))[:5]
     assert [ids[i] for i in exact] == [f"near-{k}" for k in range(5)]  # the fixture means what it says
     return table, query, ids
 
 
-NEAREST_SQL = ("SELECT recommendation_id, embedding <=> ?::vector AS distance FROM recommendation_embeddings "
-               "ORDER BY embedding <=> ?::vector LIMIT 5")
+NEAREST_SQL = (
+    "SELECT recommendation_id, embedding <=> ?::vector AS distance FROM recommendation_embeddings "
+    "ORDER BY embedding <=> ?::vector LIMIT 5"
+)
 
 
 def test_hnsw_nearest_neighbours_are_the_right_ones_and_use_the_index(pg_database, tmp_path):
@@ -99,8 +107,9 @@ def test_hnsw_nearest_neighbours_are_the_right_ones_and_use_the_index(pg_databas
     with store.connect(autocommit=True) as con:
         con.execute("ANALYZE recommendation_embeddings")
         literal = _vector_literal(query)
-        plan = "\n".join(r[0] for r in con.execute(
-            "EXPLAIN " + to_pg_placeholders(NEAREST_SQL), [literal, literal]).fetchall())
+        plan = "\n".join(
+            r[0] for r in con.execute("EXPLAIN " + to_pg_placeholders(NEAREST_SQL), [literal, literal]).fetchall()
+        )
     assert "Index Scan using recommendation_embeddings_hnsw_idx" in plan, plan
     nearest = store.query(NEAREST_SQL, [literal, literal]).to_pylist()
     assert [r["recommendation_id"] for r in nearest] == [f"near-{k}" for k in range(5)]
@@ -109,20 +118,30 @@ def test_hnsw_nearest_neighbours_are_the_right_ones_and_use_the_index(pg_databas
     duck = DuckDBWarehouse(tmp_path / "w.duckdb")
     duck.apply_schema()
     duck.replace_window("recommendation_embeddings", table, DAY1, DAY2 + dt.timedelta(days=1))
-    exact = duck.query(f"SELECT recommendation_id FROM recommendation_embeddings "
-                       f"ORDER BY array_cosine_distance(embedding, ?::FLOAT[{DIM}]) LIMIT 5", [query.tolist()])
+    exact = duck.query(
+        f"SELECT recommendation_id FROM recommendation_embeddings "
+        f"ORDER BY array_cosine_distance(embedding, ?::FLOAT[{DIM}]) LIMIT 5",
+        [query.tolist()],
+    )
     assert exact.column(0).to_pylist() == [r["recommendation_id"] for r in nearest]
     # vectors come back bit-identical
     back = store.query("SELECT embedding FROM recommendation_embeddings WHERE recommendation_id = 'near-0'")
-    assert np.array_equal(np.asarray(back.column(0)[0].as_py(), np.float32),
-                          table.filter(pa.compute.equal(table["recommendation_id"], "near-0"))["embedding"][0]
-                          .values.to_numpy())
+    assert np.array_equal(
+        np.asarray(back.column(0)[0].as_py(), np.float32),
+        table.filter(pa.compute.equal(table["recommendation_id"], "near-0"))["embedding"][0].values.to_numpy(),
+    )
 
 
 def test_a_wrong_dimension_is_rejected(pg_database):
     store = PostgresWarehouse(pg_database)
-    bad = pa.table({"event_date": pa.array([DAY1], pa.date32()), "recommendation_id": ["r"], "model": ["m"],
-                    "embedding": pa.FixedSizeListArray.from_arrays(pa.array(np.zeros(3, np.float32)), 3)})
+    bad = pa.table(
+        {
+            "event_date": pa.array([DAY1], pa.date32()),
+            "recommendation_id": ["r"],
+            "model": ["m"],
+            "embedding": pa.FixedSizeListArray.from_arrays(pa.array(np.zeros(3, np.float32)), 3),
+        }
+    )
     with pytest.raises(psycopg.errors.DataException, match="1536"):
         store.replace_window("recommendation_embeddings", bad, DAY1, DAY2)
 
@@ -130,10 +149,14 @@ def test_a_wrong_dimension_is_rejected(pg_database):
 def test_retention_on_the_plain_embeddings_table_deletes_old_days(pg_database):
     store = PostgresWarehouse(pg_database)
     days = [DAY1, DAY1, DAY1, DAY2, DAY2]
-    table = pa.table({
-        "event_date": pa.array(days, pa.date32()), "recommendation_id": [f"r{i}" for i in range(5)],
-        "model": ["m"] * 5,
-        "embedding": pa.FixedSizeListArray.from_arrays(pa.array(np.ones(5 * DIM, np.float32)), DIM)})
+    table = pa.table(
+        {
+            "event_date": pa.array(days, pa.date32()),
+            "recommendation_id": [f"r{i}" for i in range(5)],
+            "model": ["m"] * 5,
+            "embedding": pa.FixedSizeListArray.from_arrays(pa.array(np.ones(5 * DIM, np.float32)), DIM),
+        }
+    )
     store.replace_window("recommendation_embeddings", table, DAY1, DAY2 + dt.timedelta(days=1))
     assert store.drop_before("recommendation_embeddings", DAY2) == 3
     assert store.query("SELECT DISTINCT event_date FROM recommendation_embeddings").column(0).to_pylist() == [DAY2]
@@ -178,23 +201,29 @@ def test_the_password_never_appears_in_reprs_or_connection_errors():
 
 
 def test_placeholders_are_translated_outside_literals_only():
-    assert to_pg_placeholders("SELECT ?, '?', \"a?\", $$ ? $$, 5 % 2 -- ?\n, ?") == \
-        "SELECT %s, '?', \"a?\", $$ ? $$, 5 %% 2 -- ?\n, %s"
+    assert (
+        to_pg_placeholders("SELECT ?, '?', \"a?\", $$ ? $$, 5 % 2 -- ?\n, ?")
+        == "SELECT %s, '?', \"a?\", $$ ? $$, 5 %% 2 -- ?\n, %s"
+    )
 
 
 def test_copy_handles_column_types_beyond_the_lakehouse_schema(pg_database):
     """Unconstrained NUMERIC, VARCHAR[] and BIGINT[] (later migrations may use them) take the other COPY paths."""
     store = PostgresWarehouse(pg_database)
     with store.connect(autocommit=True) as con:
-        con.execute("CREATE TABLE extra_types (event_date DATE NOT NULL, amount NUMERIC, tags VARCHAR[], "
-                    "counts BIGINT[], at TIMESTAMP)")
-    rows = pa.table({
-        "event_date": pa.array([DAY1, DAY1, DAY1], pa.date32()),
-        "amount": pa.array([0.1, None, -12345.678]),
-        "tags": pa.array([["a", "b"], [], None], pa.list_(pa.string())),
-        "counts": pa.array([[1, 2**40], None, []], pa.list_(pa.int64())),
-        "at": pa.array([dt.datetime(2026, 7, 1, 12, 30), None, dt.datetime(1999, 1, 1)], pa.timestamp("us")),
-    })
+        con.execute(
+            "CREATE TABLE extra_types (event_date DATE NOT NULL, amount NUMERIC, tags VARCHAR[], "
+            "counts BIGINT[], at TIMESTAMP)"
+        )
+    rows = pa.table(
+        {
+            "event_date": pa.array([DAY1, DAY1, DAY1], pa.date32()),
+            "amount": pa.array([0.1, None, -12345.678]),
+            "tags": pa.array([["a", "b"], [], None], pa.list_(pa.string())),
+            "counts": pa.array([[1, 2**40], None, []], pa.list_(pa.int64())),
+            "at": pa.array([dt.datetime(2026, 7, 1, 12, 30), None, dt.datetime(1999, 1, 1)], pa.timestamp("us")),
+        }
+    )
     assert store.replace_window("extra_types", rows, DAY1, DAY2) == 3
     back = store.query("SELECT amount, tags, counts, at FROM extra_types ORDER BY at NULLS LAST").to_pylist()
     assert back == [

@@ -58,8 +58,9 @@ def test_the_same_person_gets_the_same_fingerprint_across_columns(intake):
     """The subject index must find one person everywhere: contact_name and the name inside notes."""
     protected = protect_rows("silver_intake_forms", intake.silver, default_protector())
     subjects = pl.from_arrow(protected.subjects).filter(pl.col("pii_type") == "name")
-    per_record = subjects.group_by("record_id").agg(pl.col("fingerprint").n_unique().alias("people"),
-                                                    pl.col("field_path").n_unique().alias("fields"))
+    per_record = subjects.group_by("record_id").agg(
+        pl.col("fingerprint").n_unique().alias("people"), pl.col("field_path").n_unique().alias("fields")
+    )
     assert (per_record["fields"] >= 2).all()  # contact_name and notes
     assert (per_record["people"] < per_record["fields"] + 1).all()
     engine = default_protector().engine
@@ -71,8 +72,15 @@ def test_gold_refuses_rows_that_carry_personal_data(tmp_path):
     warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
     warehouse.apply_schema()
     # a (buggy) aggregate that carried a free-text column through to gold
-    rows = pa.table({"event_date": [dt.date(2026, 7, 1)], "category": ["content"], "impact_estimate": ["high"],
-                     "example_title": ["Call Jane Doe at jane.doe@example.com"], "recommendations": [1]})
+    rows = pa.table(
+        {
+            "event_date": [dt.date(2026, 7, 1)],
+            "category": ["content"],
+            "impact_estimate": ["high"],
+            "example_title": ["Call Jane Doe at jane.doe@example.com"],
+            "recommendations": [1],
+        }
+    )
     protected = protect_rows("gold_recommendation_mix_daily", rows, default_protector())
     with pytest.raises(RuntimeError, match="personal data found"):
         write_protected(warehouse, [protected], dt.date(2026, 7, 1), dt.date(2026, 7, 2), audit_source=None)
@@ -83,8 +91,13 @@ def test_write_protected_rejects_unprotected_tables(tmp_path):
     warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
     warehouse.apply_schema()
     with pytest.raises(TypeError):
-        write_protected(warehouse, [pa.table({"event_date": [dt.date(2026, 7, 1)]})], dt.date(2026, 7, 1),
-                        dt.date(2026, 7, 2), audit_source="intake_forms")
+        write_protected(
+            warehouse,
+            [pa.table({"event_date": [dt.date(2026, 7, 1)]})],
+            dt.date(2026, 7, 1),
+            dt.date(2026, 7, 2),
+            audit_source="intake_forms",
+        )
 
 
 def test_leak_check_passes_after_a_run_and_fails_on_a_planted_raw_value(isolated_env, small_landing):
@@ -98,15 +111,18 @@ def test_leak_check_passes_after_a_run_and_fails_on_a_planted_raw_value(isolated
         job = defs.resolve_job_def("lakehouse_job")
         checks = {key for key in defs.resolve_asset_graph().asset_check_keys if key.name == "no_raw_pii"}
         subset = job.get_subset(asset_selection=set(), asset_check_selection=checks)
-        result = subset.execute_in_process(resources=lakehouse_resources(path, small_landing),
-                                           tags={"dagster/asset_partition_range_start": SMALL_FIRST,
-                                                 "dagster/asset_partition_range_end": SMALL_LAST})
+        result = subset.execute_in_process(
+            resources=lakehouse_resources(path, small_landing),
+            tags={"dagster/asset_partition_range_start": SMALL_FIRST, "dagster/asset_partition_range_end": SMALL_LAST},
+        )
         return {e.asset_key.to_user_string(): e.passed for e in result.get_asset_check_evaluations()}
 
     assert all(run_leak_checks().values())
     with warehouse.connect() as con:  # a bug upstream lets one raw email through
-        con.execute("UPDATE silver_recommendations SET description = 'Escalate to maria.gonzalez@example.org' "
-                    "WHERE recommendation_id = (SELECT min(recommendation_id) FROM silver_recommendations)")
+        con.execute(
+            "UPDATE silver_recommendations SET description = 'Escalate to maria.gonzalez@example.org' "
+            "WHERE recommendation_id = (SELECT min(recommendation_id) FROM silver_recommendations)"
+        )
     outcome = run_leak_checks()
     assert outcome.pop("silver_recommendations") is False
     assert all(outcome.values())

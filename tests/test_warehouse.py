@@ -24,19 +24,25 @@ DAY1, DAY2, DAY3 = dt.date(2026, 7, 1), dt.date(2026, 7, 2), dt.date(2026, 7, 3)
 
 
 def _rows(day: dt.date, n: int, tag: str) -> pa.Table:
-    return pa.table({
-        "event_date": pa.array([day] * n, pa.date32()),
-        "source_file": pa.array([tag] * n),
-        "source_line": pa.array(list(range(1, n + 1)), pa.int32()),
-        "stage": pa.array(["contract"] * n),
-        "reason_codes": pa.array([["x"]] * n, pa.list_(pa.string())),
-        "primary_reason": pa.array(["x"] * n),
-    })
+    return pa.table(
+        {
+            "event_date": pa.array([day] * n, pa.date32()),
+            "source_file": pa.array([tag] * n),
+            "source_line": pa.array(list(range(1, n + 1)), pa.int32()),
+            "stage": pa.array(["contract"] * n),
+            "reason_codes": pa.array([["x"]] * n, pa.list_(pa.string())),
+            "primary_reason": pa.array(["x"] * n),
+        }
+    )
 
 
 def _state(warehouse: Warehouse, table: str = TABLE) -> list[tuple]:
-    return [tuple(r.values()) for r in warehouse.query(
-        f"SELECT event_date, source_file, count(*) AS n FROM {table} GROUP BY 1, 2 ORDER BY 1, 2").to_pylist()]
+    return [
+        tuple(r.values())
+        for r in warehouse.query(
+            f"SELECT event_date, source_file, count(*) AS n FROM {table} GROUP BY 1, 2 ORDER BY 1, 2"
+        ).to_pylist()
+    ]
 
 
 def _next(day: dt.date) -> dt.date:
@@ -92,13 +98,20 @@ def test_a_wide_window_replaces_every_day_in_it(warehouse):
     assert _state(warehouse) == [(day, "backfill", 2) for day in days[::2]]
 
 
-@pytest.mark.parametrize("bad_rows", [
-    pytest.param(_rows(DAY1, 2, "bad").append_column("no_such_column", pa.array([1, 2])), id="unknown_column"),
-    pytest.param(pa.table({"event_date": pa.array(["not a date", "x"]), "source_file": ["bad", "bad"]}),
-                 id="unconvertible_type"),
-    pytest.param(pa.table({"event_date": pa.array([None, None], pa.date32()), "source_file": ["bad", "bad"]}),
-                 id="not_null_violation"),
-])
+@pytest.mark.parametrize(
+    "bad_rows",
+    [
+        pytest.param(_rows(DAY1, 2, "bad").append_column("no_such_column", pa.array([1, 2])), id="unknown_column"),
+        pytest.param(
+            pa.table({"event_date": pa.array(["not a date", "x"]), "source_file": ["bad", "bad"]}),
+            id="unconvertible_type",
+        ),
+        pytest.param(
+            pa.table({"event_date": pa.array([None, None], pa.date32()), "source_file": ["bad", "bad"]}),
+            id="not_null_violation",
+        ),
+    ],
+)
 def test_failing_insert_rolls_back_and_keeps_old_rows(warehouse, bad_rows):
     warehouse.replace_window(TABLE, _rows(DAY1, 3, "old"), DAY1, DAY2)
     with pytest.raises(Exception):  # noqa: B017  (any backend error; the point is what remains)
@@ -137,11 +150,18 @@ def test_identifiers_are_checked(warehouse):
 def _partitions(warehouse: Warehouse, table: str) -> list[tuple[dt.date, dt.date]]:
     """The physical partitions of `table`: TimescaleDB chunks on Postgres, event_date days on DuckDB."""
     if isinstance(warehouse, PostgresWarehouse):
-        return [tuple(r.values()) for r in warehouse.query(
-            "SELECT range_start::date AS s, range_end::date AS e FROM timescaledb_information.chunks "
-            "WHERE hypertable_name = ? ORDER BY 1", [table]).to_pylist()]
-    return [(r["d"], _next(r["d"])) for r in warehouse.query(
-        f"SELECT DISTINCT event_date AS d FROM {table} ORDER BY 1").to_pylist()]
+        return [
+            tuple(r.values())
+            for r in warehouse.query(
+                "SELECT range_start::date AS s, range_end::date AS e FROM timescaledb_information.chunks "
+                "WHERE hypertable_name = ? ORDER BY 1",
+                [table],
+            ).to_pylist()
+        ]
+    return [
+        (r["d"], _next(r["d"]))
+        for r in warehouse.query(f"SELECT DISTINCT event_date AS d FROM {table} ORDER BY 1").to_pylist()
+    ]
 
 
 def test_drop_before_removes_whole_old_partitions(warehouse):
@@ -169,7 +189,8 @@ def test_question_mark_parameters_work_on_both_backends(warehouse):
     result = warehouse.query(
         f"SELECT count(*) AS n, min(source_file) AS f, '?%' AS lit FROM {TABLE} "
         "WHERE event_date >= ? AND event_date < ? AND source_file = ? AND source_line > ?",
-        [DAY1, DAY2, "a?b%c", 1]).to_pylist()
+        [DAY1, DAY2, "a?b%c", 1],
+    ).to_pylist()
     assert result == [{"n": 2, "f": "a?b%c", "lit": "?%"}]
     assert warehouse.scalar(f"SELECT count(*) FROM {TABLE}") == 3
 
@@ -178,23 +199,38 @@ def _typed_rows() -> pa.Table:
     """Every column type the lakehouse uses, with the awkward values: NULLs, empty and NULL-holding lists,
     non-ASCII text, quotes, extreme integers, dates and instants before 2000 (the Postgres epoch)."""
     utc = dt.UTC
-    return pa.table({
-        "event_date": pa.array([DAY1] * 5, pa.date32()),
-        "delivery_id": ["a", None, "\u00fc\u20ac\U0001f600", "", "x'\"%?\\"],
-        "agent_timestamp": pa.array([
-            dt.datetime(2026, 7, 1, 1, 2, 3, 456789, tzinfo=utc), None,
-            dt.datetime(1999, 12, 31, 23, 59, 59, tzinfo=utc), dt.datetime(1970, 1, 1, tzinfo=utc),
-            dt.datetime(2026, 7, 1, tzinfo=dt.timezone(dt.timedelta(hours=5)))],
-            pa.timestamp("us", tz="UTC")),
-        "execution_duration_ms": pa.array([1, None, -5, 2**62, 0], pa.int64()),
-        "confidence_score": [0.5, None, float("inf"), -0.0, 1e-300],
-        "data_sources": pa.array([["odp", "ga4"], None, [], ["x", None, "\u00fc"], [""]], pa.list_(pa.string())),
-        "sla_max_execution_ms": pa.array([1, None, -1, 2**31 - 1, 0], pa.int32()),
-        "sla_confidence_threshold": pa.array([decimal.Decimal("0.70"), None, decimal.Decimal("-9.99"),
-                                              decimal.Decimal("0.00"), decimal.Decimal("1.50")], pa.decimal128(3, 2)),
-        "source_line": pa.array([1, 2, 3, 4, 5], pa.int32()),
-        "is_final": [True, None, False, True, False],
-    })
+    return pa.table(
+        {
+            "event_date": pa.array([DAY1] * 5, pa.date32()),
+            "delivery_id": ["a", None, "\u00fc\u20ac\U0001f600", "", "x'\"%?\\"],
+            "agent_timestamp": pa.array(
+                [
+                    dt.datetime(2026, 7, 1, 1, 2, 3, 456789, tzinfo=utc),
+                    None,
+                    dt.datetime(1999, 12, 31, 23, 59, 59, tzinfo=utc),
+                    dt.datetime(1970, 1, 1, tzinfo=utc),
+                    dt.datetime(2026, 7, 1, tzinfo=dt.timezone(dt.timedelta(hours=5))),
+                ],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "execution_duration_ms": pa.array([1, None, -5, 2**62, 0], pa.int64()),
+            "confidence_score": [0.5, None, float("inf"), -0.0, 1e-300],
+            "data_sources": pa.array([["odp", "ga4"], None, [], ["x", None, "\u00fc"], [""]], pa.list_(pa.string())),
+            "sla_max_execution_ms": pa.array([1, None, -1, 2**31 - 1, 0], pa.int32()),
+            "sla_confidence_threshold": pa.array(
+                [
+                    decimal.Decimal("0.70"),
+                    None,
+                    decimal.Decimal("-9.99"),
+                    decimal.Decimal("0.00"),
+                    decimal.Decimal("1.50"),
+                ],
+                pa.decimal128(3, 2),
+            ),
+            "source_line": pa.array([1, 2, 3, 4, 5], pa.int32()),
+            "is_final": [True, None, False, True, False],
+        }
+    )
 
 
 def test_types_round_trip_identically_on_both_backends(tmp_path, pg_database):
@@ -253,8 +289,10 @@ def _same_window_writer(location: str, worker: int, iterations: int, start) -> N
         rows = pa.concat_tables([_rows(DAY1, n, f"w{worker}-{iteration}"), _rows(DAY2, n, f"w{worker}-{iteration}")])
         store.replace_window(TABLE, rows, DAY1, DAY3)
         # right after committing, before another writer can clean up: every day holds exactly one write
-        for day in store.query(f"SELECT event_date, count(DISTINCT source_file) AS writes, count(*) AS n, "
-                               f"min(source_file) AS tag FROM {TABLE} GROUP BY 1").to_pylist():
+        for day in store.query(
+            f"SELECT event_date, count(DISTINCT source_file) AS writes, count(*) AS n, "
+            f"min(source_file) AS tag FROM {TABLE} GROUP BY 1"
+        ).to_pylist():
             expected = 500 + int(day["tag"][1:].split("-")[0]) * 100 + int(day["tag"].split("-")[1])
             assert day["writes"] == 1 and day["n"] == expected, day
 
@@ -299,10 +337,13 @@ def test_concurrent_writers_from_several_processes(warehouse_location):
         worker.join(timeout=120)
         assert worker.exitcode == 0
     store = open_warehouse(warehouse_location)
-    final = store.query(f"SELECT event_date, source_file, count(*) AS n, count(DISTINCT source_line) AS lines "
-                        f"FROM {TABLE} GROUP BY 1, 2 ORDER BY 1, 2").to_pylist()
+    final = store.query(
+        f"SELECT event_date, source_file, count(*) AS n, count(DISTINCT source_line) AS lines "
+        f"FROM {TABLE} GROUP BY 1, 2 ORDER BY 1, 2"
+    ).to_pylist()
     assert [(r["event_date"], r["source_file"], r["n"], r["lines"]) for r in final] == [
-        (DAY1 + dt.timedelta(days=k), f"worker{k}-it{ITERATIONS - 1}", 10 + k, 10 + k) for k in range(4)]
+        (DAY1 + dt.timedelta(days=k), f"worker{k}-it{ITERATIONS - 1}", 10 + k, 10 + k) for k in range(4)
+    ]
     assert store.scalar("SELECT count(*) FROM schema_migrations") == len(migration_files(store.backend))
     assert observations > 0
 
@@ -312,8 +353,7 @@ def test_writers_of_the_same_window_never_duplicate_rows(warehouse):
     check after every commit, exiting non-zero on a mixed or doubled day)."""
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Barrier(3)
-    workers = [ctx.Process(target=_same_window_writer, args=(location_of(warehouse), w, 10, start))
-               for w in range(3)]
+    workers = [ctx.Process(target=_same_window_writer, args=(location_of(warehouse), w, 10, start)) for w in range(3)]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -35,8 +35,10 @@ def test_timestamps_come_back_in_utc_whatever_the_machine_time_zone(tmp_path, mo
     try:
         store = DuckDBWarehouse(tmp_path / "w.duckdb")
         store.apply_schema()
-        assert str(store.query("SELECT TIMESTAMPTZ '2026-07-01 00:00:00+00' AS t").schema.field("t").type) \
+        assert (
+            str(store.query("SELECT TIMESTAMPTZ '2026-07-01 00:00:00+00' AS t").schema.field("t").type)
             == "timestamp[us, tz=UTC]"
+        )
     finally:
         monkeypatch.undo()
         time.tzset()

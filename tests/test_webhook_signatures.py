@@ -96,8 +96,9 @@ MALFORMED_HEADERS = {
 }
 BAD_SIGNATURE = {
     "wrong_secret": lambda text: envelope(text, secret="some-other-secret"),
-    "tampered_body": lambda text: envelope(text.replace('"completed"', '"failed"'),
-                                           header=sign(text, RECEIVED_EPOCH, SECRET)),
+    "tampered_body": lambda text: envelope(
+        text.replace('"completed"', '"failed"'), header=sign(text, RECEIVED_EPOCH, SECRET)
+    ),
     "trailing_byte_added": lambda text: envelope(text + " ", header=sign(text, RECEIVED_EPOCH, SECRET)),
     "timestamp_altered": lambda text: envelope(text, header=f"t={RECEIVED_EPOCH - 1},{_good(text)[1]}"),
     "zero_digest": lambda text: envelope(text, header=_good(text)[0] + ",v1=" + "0" * 64),
@@ -189,21 +190,31 @@ def test_stale_and_bad_signature_are_both_reported():
     assert reasons(run_deliveries([line])) == [["bad_signature", "stale_signature"]]
 
 
-@pytest.mark.parametrize(("line", "codes"), [
-    pytest.param("this is not json", ["malformed_envelope:not_json_object"], id="not_json"),
-    pytest.param('{"received_at": "2026-07-01T12:00:00Z", "body": ', ["malformed_envelope:not_json_object"],
-                 id="truncated_json"),
-    pytest.param("[1, 2, 3]", ["malformed_envelope:not_json_object"], id="json_array"),
-    pytest.param("", ["malformed_envelope:not_json_object"], id="empty_line"),
-    pytest.param(envelope(json.loads(BODY), header=GOOD), ["malformed_envelope:body"], id="body_is_object"),
-    pytest.param(envelope(12345, header=GOOD), ["malformed_envelope:body"], id="body_is_number"),
-    pytest.param(envelope(None, header=GOOD), ["malformed_envelope:body"], id="body_is_null"),
-    pytest.param(envelope(BODY, received_at=None), ["malformed_envelope:received_at"], id="no_received_at"),
-    pytest.param(envelope(BODY, received_at="yesterday"), ["malformed_envelope:received_at"],
-                 id="received_at_not_a_time"),
-    pytest.param(json.dumps({"headers": {}}), ["malformed_envelope:received_at", "malformed_envelope:body",
-                                               "missing_signature"], id="everything_missing"),
-])
+@pytest.mark.parametrize(
+    ("line", "codes"),
+    [
+        pytest.param("this is not json", ["malformed_envelope:not_json_object"], id="not_json"),
+        pytest.param(
+            '{"received_at": "2026-07-01T12:00:00Z", "body": ',
+            ["malformed_envelope:not_json_object"],
+            id="truncated_json",
+        ),
+        pytest.param("[1, 2, 3]", ["malformed_envelope:not_json_object"], id="json_array"),
+        pytest.param("", ["malformed_envelope:not_json_object"], id="empty_line"),
+        pytest.param(envelope(json.loads(BODY), header=GOOD), ["malformed_envelope:body"], id="body_is_object"),
+        pytest.param(envelope(12345, header=GOOD), ["malformed_envelope:body"], id="body_is_number"),
+        pytest.param(envelope(None, header=GOOD), ["malformed_envelope:body"], id="body_is_null"),
+        pytest.param(envelope(BODY, received_at=None), ["malformed_envelope:received_at"], id="no_received_at"),
+        pytest.param(
+            envelope(BODY, received_at="yesterday"), ["malformed_envelope:received_at"], id="received_at_not_a_time"
+        ),
+        pytest.param(
+            json.dumps({"headers": {}}),
+            ["malformed_envelope:received_at", "malformed_envelope:body", "missing_signature"],
+            id="everything_missing",
+        ),
+    ],
+)
 def test_malformed_envelope(line, codes):
     result = run_deliveries([line])
     assert reasons(result) == [codes]
@@ -251,8 +262,9 @@ def test_replayed_invalid_body_is_quarantined_once():
     bad = body("geo_audit")
     bad["agent_id"] = "sentiment_oracle"
     text = json.dumps(bad)
-    result = run_deliveries([envelope(text), envelope(text, received_at="2026-07-01T12:01:00Z",
-                                                      timestamp=RECEIVED_EPOCH + 60)])
+    result = run_deliveries(
+        [envelope(text), envelope(text, received_at="2026-07-01T12:01:00Z", timestamp=RECEIVED_EPOCH + 60)]
+    )
     assert reasons(result) == [["not_allowed:agent_id"]]
     assert (result.accepted, result.quarantined, result.duplicates) == (0, 1, 1)
 
@@ -295,6 +307,8 @@ def test_vectorized_duckdb_hmac_matches_the_python_reference():
         ipad, opad = hmac_pads(secret)
         con = duckdb.connect()
         for sample in samples:
-            got = con.execute(f"SELECT {hmac_sql('$ipad', '$opad', '$t', '$body')}",
-                              {"ipad": ipad, "opad": opad, "t": "1767225600", "body": sample}).fetchone()[0]
+            got = con.execute(
+                f"SELECT {hmac_sql('$ipad', '$opad', '$t', '$body')}",
+                {"ipad": ipad, "opad": opad, "t": "1767225600", "body": sample},
+            ).fetchone()[0]
             assert got == sign(sample, 1767225600, secret).split("v1=")[1]

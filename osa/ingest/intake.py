@@ -35,18 +35,25 @@ def intake_validation_sql() -> tuple[str, str, str]:
     return structure_literal(compiled.structure), paths, reasons_sql(compiled.reasons, compiled)
 
 
-_CREDENTIALS_SUPPLIED = "list_filter([" + ", ".join(
-    f"CASE WHEN json_type(s.optimizely_config.api_credentials, '$.{key}') = 'VARCHAR' "
-    f"AND length(trim(json_extract_string(s.optimizely_config.api_credentials, '$.{key}'))) > 0 "
-    f"THEN '{key}' END" for key in CREDENTIAL_KEYS) + "], lambda x: x IS NOT NULL)"
+_CREDENTIALS_SUPPLIED = (
+    "list_filter(["
+    + ", ".join(
+        f"CASE WHEN json_type(s.optimizely_config.api_credentials, '$.{key}') = 'VARCHAR' "
+        f"AND length(trim(json_extract_string(s.optimizely_config.api_credentials, '$.{key}'))) > 0 "
+        f"THEN '{key}' END"
+        for key in CREDENTIAL_KEYS
+    )
+    + "], lambda x: x IS NOT NULL)"
+)
 
 # The whole api_credentials object (the four known keys and anything else a sender put there) is removed
 # before a form is kept anywhere, whatever else the form contains.
 _SCRUB_CREDENTIALS = "json_merge_patch(line, json_object('optimizely_config', json_object('api_credentials', NULL)))"
 
 
-def process_intake(lines: pa.Table, *, known_form_ids: pa.Array | None = None,
-                   threads: int | None = None) -> IntakeTables:
+def process_intake(
+    lines: pa.Table, *, known_form_ids: pa.Array | None = None, threads: int | None = None
+) -> IntakeTables:
     """Run the intake path over raw landing `lines` (event_date, source_file, source_line, line)."""
     with scratch_connection(threads) as con:  # the same private scratch DuckDB as the delivery path
         con.execute(MACROS)
@@ -115,5 +122,12 @@ def process_intake(lines: pa.Table, *, known_form_ids: pa.Array | None = None,
             FROM judged WHERE len(reasons) > 0 ORDER BY event_date, source_file, source_line
         """).to_arrow_table()
         duplicates = int(con.execute("SELECT count(*) FROM parsed WHERE is_duplicate").fetchone()[0])
-    return IntakeTables(bronze=bronze, silver=silver, quarantine=quarantine, records_in=lines.num_rows,
-                        accepted=silver.num_rows, quarantined=quarantine.num_rows, duplicates=duplicates)
+    return IntakeTables(
+        bronze=bronze,
+        silver=silver,
+        quarantine=quarantine,
+        records_in=lines.num_rows,
+        accepted=silver.num_rows,
+        quarantined=quarantine.num_rows,
+        duplicates=duplicates,
+    )

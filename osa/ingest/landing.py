@@ -67,19 +67,32 @@ def read_lines(files: list[LandingFile], landing_dir: Path) -> pa.Table:
         text = landing_file.path.read_bytes().decode("utf-8", errors="replace")
         if text.endswith("\n"):
             text = text[:-1]
-        lines = pc.list_flatten(pc.split_pattern(pa.array([text], pa.large_string()), "\n")) if text else \
-            pa.array([], pa.large_string())
+        lines = (
+            pc.list_flatten(pc.split_pattern(pa.array([text], pa.large_string()), "\n"))
+            if text
+            else pa.array([], pa.large_string())
+        )
         lines = pc.utf8_rtrim(lines, characters="\r")
         count = len(lines)
-        parts.append(pa.table({
-            "event_date": pa.repeat(pa.scalar(landing_file.day, pa.date32()), count),
-            "source_file": pa.repeat(pa.scalar(str(landing_file.path.relative_to(landing_dir))), count),
-            "source_line": pa.array(np.arange(1, count + 1, dtype=np.int32)),
-            "line": lines,
-        }))
+        parts.append(
+            pa.table(
+                {
+                    "event_date": pa.repeat(pa.scalar(landing_file.day, pa.date32()), count),
+                    "source_file": pa.repeat(pa.scalar(str(landing_file.path.relative_to(landing_dir))), count),
+                    "source_line": pa.array(np.arange(1, count + 1, dtype=np.int32)),
+                    "line": lines,
+                }
+            )
+        )
     if not parts:
-        return pa.table({"event_date": pa.array([], pa.date32()), "source_file": pa.array([], pa.string()),
-                         "source_line": pa.array([], pa.int32()), "line": pa.array([], pa.large_string())})
+        return pa.table(
+            {
+                "event_date": pa.array([], pa.date32()),
+                "source_file": pa.array([], pa.string()),
+                "source_line": pa.array([], pa.int32()),
+                "line": pa.array([], pa.large_string()),
+            }
+        )
     return pa.concat_tables(parts)
 
 

@@ -65,10 +65,12 @@ def body_validation_sql() -> tuple[str, str, str, str]:
         per_agent.append(f"WHEN {sql_str(agent_id)} THEN {agent_reasons}")
     # agent_data rules apply to completed outputs only (started/running/failed carry no results yet),
     # and only once agent_data is an object and the agent is known
-    agent_expr = ("CASE WHEN list_contains(common_reasons, 'wrong_type:agent_data') "
-                  "OR json_extract_string(s.execution_status, '$') IS DISTINCT FROM 'completed' THEN []::VARCHAR[] "
-                  f"ELSE CASE json_extract_string(s.agent_id, '$') {' '.join(per_agent)} "
-                  "ELSE []::VARCHAR[] END END")
+    agent_expr = (
+        "CASE WHEN list_contains(common_reasons, 'wrong_type:agent_data') "
+        "OR json_extract_string(s.execution_status, '$') IS DISTINCT FROM 'completed' THEN []::VARCHAR[] "
+        f"ELSE CASE json_extract_string(s.agent_id, '$') {' '.join(per_agent)} "
+        "ELSE []::VARCHAR[] END END"
+    )
     paths = "[" + ", ".join(sql_str(p) for p in compiled.type_paths) + "]"
     return structure_literal(compiled.structure), paths, common, agent_expr
 
@@ -78,8 +80,9 @@ def _sla_values() -> str:
     return f"(VALUES {rows}) AS sla(agent_id, max_execution_ms, confidence_threshold)"
 
 
-def process_deliveries(lines: pa.Table, *, secret: str, known_delivery_ids: pa.Array | None = None,
-                       threads: int | None = None) -> DeliveryTables:
+def process_deliveries(
+    lines: pa.Table, *, secret: str, known_delivery_ids: pa.Array | None = None, threads: int | None = None
+) -> DeliveryTables:
     """Run the whole delivery path over `lines` (event_date, source_file, source_line, line).
 
     `known_delivery_ids` are body digests already accepted in earlier partitions: a body seen there is a
@@ -89,12 +92,14 @@ def process_deliveries(lines: pa.Table, *, secret: str, known_delivery_ids: pa.A
         return _process(con, lines, secret, known_delivery_ids)
 
 
-def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
-             known_delivery_ids: pa.Array | None) -> DeliveryTables:
+def _process(
+    con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str, known_delivery_ids: pa.Array | None
+) -> DeliveryTables:
     con.execute(MACROS)
     con.register("raw_lines", pa.Table.from_batches(lines.to_batches(max_chunksize=SCRATCH_ROW_GROUP)))
-    known = pa.table({"delivery_id": known_delivery_ids if known_delivery_ids is not None
-                      else pa.array([], pa.string())})
+    known = pa.table(
+        {"delivery_id": known_delivery_ids if known_delivery_ids is not None else pa.array([], pa.string())}
+    )
     con.register("known_ids", known)
 
     # 1. Envelope: JSON object with received_at (timestamp), headers.X-OSA-Signature and body (string).
@@ -132,7 +137,9 @@ def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
     ipad, opad = hmac_pads(secret)
     candidates = con.sql(
         f"SELECT rowid AS rid, sig_v1, {hmac_sql('$ipad', '$opad', 'sig_t', 'body')} AS expected "
-        "FROM envelope WHERE len(envelope_reasons) = 0", params={"ipad": ipad, "opad": opad}).to_arrow_table()
+        "FROM envelope WHERE len(envelope_reasons) = 0",
+        params={"ipad": ipad, "opad": opad},
+    ).to_arrow_table()
     valid = signatures_match(candidates["expected"].to_pylist(), candidates["sig_v1"].to_pylist())
     con.register("signature_check", pa.table({"rid": candidates["rid"], "signature_ok": pa.array(valid, pa.bool_())}))
     del candidates, ipad, opad
@@ -234,8 +241,9 @@ def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
         FROM validated WHERE len(body_reasons) > 0
     """).to_arrow_table()
     quarantine = pa.concat_tables([envelope_rejects, contract_rejects.cast(envelope_rejects.schema)])
-    quarantine = quarantine.sort_by([("event_date", "ascending"), ("source_file", "ascending"),
-                                     ("source_line", "ascending")])
+    quarantine = quarantine.sort_by(
+        [("event_date", "ascending"), ("source_file", "ascending"), ("source_line", "ascending")]
+    )
 
     con.execute(f"""
         CREATE TABLE agent_exec AS
@@ -297,8 +305,14 @@ def _process(con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str,
     records_in = lines.num_rows
     duplicates = int(pa.compute.sum(bronze["is_duplicate"]).as_py() or 0)
     return DeliveryTables(
-        bronze=bronze, quarantine=quarantine, agent_executions=agent_executions,
-        workflow_executions=workflow_executions, recommendations=recommendations, insights=insights,
-        records_in=records_in, accepted=agent_executions.num_rows, quarantined=quarantine.num_rows,
+        bronze=bronze,
+        quarantine=quarantine,
+        agent_executions=agent_executions,
+        workflow_executions=workflow_executions,
+        recommendations=recommendations,
+        insights=insights,
+        records_in=records_in,
+        accepted=agent_executions.num_rows,
+        quarantined=quarantine.num_rows,
         duplicates=duplicates,
     )

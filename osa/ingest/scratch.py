@@ -24,8 +24,9 @@ def scratch_connection(threads: int | None = None) -> Iterator[duckdb.DuckDBPyCo
     """An in-process DuckDB whose default catalog is a small-row-group scratch file."""
     threads = threads or os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="osa-scratch-") as folder:
-        con = duckdb.connect(config={"threads": threads, "memory_limit": SCRATCH_MEMORY_LIMIT,
-                                     "temp_directory": folder})
+        con = duckdb.connect(
+            config={"threads": threads, "memory_limit": SCRATCH_MEMORY_LIMIT, "temp_directory": folder}
+        )
         try:
             path = Path(folder) / "scratch.duckdb"
             con.execute(f"ATTACH '{path}' AS scratch (ROW_GROUP_SIZE {SCRATCH_ROW_GROUP})")

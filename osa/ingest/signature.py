@@ -28,7 +28,8 @@ def resolve_webhook_secret(*, allow_development_secret: bool) -> str:
         return DEVELOPMENT_WEBHOOK_SECRET
     raise MissingSecretError(
         f"{SECRET_ENV} is not set. The production configuration refuses to verify webhooks without a secret; "
-        "set OSA_ENV=development to use the documented development secret for seed data.")
+        "set OSA_ENV=development to use the documented development secret for seed data."
+    )
 
 
 def sign(body: str, timestamp: int, secret: str) -> str:
@@ -62,11 +63,14 @@ def signatures_match(expected: Sequence[str | None], provided: Sequence[str | No
     return [e is not None and p is not None and compare(e, p) for e, p in zip(expected, provided, strict=True)]
 
 
-def verify_many(timestamps: Sequence[str | None], signatures: Sequence[str | None],
-                bodies: Sequence[str | None], secret: str) -> list[bool]:
+def verify_many(
+    timestamps: Sequence[str | None], signatures: Sequence[str | None], bodies: Sequence[str | None], secret: str
+) -> list[bool]:
     """Reference implementation in plain Python (used to cross-check the DuckDB path in tests)."""
     key = secret.encode()
     new, sha = hmac.new, hashlib.sha256
-    expected = [None if t is None or b is None else new(key, f"{t}.{b}".encode(), sha).hexdigest()
-                for t, b in zip(timestamps, bodies, strict=True)]
+    expected = [
+        None if t is None or b is None else new(key, f"{t}.{b}".encode(), sha).hexdigest()
+        for t, b in zip(timestamps, bodies, strict=True)
+    ]
     return signatures_match(expected, signatures)

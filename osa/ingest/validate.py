@@ -71,8 +71,9 @@ def _insert(structure: dict, parts: list[str], leaf: object) -> None:
         node[parts[-1]] = leaf
 
 
-def _value_reasons(field_: Field, value: str, type_expr: str, code_path: str, *, text: str | None = None,
-                   number: str | None = None) -> list[tuple[str, str]]:
+def _value_reasons(
+    field_: Field, value: str, type_expr: str, code_path: str, *, text: str | None = None, number: str | None = None
+) -> list[tuple[str, str]]:
     """Constraint checks on one raw-JSON leaf `value` whose json_type is `type_expr`.
 
     `text` / `number` may be precomputed expressions for the leaf's string / numeric value so that a
@@ -97,26 +98,37 @@ def _value_reasons(field_: Field, value: str, type_expr: str, code_path: str, *,
             reasons.append((f"{number} > {field_.maximum}", f"out_of_range:{code_path}"))
     elif field_.kind == "string_list":
         element_types = f"json_type({value}, '$[*]')"
-        reasons.append((f"list_bool_or(list_transform({element_types}, lambda x: x <> 'VARCHAR'))",
-                        f"wrong_type:{code_path}[]"))
+        reasons.append(
+            (f"list_bool_or(list_transform({element_types}, lambda x: x <> 'VARCHAR'))", f"wrong_type:{code_path}[]")
+        )
         elements = f"from_json({value}, '[\"VARCHAR\"]')"
         if field_.min_length is not None:
             reasons.append((f"json_array_length({value}) < {field_.min_length}", f"too_short:{code_path}"))
         if field_.enum is not None:
-            reasons.append((f"list_bool_or(list_transform({elements}, lambda x: x NOT IN {_in_list(field_.enum)}))",
-                            f"not_allowed:{code_path}[]"))
+            reasons.append(
+                (
+                    f"list_bool_or(list_transform({elements}, lambda x: x NOT IN {_in_list(field_.enum)}))",
+                    f"not_allowed:{code_path}[]",
+                )
+            )
         if field_.pattern is not None:
             check = f"NOT regexp_full_match(x, {sql_str(field_.pattern)})"
-            reasons.append((f"list_bool_or(list_transform({elements}, lambda x: {check}))",
-                            f"bad_format:{code_path}[]"))
+            reasons.append(
+                (f"list_bool_or(list_transform({elements}, lambda x: {check}))", f"bad_format:{code_path}[]")
+            )
     # constraints only run once the type matched
-    return [(f"({_type_ok(type_expr, field_.kind)}) AND coalesce({cond}, false)", code)
-            for cond, code in reasons]
+    return [(f"({_type_ok(type_expr, field_.kind)}) AND coalesce({cond}, false)", code) for cond, code in reasons]
 
 
-def compile_contract(contract: Contract, *, root: list[str] | None = None, code_prefix: str = "",
-                     compiled: CompiledContract | None = None, struct_sql: str = "s",
-                     types_sql: str = "t") -> CompiledContract:
+def compile_contract(
+    contract: Contract,
+    *,
+    root: list[str] | None = None,
+    code_prefix: str = "",
+    compiled: CompiledContract | None = None,
+    struct_sql: str = "s",
+    types_sql: str = "t",
+) -> CompiledContract:
     """Add `contract`'s fields (rooted at `root` inside the document) to `compiled`."""
     root = root or []
     compiled = compiled or CompiledContract()
@@ -159,9 +171,12 @@ def compile_contract(contract: Contract, *, root: list[str] | None = None, code_
             if f.required:
                 rules.append((f"{value} IS NULL", f"missing:{code_path}"))
             rules.append((f"{value} IS NOT NULL AND NOT ({_type_ok(type_expr, f.kind)})", f"wrong_type:{code_path}"))
-            rules.extend((f"{value} IS NOT NULL AND {cond}", code)
-                         for cond, code in _value_reasons(f, value, type_expr, code_path,
-                                                          text=f"e.{f.leaf}__text", number=f"e.{f.leaf}__number"))
+            rules.extend(
+                (f"{value} IS NOT NULL AND {cond}", code)
+                for cond, code in _value_reasons(
+                    f, value, type_expr, code_path, text=f"e.{f.leaf}__text", number=f"e.{f.leaf}__number"
+                )
+            )
     return compiled
 
 

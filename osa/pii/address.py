@@ -62,9 +62,7 @@ class StreetAddressRecognizer(Recognizer):
     pii_type = "address"
     # A number (or unit word) somewhere before a suffix word that stands alone, as the pattern
     # requires; [^NOT_BOUNDARY] is the superset form of the pattern's \s before and \b after.
-    prefilter = (
-        rf"(?s:(?:\d|Flat|Apartment|Apt|Studio|Unit|Suite).*[^{NOT_BOUNDARY}](?:{_SUFFIXES}){WORD_END})"
-    )
+    prefilter = rf"(?s:(?:\d|Flat|Apartment|Apt|Studio|Unit|Suite).*[^{NOT_BOUNDARY}](?:{_SUFFIXES}){WORD_END})"
 
     pattern = re.compile(
         r"(?<![\w.,$€£-])(?:\d{1,6}[A-Za-z]?(?:-\d{1,4})?|(?:Flat|Apartment|Apt|Studio|Unit|Suite)\s+\w{1,5},?)"

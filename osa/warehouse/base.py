@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from osa.catalog.ddl import LiveColumn
+
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -34,13 +36,15 @@ class Warehouse(ABC):
         """Apply pending versioned DDL from ``sql/<backend>/``; returns the versions applied."""
 
     @abstractmethod
-    def replace_windows(self, tables: dict[str, pa.Table], start: dt.date, end: dt.date,
-                        date_column: str = "event_date") -> int:
+    def replace_windows(
+        self, tables: dict[str, pa.Table], start: dt.date, end: dt.date, date_column: str = "event_date"
+    ) -> int:
         """In ONE transaction, replace the rows with `start <= date_column < end` of every table in
         `tables` by the given rows: a step's outputs become visible together or not at all."""
 
-    def replace_window(self, table: str, rows: pa.Table, start: dt.date, end: dt.date,
-                       date_column: str = "event_date") -> int:
+    def replace_window(
+        self, table: str, rows: pa.Table, start: dt.date, end: dt.date, date_column: str = "event_date"
+    ) -> int:
         """Atomically replace one table's window. Returns rows written."""
         return self.replace_windows({table: rows}, start, end, date_column)
 
@@ -52,22 +56,69 @@ class Warehouse(ABC):
     def drop_before(self, table: str, cutoff: dt.date, date_column: str = "event_date") -> int:
         """Remove whole partitions older than `cutoff` (retention). Returns rows removed."""
 
+    @abstractmethod
+    def execute(self, statements: list[str]) -> None:
+        """Run DDL statements in ONE transaction (schema maintenance, never data)."""
+
+    @abstractmethod
+    def live_columns(self) -> list[LiveColumn]:
+        """Every column of every base table in the warehouse schema, as the database reports it."""
+
+    @abstractmethod
+    def table_comments(self) -> dict[str, str | None]:
+        """The comment on every base table (None where there is none)."""
+
+    @abstractmethod
+    def applied_migrations(self) -> set[str]:
+        """Versions recorded in schema_migrations (empty for a new warehouse)."""
+
+    def pending_migrations(self) -> list[str]:
+        """Committed migration versions this warehouse has not applied yet."""
+        applied = self.applied_migrations()
+        return [version for version, _ in migration_files(self.backend) if version not in applied]
+
+    def sync_comments(self) -> int:
+        """Make table and column comments equal the catalogue's descriptions; returns statements run."""
+        from osa.catalog.ddl import comment_statements
+
+        statements = comment_statements(self.live_columns(), self.table_comments())
+        if statements:
+            self.execute(statements)
+        return len(statements)
+
+    def prepare(self) -> dict[str, object]:
+        """The explicit startup step: apply pending migrations, then sync comments. Idempotent."""
+        applied = self.apply_schema()
+        return {"migrations_applied": applied, "comments_updated": self.sync_comments()}
+
     def scalar(self, sql: str, params: list | None = None):
         result = self.query(sql, params)
         return result.column(0)[0].as_py() if result.num_rows else None
 
     def table_names(self) -> list[str]:
-        return [r for r in self.query(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
-            "ORDER BY table_name").column(0).to_pylist()]
+        return [
+            r
+            for r in self.query(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+                "ORDER BY table_name"
+            )
+            .column(0)
+            .to_pylist()
+        ]
 
     def partitioned_tables(self, date_column: str = "event_date") -> list[str]:
         """Base tables (not views) carrying `date_column`: the ones retention applies to."""
-        return self.query(
-            "SELECT c.table_name FROM information_schema.columns c JOIN information_schema.tables t "
-            "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
-            "WHERE c.table_schema = current_schema() AND c.column_name = ? AND t.table_type = 'BASE TABLE' "
-            "ORDER BY 1", [date_column]).column(0).to_pylist()
+        return (
+            self.query(
+                "SELECT c.table_name FROM information_schema.columns c JOIN information_schema.tables t "
+                "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+                "WHERE c.table_schema = current_schema() AND c.column_name = ? AND t.table_type = 'BASE TABLE' "
+                "ORDER BY 1",
+                [date_column],
+            )
+            .column(0)
+            .to_pylist()
+        )
 
     def apply_retention(self, cutoff: dt.date) -> dict[str, int]:
         """Drop every partition older than `cutoff` from every partitioned table; rows removed per table.

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from osa.catalog.ddl import LiveColumn
 from osa.warehouse.base import Warehouse, check_identifier, migration_files
 
 WAREHOUSE_MEMORY_LIMIT = os.environ.get("OSA_DUCKDB_MEMORY_LIMIT", "512MB")  # per connection; spills beyond
@@ -49,13 +50,15 @@ class DuckDBWarehouse(Warehouse):
                 except BlockingIOError as busy:
                     if time.monotonic() > deadline:
                         raise TimeoutError(
-                            f"waited {self.lock_timeout_s}s for the warehouse lock {self.lock_path}") from busy
+                            f"waited {self.lock_timeout_s}s for the warehouse lock {self.lock_path}"
+                        ) from busy
                     time.sleep(0.02)
             try:
                 if read_only and not self.path.exists():
                     raise FileNotFoundError(f"no warehouse at {self.path}; run `osa run` first")
-                con = duckdb.connect(str(self.path), read_only=read_only,
-                                     config={"memory_limit": WAREHOUSE_MEMORY_LIMIT})
+                con = duckdb.connect(
+                    str(self.path), read_only=read_only, config={"memory_limit": WAREHOUSE_MEMORY_LIMIT}
+                )
                 try:
                     # TIMESTAMPTZ then comes back as timestamp[us, tz=UTC] on every machine, the same Arrow
                     # type the Postgres backend returns (a config key at connect time can't load ICU).
@@ -69,8 +72,10 @@ class DuckDBWarehouse(Warehouse):
     def apply_schema(self) -> list[str]:
         applied: list[str] = []
         with self.connect() as con:
-            con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR PRIMARY KEY, "
-                        "name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR PRIMARY KEY, "
+                "name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
             done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
             for version, path in migration_files(self.backend):
                 if version in done:
@@ -82,8 +87,9 @@ class DuckDBWarehouse(Warehouse):
                 applied.append(version)
         return applied
 
-    def replace_windows(self, tables: dict[str, pa.Table], start: dt.date, end: dt.date,
-                        date_column: str = "event_date") -> int:
+    def replace_windows(
+        self, tables: dict[str, pa.Table], start: dt.date, end: dt.date, date_column: str = "event_date"
+    ) -> int:
         check_identifier(date_column)
         for table in tables:
             check_identifier(table)
@@ -102,6 +108,44 @@ class DuckDBWarehouse(Warehouse):
                 con.execute("ROLLBACK")
                 raise
         return written
+
+    def execute(self, statements: list[str]) -> None:
+        with self.connect() as con:
+            con.execute("BEGIN")
+            try:
+                for statement in statements:
+                    con.execute(statement)
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+
+    def live_columns(self) -> list[LiveColumn]:
+        rows = self.query(
+            "SELECT c.table_name, c.column_name, c.column_index, c.data_type, c.is_nullable, c.comment "
+            "FROM duckdb_columns() c JOIN duckdb_tables() t ON t.table_oid = c.table_oid "
+            "WHERE c.schema_name = current_schema() AND c.database_name = current_database() "
+            "AND t.table_name <> 'schema_migrations'"
+        )
+        return [LiveColumn(*row.values()) for row in rows.to_pylist()]
+
+    def table_comments(self) -> dict[str, str | None]:
+        rows = self.query(
+            "SELECT table_name, comment FROM duckdb_tables() "
+            "WHERE schema_name = current_schema() AND database_name = current_database()"
+        )
+        return {r["table_name"]: r["comment"] for r in rows.to_pylist()}
+
+    def applied_migrations(self) -> set[str]:
+        if not self.path.exists():
+            return set()
+        rows = self.query(
+            "SELECT table_name FROM duckdb_tables() WHERE table_name = 'schema_migrations' "
+            "AND schema_name = current_schema()"
+        )
+        if not rows.num_rows:
+            return set()
+        return set(self.query("SELECT version FROM schema_migrations").column(0).to_pylist())
 
     def query(self, sql: str, params: list | None = None) -> pa.Table:
         with self.connect(read_only=True) as con:

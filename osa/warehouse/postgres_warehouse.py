@@ -38,6 +38,7 @@ from psycopg import sql
 from psycopg.adapt import Dumper, Loader
 from psycopg.pq import Format
 
+from osa.catalog.ddl import LiveColumn
 from osa.warehouse.base import Warehouse, check_identifier, migration_files
 
 # Advisory-lock namespaces (first key of the two-int form). Day locks use the one-bigint form, which
@@ -94,7 +95,7 @@ def to_pg_placeholders(query: str) -> str:
                         continue
                     break
                 end += 1
-            out.append(query[i:end + 1].replace("%", "%%"))
+            out.append(query[i : end + 1].replace("%", "%%"))
             i = end + 1
         elif query.startswith("--", i):
             end = query.find("\n", i)
@@ -146,11 +147,25 @@ class _PgType:
 
 
 _SCALAR_ARROW: dict[str, pa.DataType] = {
-    "bool": pa.bool_(), "int2": pa.int16(), "int4": pa.int32(), "int8": pa.int64(),
-    "float4": pa.float32(), "float8": pa.float64(), "text": pa.string(), "varchar": pa.string(),
-    "bpchar": pa.string(), "name": pa.string(), "uuid": pa.string(), "json": pa.string(), "jsonb": pa.string(),
-    "date": pa.date32(), "timestamptz": pa.timestamp("us", tz="UTC"), "timestamp": pa.timestamp("us"),
-    "time": pa.time64("us"), "bytea": pa.binary(), "interval": pa.duration("us"),
+    "bool": pa.bool_(),
+    "int2": pa.int16(),
+    "int4": pa.int32(),
+    "int8": pa.int64(),
+    "float4": pa.float32(),
+    "float8": pa.float64(),
+    "text": pa.string(),
+    "varchar": pa.string(),
+    "bpchar": pa.string(),
+    "name": pa.string(),
+    "uuid": pa.string(),
+    "json": pa.string(),
+    "jsonb": pa.string(),
+    "date": pa.date32(),
+    "timestamptz": pa.timestamp("us", tz="UTC"),
+    "timestamp": pa.timestamp("us"),
+    "time": pa.time64("us"),
+    "bytea": pa.binary(),
+    "interval": pa.duration("us"),
 }
 
 
@@ -169,13 +184,35 @@ def _pgtype_scalar_arrow(name: str, typmod: int) -> pa.DataType:
 
 # Built-in OIDs (stable across PostgreSQL versions); anything else is looked up in pg_type once.
 _BUILTIN_OIDS: dict[int, tuple[str, bool]] = {
-    16: ("bool", False), 17: ("bytea", False), 19: ("name", False), 20: ("int8", False), 21: ("int2", False),
-    23: ("int4", False), 25: ("text", False), 114: ("json", False), 700: ("float4", False),
-    701: ("float8", False), 1042: ("bpchar", False), 1043: ("varchar", False), 1082: ("date", False),
-    1083: ("time", False), 1114: ("timestamp", False), 1184: ("timestamptz", False), 1186: ("interval", False),
-    1700: ("numeric", False), 2950: ("uuid", False), 3802: ("jsonb", False), 1000: ("bool", True),
-    1005: ("int2", True), 1007: ("int4", True), 1016: ("int8", True), 1009: ("text", True),
-    1015: ("varchar", True), 1021: ("float4", True), 1022: ("float8", True), 1182: ("date", True),
+    16: ("bool", False),
+    17: ("bytea", False),
+    19: ("name", False),
+    20: ("int8", False),
+    21: ("int2", False),
+    23: ("int4", False),
+    25: ("text", False),
+    114: ("json", False),
+    700: ("float4", False),
+    701: ("float8", False),
+    1042: ("bpchar", False),
+    1043: ("varchar", False),
+    1082: ("date", False),
+    1083: ("time", False),
+    1114: ("timestamp", False),
+    1184: ("timestamptz", False),
+    1186: ("interval", False),
+    1700: ("numeric", False),
+    2950: ("uuid", False),
+    3802: ("jsonb", False),
+    1000: ("bool", True),
+    1005: ("int2", True),
+    1007: ("int4", True),
+    1016: ("int8", True),
+    1009: ("text", True),
+    1015: ("varchar", True),
+    1021: ("float4", True),
+    1022: ("float8", True),
+    1182: ("date", True),
     1185: ("timestamptz", True),
 }
 
@@ -212,8 +249,7 @@ class _PreEncoded(Dumper):
 
 def _split(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray) -> list[bytes | None]:
     data = buffer.tobytes()
-    return [data[a:b] if ok else None for a, b, ok in zip(starts.tolist(), ends.tolist(), valid.tolist(),
-                                                            strict=True)]
+    return [data[a:b] if ok else None for a, b, ok in zip(starts.tolist(), ends.tolist(), valid.tolist(), strict=True)]
 
 
 def _put_int32(buffer: np.ndarray, positions: np.ndarray, values: np.ndarray) -> None:
@@ -228,11 +264,11 @@ def _encode_text_arrays(array: pa.Array, element_oid: int) -> list[bytes | None]
     child = array.values
     first, last = int(offsets[0]), int(offsets[-1])
     child_offsets = np.frombuffer(child.buffers()[1], np.int32, len(child) + 1, child.offset * 4).astype(np.int64)
-    data = (np.frombuffer(child.buffers()[2], np.uint8) if child.buffers()[2] is not None
-            else np.zeros(0, np.uint8))
-    element_valid = (child.is_valid().to_numpy(zero_copy_only=False)[first:last] if child.null_count
-                     else np.ones(last - first, bool))
-    element_len = np.where(element_valid, child_offsets[first + 1:last + 1] - child_offsets[first:last], 0)
+    data = np.frombuffer(child.buffers()[2], np.uint8) if child.buffers()[2] is not None else np.zeros(0, np.uint8)
+    element_valid = (
+        child.is_valid().to_numpy(zero_copy_only=False)[first:last] if child.null_count else np.ones(last - first, bool)
+    )
+    element_len = np.where(element_valid, child_offsets[first + 1 : last + 1] - child_offsets[first:last], 0)
     counts = np.diff(offsets)
     row_of_element = np.repeat(np.arange(n), counts)
     # 20-byte header (ndim=1, has_null, element oid, length, lower bound 1); an empty array is 12 bytes (ndim=0)
@@ -256,7 +292,8 @@ def _encode_text_arrays(array: pa.Array, element_oid: int) -> list[bytes | None]
     if element_len.sum():
         byte_element = np.repeat(np.arange(last - first), element_len)
         source = child_offsets[first:last][byte_element] + (
-            np.arange(len(byte_element)) - np.repeat(np.cumsum(element_len) - element_len, element_len))
+            np.arange(len(byte_element)) - np.repeat(np.cumsum(element_len) - element_len, element_len)
+        )
         out[element_pos[byte_element] + 4 + (source - child_offsets[first:last][byte_element])] = data[source]
     valid = array.is_valid().to_numpy(zero_copy_only=False) if array.null_count else np.ones(n, bool)
     return _split(out, row_start, row_end, valid)
@@ -304,8 +341,12 @@ def _encode_column(column: pa.Array, pg_type: _PgType, numeric_dumper: Dumper) -
     parsed or rejected, like DuckDB's implicit cast on INSERT)."""
     target = pg_type.arrow()
     if pg_type.name == "vector" and not pg_type.is_array:
-        return _CopyColumn("vector", _encode_vectors(column, target.list_size if pa.types.is_fixed_size_list(
-            target) else len(column[0].as_py() or [])))
+        return _CopyColumn(
+            "vector",
+            _encode_vectors(
+                column, target.list_size if pa.types.is_fixed_size_list(target) else len(column[0].as_py() or [])
+            ),
+        )
     if not column.type.equals(target):
         column = pc.cast(column, target)
     if pg_type.is_array and pg_type.name in _ELEMENT_OIDS:
@@ -336,8 +377,9 @@ def _to_arrow(values: list, pg_type: _PgType) -> pa.Array:
         for i, v in enumerate(values):
             if v is not None:
                 flat[i] = v
-        return pa.FixedSizeListArray.from_arrays(pa.array(flat.reshape(-1)), type=target,
-                                                 mask=pa.array(mask) if mask.any() else None)
+        return pa.FixedSizeListArray.from_arrays(
+            pa.array(flat.reshape(-1)), type=target, mask=pa.array(mask) if mask.any() else None
+        )
     if pa.types.is_floating(target) and any(isinstance(v, decimal.Decimal) for v in values):
         values = [None if v is None else float(v) for v in values]
     elif pa.types.is_string(target) and not all(v is None or isinstance(v, str) for v in values):
@@ -370,11 +412,16 @@ class PostgresWarehouse(Warehouse):
     def connect(self, *, read_only: bool = False, autocommit: bool = False) -> Iterator[psycopg.Connection]:
         """A short-lived connection; the caller commits (or uses `con.transaction()`)."""
         try:
-            con = psycopg.connect(self.url, autocommit=autocommit, connect_timeout=self.connect_timeout_s,
-                                  application_name=self.application_name)
+            con = psycopg.connect(
+                self.url,
+                autocommit=autocommit,
+                connect_timeout=self.connect_timeout_s,
+                application_name=self.application_name,
+            )
         except psycopg.OperationalError as error:  # libpq messages never include the password
             raise psycopg.OperationalError(
-                f"cannot connect to the warehouse at {redact_url(self.url)}: {error}".strip()) from None
+                f"cannot connect to the warehouse at {redact_url(self.url)}: {error}".strip()
+            ) from None
         try:
             if read_only:
                 con.read_only = True
@@ -386,8 +433,7 @@ class PostgresWarehouse(Warehouse):
     def _register_vector(self, con: psycopg.Connection) -> None:
         """Teach this connection pgvector's type (its OID differs per database, so it is looked up once)."""
         if self._vector_oid is None:
-            row = con.execute("SELECT oid FROM pg_type WHERE typname = 'vector' "
-                              "AND pg_type_is_visible(oid)").fetchone()
+            row = con.execute("SELECT oid FROM pg_type WHERE typname = 'vector' AND pg_type_is_visible(oid)").fetchone()
             if not con.autocommit:
                 con.rollback()  # leave no transaction open behind the caller's back
             if row is None:
@@ -409,8 +455,10 @@ class PostgresWarehouse(Warehouse):
             # per schema so test databases/schemas don't block each other.
             con.execute("SELECT pg_advisory_lock(%s, hashtext(current_schema()))", (_MIGRATION_LOCK,))
             try:
-                con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, "
-                            "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+                con.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, "
+                    "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+                )
                 applied: list[str] = []
                 for version, path in migrations:
                     if version in self._applied_versions(con):
@@ -418,8 +466,9 @@ class PostgresWarehouse(Warehouse):
                     try:
                         with con.transaction():
                             con.execute(path.read_text())
-                            con.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
-                                        (version, path.name))
+                            con.execute(
+                                "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, path.name)
+                            )
                     except psycopg.errors.InsufficientPrivilege as error:
                         raise PermissionError(
                             f"{path.name} needs a privilege the warehouse role lacks ({error}). Extensions "
@@ -442,17 +491,21 @@ class PostgresWarehouse(Warehouse):
 
     def _table_columns(self, con: psycopg.Connection, table: str) -> list[tuple[str, _PgType]]:
         if table not in self._columns:
-            rows = con.execute("""
+            rows = con.execute(
+                """
                 SELECT a.attname, coalesce(e.typname, t.typname), e.oid IS NOT NULL, a.atttypmod
                 FROM pg_attribute a
                 JOIN pg_type t ON t.oid = a.atttypid
                 LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
                 WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped
-                ORDER BY a.attnum""", (table,)).fetchall()
+                ORDER BY a.attnum""",
+                (table,),
+            ).fetchall()
             if not rows:
                 raise psycopg.errors.UndefinedTable(f'relation "{table}" does not exist')
-            self._columns[table] = [(name, _PgType(typname, is_array, typmod))
-                                    for name, typname, is_array, typmod in rows]
+            self._columns[table] = [
+                (name, _PgType(typname, is_array, typmod)) for name, typname, is_array, typmod in rows
+            ]
         return self._columns[table]
 
     def is_hypertable(self, table: str) -> bool:
@@ -465,13 +518,18 @@ class PostgresWarehouse(Warehouse):
 
     @staticmethod
     def _hypertable(con: psycopg.Connection, table: str) -> bool:
-        return bool(con.execute(
-            "SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables "
-            "WHERE hypertable_schema = current_schema() AND hypertable_name = %s)", (table,)).fetchone()[0])
+        return bool(
+            con.execute(
+                "SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables "
+                "WHERE hypertable_schema = current_schema() AND hypertable_name = %s)",
+                (table,),
+            ).fetchone()[0]
+        )
 
     # ---------------------------------------------------------------- writes
-    def replace_windows(self, tables: dict[str, pa.Table], start: dt.date, end: dt.date,
-                        date_column: str = "event_date") -> int:
+    def replace_windows(
+        self, tables: dict[str, pa.Table], start: dt.date, end: dt.date, date_column: str = "event_date"
+    ) -> int:
         check_identifier(date_column)
         for table in tables:
             check_identifier(table)
@@ -481,8 +539,12 @@ class PostgresWarehouse(Warehouse):
             self._lock_windows(con, names, start, end)
             for table in names:
                 rows = tables[table]
-                con.execute(sql.SQL("DELETE FROM {t} WHERE {c} >= %s AND {c} < %s").format(
-                    t=sql.Identifier(table), c=sql.Identifier(date_column)), (start, end))
+                con.execute(
+                    sql.SQL("DELETE FROM {t} WHERE {c} >= %s AND {c} < %s").format(
+                        t=sql.Identifier(table), c=sql.Identifier(date_column)
+                    ),
+                    (start, end),
+                )
                 written += self._copy(con, table, rows)
         return written
 
@@ -491,14 +553,17 @@ class PostgresWarehouse(Warehouse):
         days = (end - start).days
         table_keys = [_lock_key(t) for t in tables]
         if 0 < days <= MAX_DAY_LOCKS:
-            con.execute("SELECT count(pg_advisory_xact_lock_shared(%s, k)) FROM unnest(%s::int4[]) AS k",
-                        (_TABLE_LOCK, table_keys))
+            con.execute(
+                "SELECT count(pg_advisory_xact_lock_shared(%s, k)) FROM unnest(%s::int4[]) AS k",
+                (_TABLE_LOCK, table_keys),
+            )
             first = (start - _PG_EPOCH).days
             day_keys = [(key << 32) | ((first + i) & 0xFFFFFFFF) for key in table_keys for i in range(days)]
             con.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::int8[]) AS k", (day_keys,))
         else:
-            con.execute("SELECT count(pg_advisory_xact_lock(%s, k)) FROM unnest(%s::int4[]) AS k",
-                        (_TABLE_LOCK, table_keys))
+            con.execute(
+                "SELECT count(pg_advisory_xact_lock(%s, k)) FROM unnest(%s::int4[]) AS k", (_TABLE_LOCK, table_keys)
+            )
 
     def _copy(self, con: psycopg.Connection, table: str, rows: pa.Table) -> int:
         if rows.num_rows == 0:
@@ -516,18 +581,52 @@ class PostgresWarehouse(Warehouse):
                 oid = con.adapters.types.get_oid(pg_type.copy_name)
                 con.adapters.register_dumper(None, type("PreEncoded", (_PreEncoded,), {"oid": oid}))
         statement = sql.SQL("COPY {t} ({cols}) FROM STDIN (FORMAT BINARY)").format(
-            t=sql.Identifier(table), cols=sql.SQL(", ").join(map(sql.Identifier, rows.column_names)))
+            t=sql.Identifier(table), cols=sql.SQL(", ").join(map(sql.Identifier, rows.column_names))
+        )
         with con.cursor().copy(statement) as copy:
             set_types = False
             for batch in rows.to_batches(max_chunksize=65_536):
-                columns = [_encode_column(batch.column(i), types[i], numeric_dumper)
-                           for i in range(batch.num_columns)]
+                columns = [_encode_column(batch.column(i), types[i], numeric_dumper) for i in range(batch.num_columns)]
                 if not set_types:
                     copy.set_types([column.copy_type for column in columns])
                     set_types = True
                 for row in zip(*(column.values for column in columns), strict=True):
                     copy.write_row(row)
         return rows.num_rows
+
+    # ---------------------------------------------------------------- schema maintenance
+    def execute(self, statements: list[str]) -> None:
+        with self.connect() as con, con.transaction():
+            for statement in statements:
+                con.execute(statement)
+
+    def live_columns(self) -> list[LiveColumn]:
+        with self.connect(read_only=True) as con:
+            rows = con.execute(
+                """
+                SELECT c.relname, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
+                       col_description(c.oid, a.attnum)
+                FROM pg_class c
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                JOIN pg_attribute a ON a.attrelid = c.oid
+                WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0
+                  AND NOT a.attisdropped AND c.relname <> 'schema_migrations'
+                ORDER BY c.relname, a.attnum"""
+            ).fetchall()
+        return [LiveColumn(*row) for row in rows]
+
+    def table_comments(self) -> dict[str, str | None]:
+        with self.connect(read_only=True) as con:
+            rows = con.execute(
+                "SELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+            ).fetchall()
+        return dict(rows)
+
+    def applied_migrations(self) -> set[str]:
+        with self.connect(read_only=True) as con:
+            return self._applied_versions(con)
 
     # ---------------------------------------------------------------- reads
     def query(self, sql_text: str, params: list | None = None) -> pa.Table:
@@ -543,14 +642,17 @@ class PostgresWarehouse(Warehouse):
             names = [column.name for column in cur.description]
             rows = cur.fetchall()
         columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
-        return pa.table([_to_arrow(list(values), pg_type) for values, pg_type in zip(columns, types, strict=True)],
-                        names=names)
+        return pa.table(
+            [_to_arrow(list(values), pg_type) for values, pg_type in zip(columns, types, strict=True)], names=names
+        )
 
     def _result_type(self, con: psycopg.Connection, oid: int, typmod: int) -> _PgType:
         if oid not in self._types_by_oid:
-            row = con.execute("SELECT coalesce(e.typname, t.typname), e.oid IS NOT NULL FROM pg_type t "
-                              "LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' WHERE t.oid = %s",
-                              (oid,)).fetchone()
+            row = con.execute(
+                "SELECT coalesce(e.typname, t.typname), e.oid IS NOT NULL FROM pg_type t "
+                "LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' WHERE t.oid = %s",
+                (oid,),
+            ).fetchone()
             self._types_by_oid[oid] = (row[0], bool(row[1])) if row else ("text", False)
         name, is_array = self._types_by_oid[oid]
         return _PgType(name, is_array, typmod)
@@ -564,15 +666,23 @@ class PostgresWarehouse(Warehouse):
         with self.connect() as con, con.transaction():
             con.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_TABLE_LOCK, _lock_key(table)))
             if not self._hypertable(con, table):
-                return con.execute(sql.SQL("DELETE FROM {t} WHERE {c} < %s").format(
-                    t=sql.Identifier(table), c=sql.Identifier(date_column)), (cutoff,)).rowcount
-            chunks = [row[0] for row in con.execute(
-                "SELECT show_chunks(%s::regclass, older_than => %s::date)::text", (table, cutoff)).fetchall()]
+                return con.execute(
+                    sql.SQL("DELETE FROM {t} WHERE {c} < %s").format(
+                        t=sql.Identifier(table), c=sql.Identifier(date_column)
+                    ),
+                    (cutoff,),
+                ).rowcount
+            chunks = [
+                row[0]
+                for row in con.execute(
+                    "SELECT show_chunks(%s::regclass, older_than => %s::date)::text", (table, cutoff)
+                ).fetchall()
+            ]
             if not chunks:
                 return 0
-            counts = sql.SQL(" + ").join(sql.SQL("(SELECT count(*) FROM {})").format(sql.SQL(chunk))
-                                         for chunk in chunks)  # chunk names come from the catalog
+            counts = sql.SQL(" + ").join(
+                sql.SQL("(SELECT count(*) FROM {})").format(sql.SQL(chunk)) for chunk in chunks
+            )  # chunk names come from the catalog
             removed = con.execute(sql.SQL("SELECT ") + counts).fetchone()[0]
             con.execute("SELECT drop_chunks(%s::regclass, older_than => %s::date)", (table, cutoff))
             return int(removed)
-

@@ -166,8 +166,12 @@ def _inert_examples() -> list[str]:
         u = str(uuid.UUID(int=rng.getrandbits(128)))
         values += [u, u.upper()]
         y, mo, d, h, mi, s = (
-            rng.randint(1900, 2099), rng.randint(1, 12), rng.randint(1, 28),
-            rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59),
+            rng.randint(1900, 2099),
+            rng.randint(1, 12),
+            rng.randint(1, 28),
+            rng.randint(0, 23),
+            rng.randint(0, 59),
+            rng.randint(0, 59),
         )
         values += [
             f"{y}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}Z",
@@ -176,8 +180,12 @@ def _inert_examples() -> list[str]:
         ]
         amount = rng.randint(0, 10**9)
         values += [
-            f"${amount:,}.{rng.randint(0, 99):02d}", f"{amount % 10**6}", f"-{amount % 1000}.{amount % 97}%",
-            f"0.{amount % 10**5}", f"€{amount:,}", f"{amount:,}",
+            f"${amount:,}.{rng.randint(0, 99):02d}",
+            f"{amount % 10**6}",
+            f"-{amount % 1000}.{amount % 97}%",
+            f"0.{amount % 10**5}",
+            f"€{amount:,}",
+            f"{amount:,}",
         ]
     return values
 
@@ -214,18 +222,47 @@ def test_overlap_fast_path_matches_full_rule() -> None:
         for _ in range(rng.randint(0, 5)):
             start = rng.randint(0, 60)
             findings.append(
-                Finding(rng.choice(["email", "phone", "name"]), start, start + rng.randint(1, 15),
-                        rng.choice([0.6, 0.8, 0.95]), "t")
+                Finding(
+                    rng.choice(["email", "phone", "name"]),
+                    start,
+                    start + rng.randint(1, 15),
+                    rng.choice([0.6, 0.8, 0.95]),
+                    "t",
+                )
             )
         expected = _resolve_clashes(findings) if len(findings) > 1 else findings
         assert resolve_overlaps(findings) == expected
 
 
 WHOLE_VALUE_CASES = [
-    "jane@example.com", " jane@example.com", "jane@example.com\t", "jane@example.com\x1c", "\xa0jane@x.io",
-    "N/A", "n/a", "null", "NULL", "unknown", "UNKNOWN", "-", "?", "tbd", "***", "j***@example.com",
-    "EMAIL_0123456789abcdef", "<EMAIL>", "HASH:EMAIL:0123456789abcdef0123", "ENC:EMAIL:k1:AAAAAAAAAAAAAAAAAAAA",
-    "José García", "x", "jane_doe@example.com", "mailto:jane@example.com", "a" * 300, "\x1f", " ", "",
+    "jane@example.com",
+    " jane@example.com",
+    "jane@example.com\t",
+    "jane@example.com\x1c",
+    "\xa0jane@x.io",
+    "N/A",
+    "n/a",
+    "null",
+    "NULL",
+    "unknown",
+    "UNKNOWN",
+    "-",
+    "?",
+    "tbd",
+    "***",
+    "j***@example.com",
+    "EMAIL_0123456789abcdef",
+    "<EMAIL>",
+    "HASH:EMAIL:0123456789abcdef0123",
+    "ENC:EMAIL:k1:AAAAAAAAAAAAAAAAAAAA",
+    "José García",
+    "x",
+    "jane_doe@example.com",
+    "mailto:jane@example.com",
+    "a" * 300,
+    "\x1f",
+    " ",
+    "",
 ]
 
 
@@ -245,25 +282,58 @@ def test_dfa_friendly_word_boundaries_match_like_unicode_boundaries(engine: PiiE
     """Class-based boundaries written for ``\\b``: the same rows on ordinary text (next to
     marks or other numbers they accept more, which keeps them supersets of the Python rules)."""
     from osa.pii import names
+
     texts = [
-        *TEXTS, *_inert_examples()[:50], "Hi Chad, thanks", "Dear Dr. Okafor", "Contact: Jane", "mr Smith",
-        "ThéoDr. Smith", "éDr Smith", "Dr Éloise", "café Street 12", "12 Baker Street", "12 Baker Streets",
-        "QQ 12 34 56 C", "AQQ123456C", "éQQ123456C", "SW1A 1AA", "SW1A 1AAé", "APO AE 09012", "éAPO AE 09012",
-        "12-3456789", "é12-3456789", "12-34567890", "call 0049 30 1234567", "é0049301234567", "ſir Jones",
+        *TEXTS,
+        *_inert_examples()[:50],
+        "Hi Chad, thanks",
+        "Dear Dr. Okafor",
+        "Contact: Jane",
+        "mr Smith",
+        "ThéoDr. Smith",
+        "éDr Smith",
+        "Dr Éloise",
+        "café Street 12",
+        "12 Baker Street",
+        "12 Baker Streets",
+        "QQ 12 34 56 C",
+        "AQQ123456C",
+        "éQQ123456C",
+        "SW1A 1AA",
+        "SW1A 1AAé",
+        "APO AE 09012",
+        "éAPO AE 09012",
+        "12-3456789",
+        "é12-3456789",
+        "12-34567890",
+        "call 0049 30 1234567",
+        "é0049301234567",
+        "ſir Jones",
     ]
     values = pl.Series("v", [*texts, None], dtype=pl.String)
     pairs = [
-        (names._RUST_CONTEXT, rf"(?i:\b(?:{names._TITLES})\.?|\b(?:{names._GREETINGS})[,!]?|"
-         rf"\b(?:{names._LABELS})[ \t]*[:=-])\s*\p{{Lu}}"),
-        (next(r for r in engine.recognizers if r.name == "uk_nino").prefilter,
-         r"\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Z]\b"),
-        (next(r for r in engine.recognizers if r.name == "uk_postcode").prefilter,
-         r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b"),
-        (next(r for r in engine.recognizers if r.name == "us_military_address").prefilter,
-         r"\b(?:APO|FPO|DPO) (?:AA|AE|AP) \d{5}"),
+        (
+            names._RUST_CONTEXT,
+            rf"(?i:\b(?:{names._TITLES})\.?|\b(?:{names._GREETINGS})[,!]?|"
+            rf"\b(?:{names._LABELS})[ \t]*[:=-])\s*\p{{Lu}}",
+        ),
+        (
+            next(r for r in engine.recognizers if r.name == "uk_nino").prefilter,
+            r"\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Z]\b",
+        ),
+        (
+            next(r for r in engine.recognizers if r.name == "uk_postcode").prefilter,
+            r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b",
+        ),
+        (
+            next(r for r in engine.recognizers if r.name == "us_military_address").prefilter,
+            r"\b(?:APO|FPO|DPO) (?:AA|AE|AP) \d{5}",
+        ),
         (next(r for r in engine.recognizers if r.name == "ein_prefix").prefilter, r"\b\d{2}-\d{7}\b"),
-        (next(r for r in engine.recognizers if r.name == "phone_international").prefilter,
-         r"(?:\+|\b00)\d{1,3}(?:[ .\-()]{0,3}\d){5,}"),
+        (
+            next(r for r in engine.recognizers if r.name == "phone_international").prefilter,
+            r"(?:\+|\b00)\d{1,3}(?:[ .\-()]{0,3}\d){5,}",
+        ),
     ]
     for fast, reference in pairs:
         assert values.str.contains(fast).to_list() == values.str.contains(reference).to_list(), reference
@@ -272,19 +342,65 @@ def test_dfa_friendly_word_boundaries_match_like_unicode_boundaries(engine: PiiE
 def test_bounded_prefilters_keep_every_python_match(engine: PiiEngine) -> None:
     """ipv4, card and bare-phone prefilters are bounded like their patterns: still supersets."""
     texts = [
-        "10.0.0.1", "ip 192.168.1.10.", "(8.8.8.8)", "x=1.2.3.4;", "addr 127.0.0.1\u0301", "a\u0301 10.1.1.1",
-        "build 2.10.3.7236", "1.2.3.4.5", "v1.2.3.4", "4111 1111 1111 1111", "4111-1111-1111-1111",
-        "card:4111111111111111.", "(4111111111111111)", "GB39FBDV01134060929870", "é4111111111111111",
-        "call 4155550132", "Tel:4155550132", "best number 4155550132", "work no 4155550132", "WhatsApp 4155550132",
-        "account number 0360214722", "x²10.0.0.1", "_4111111111111111",
-        "020 7946 0958", "(030) 12345678", "(0 30) 1234 5678", "01 23 45 67 89", "tel 0301234567",
+        "10.0.0.1",
+        "ip 192.168.1.10.",
+        "(8.8.8.8)",
+        "x=1.2.3.4;",
+        "addr 127.0.0.1\u0301",
+        "a\u0301 10.1.1.1",
+        "build 2.10.3.7236",
+        "1.2.3.4.5",
+        "v1.2.3.4",
+        "4111 1111 1111 1111",
+        "4111-1111-1111-1111",
+        "card:4111111111111111.",
+        "(4111111111111111)",
+        "GB39FBDV01134060929870",
+        "é4111111111111111",
+        "call 4155550132",
+        "Tel:4155550132",
+        "best number 4155550132",
+        "work no 4155550132",
+        "WhatsApp 4155550132",
+        "account number 0360214722",
+        "x²10.0.0.1",
+        "_4111111111111111",
+        "020 7946 0958",
+        "(030) 12345678",
+        "(0 30) 1234 5678",
+        "01 23 45 67 89",
+        "tel 0301234567",
         "a\u0301 020 7946 0958",
-        "call 030 1234 5678 ext 12", "5 030 12345678", "x: 030-1234-5678.", "exp 09/27", "on 07/25/2024", "030/1234567",
-        "12 Baker Street", "221B Baker Street, London NW1 6XE", "1600 Pennsylvania Ave NW, Washington, DC 20500",
-        "Flat 4, Robson Dale", "Apt 5b, 3 Main St.", "12\nBaker\nStreet", "12 Baker Street\u0301 is", "Summit Studio",
-        "2dr Smith", "x_Dr Smith", "hello\u0301 Jane", "Contact: Jane", "thank you Jane", "ΩDr Smith",
-        "SSN 123-45-6789.", "(123 45 6789)", "a\u0301123-45-6789", "ITIN 912-70-1234", "9127012345", "ITIN 912 70 1234",
-        "IBAN GB82WEST12345698765432", "to:DE89 3704 0044 0532 0130 00", "a\u0301GB82WEST12345698765432", "PRD954537",
+        "call 030 1234 5678 ext 12",
+        "5 030 12345678",
+        "x: 030-1234-5678.",
+        "exp 09/27",
+        "on 07/25/2024",
+        "030/1234567",
+        "12 Baker Street",
+        "221B Baker Street, London NW1 6XE",
+        "1600 Pennsylvania Ave NW, Washington, DC 20500",
+        "Flat 4, Robson Dale",
+        "Apt 5b, 3 Main St.",
+        "12\nBaker\nStreet",
+        "12 Baker Street\u0301 is",
+        "Summit Studio",
+        "2dr Smith",
+        "x_Dr Smith",
+        "hello\u0301 Jane",
+        "Contact: Jane",
+        "thank you Jane",
+        "ΩDr Smith",
+        "SSN 123-45-6789.",
+        "(123 45 6789)",
+        "a\u0301123-45-6789",
+        "ITIN 912-70-1234",
+        "9127012345",
+        "ITIN 912 70 1234",
+        "IBAN GB82WEST12345698765432",
+        "to:DE89 3704 0044 0532 0130 00",
+        "a\u0301GB82WEST12345698765432",
+        "PRD954537",
     ]
     masks = assert_prefilters_cover(engine, texts)
     bits = {r.name: 1 << i for i, r in enumerate(engine.recognizers)}

@@ -195,7 +195,6 @@ def test_scan_frame_reports_planted_pii_but_not_tokens(
     ]
 
 
-
 def test_scan_keeps_sentence_breaks_where_tokens_replaced_values(engine: PiiEngine) -> None:
     """A context word before a protected value must not reach past the sentence end.
 
