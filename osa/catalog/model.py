@@ -1,0 +1,147 @@
+"""The catalogue's vocabulary: logical column types, columns and tables.
+
+A table is declared once (in `osa.catalog.tables`) with these classes; the DDL of both dialects, the
+Dagster asset specs, column comments, `docs/catalog.md`, the PII choke point's settings, the data-quality
+schemas and the lists tests iterate over are all derived from the declaration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+import pyarrow as pa
+
+Layer = Literal["bronze", "silver", "quarantine", "pii", "gold", "knowledge"]
+Step = Literal["intake_forms", "opal_deliveries", "gold", "embeddings"]
+# Retention categories (the nightly retention job maps each to a policy; see docs/catalog.md).
+RetentionCategory = Literal["pii_data", "strategy_workflow", "audit_log", "user_analytics"]
+RETENTION_CATEGORIES: dict[str, str] = {
+    "pii_data": "raw personal data (bronze payloads and forms): 30 days, then deleted",
+    "strategy_workflow": "strategy workflow data (silver, gold, knowledge): 365 days, then archived to Parquet",
+    "audit_log": "audit trails: 2555 days (7 years), archived, chain kept verifiable",
+    "user_analytics": "user analytics data: 90 days, then anonymized",
+}
+
+
+@dataclass(frozen=True)
+class SqlType:
+    """One logical column type and how every consumer spells it."""
+
+    label: str  # what analysts read in the UI and the docs
+    duckdb: str
+    postgres: str
+    arrow: pa.DataType
+    polars: pl.DataType
+
+    @property
+    def is_text(self) -> bool:
+        """Strings and lists of strings: the values the PII engine can scan."""
+        return self.polars in (pl.String, pl.List(pl.String))
+
+
+DATE = SqlType("date", "DATE", "DATE", pa.date32(), pl.Date)
+TEXT = SqlType("text", "VARCHAR", "TEXT", pa.string(), pl.String)
+TEXT_LIST = SqlType("list of text", "VARCHAR[]", "TEXT[]", pa.list_(pa.field("l", pa.string())), pl.List(pl.String))
+INT = SqlType("integer (32-bit)", "INTEGER", "INTEGER", pa.int32(), pl.Int32)
+BIGINT = SqlType("integer (64-bit)", "BIGINT", "BIGINT", pa.int64(), pl.Int64)
+DOUBLE = SqlType("decimal number (double)", "DOUBLE", "DOUBLE PRECISION", pa.float64(), pl.Float64)
+BOOL = SqlType("true/false", "BOOLEAN", "BOOLEAN", pa.bool_(), pl.Boolean)
+TIMESTAMPTZ = SqlType(
+    "timestamp (UTC)",
+    "TIMESTAMP WITH TIME ZONE",
+    "TIMESTAMPTZ",
+    pa.timestamp("us", tz="UTC"),
+    pl.Datetime("us", "UTC"),
+)
+DECIMAL_3_2 = SqlType("exact decimal (3,2)", "DECIMAL(3,2)", "NUMERIC(3,2)", pa.decimal128(3, 2), pl.Decimal(3, 2))
+VECTOR_1536 = SqlType(
+    "vector of 1536 floats",
+    "FLOAT[1536]",
+    "vector(1536)",
+    pa.list_(pa.field("", pa.float32()), 1536),
+    pl.Array(pl.Float32, 1536),
+)
+
+SYSTEM = "system.operations"  # fideslang: data the system itself generates (ids, enums, counts)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column. `privacy` is a fideslang data category (https://ethyca.github.io/fideslang/taxonomy/).
+
+    Text columns whose category is under ``system.`` are values the pipeline generates (digests, enums,
+    reason codes): the PII choke point copies them without scanning. Every other text column is scanned;
+    `scan=True` forces a scan of a system column whose value a sender supplies (ids from webhooks).
+    """
+
+    name: str
+    type: SqlType
+    description: str
+    privacy: str = SYSTEM
+    nullable: bool = True
+    allowed: tuple[str, ...] | None = None  # allowed values (text columns)
+    minimum: float | None = None  # inclusive bounds (numeric columns)
+    maximum: float | None = None
+    json: bool = False  # the value is a JSON document (the PII engine walks it as JSON)
+    compression: str | None = None  # payload compression (DuckDB codec; Postgres uses lz4 TOAST)
+    scan: bool | None = None
+
+    @property
+    def scanned(self) -> bool:
+        """Whether the PII choke point scans this column's values."""
+        if not self.type.is_text:
+            return False
+        return self.scan if self.scan is not None else not self.privacy.startswith("system.")
+
+    @property
+    def personal(self) -> bool:
+        """Declared to hold (protected) personal data."""
+        return self.privacy.startswith("user.")
+
+
+@dataclass(frozen=True)
+class Table:
+    """One warehouse table: what it holds, who owns it, how it is partitioned, kept and checked."""
+
+    name: str
+    layer: Layer
+    step: Step  # the pipeline step (Dagster asset) that writes it
+    description: str
+    grain: str  # what one row is
+    owner: str
+    retention: RetentionCategory
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()  # unique per row; also the record id in the PII audit trail
+    depends_on: tuple[str, ...] = ()  # catalogue tables it is computed from (lineage)
+    hypertable: bool = True  # Postgres: TimescaleDB hypertable with 1-day chunks on partition_column
+    indexes: tuple[tuple[str, ...], ...] = ()  # Postgres secondary indexes (column expressions)
+    partition_column: str = "event_date"
+    count_by: str | None = None  # a column whose value counts the UI shows per partition
+    figures: dict[str, str] = field(default_factory=dict)  # per-day business figures: name -> SQL aggregate
+    agent: str | None = None  # the OPAL agent whose output feeds it (agent-specific insight tables)
+    min_rows_per_day: int = 0  # volume check: a day with data below this is flagged
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.type.arrow, nullable=c.nullable) for c in self.columns])
+
+    @property
+    def passthrough_columns(self) -> tuple[str, ...]:
+        """Columns the PII choke point copies unscanned: system values and the record key."""
+        return tuple(c.name for c in self.columns if not c.scanned or c.name in self.key)
+
+    @property
+    def json_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.json)

@@ -1,0 +1,726 @@
+"""Every warehouse table, declared once.
+
+Order matters: it is the order of the generated DDL, the docs and the UI lists. Column order is the
+physical column order of the table (the committed migrations must produce exactly this; a test compares
+them through a real database of each backend).
+"""
+
+from __future__ import annotations
+
+from osa.catalog.model import (
+    BIGINT,
+    BOOL,
+    DATE,
+    DECIMAL_3_2,
+    DOUBLE,
+    INT,
+    TEXT,
+    TEXT_LIST,
+    TIMESTAMPTZ,
+    VECTOR_1536,
+    Column,
+    Table,
+)
+from osa.contracts.intake import ANALYSIS_DEPTHS, CREDENTIAL_KEYS, FOCUS_AREAS, TIMELINES
+from osa.contracts.opal import (
+    AGENT_IDS,
+    EFFORTS,
+    EXECUTION_STATUSES,
+    IMPACTS,
+    RECOMMENDATION_CATEGORIES,
+    SEVERITIES,
+)
+
+DATA_PLATFORM = "team:data-platform"
+ANALYTICS = "team:analytics"
+PRIVACY = "team:privacy"
+
+FREE_TEXT = "user.content.private"  # text a customer or an agent wrote: may mention people; scanned, pseudonymized
+ORGANIZATION = "user.contact.organization"
+ACCOUNT = "user.account"
+PSEUDONYM = "user.unique_id.pseudonymous"
+SLA_STATUSES = ("in_progress", "failed", "timeout", "low_confidence", "met")
+WORKFLOW_STATUSES = ("completed", "failed", "degraded", "partial")
+REJECTION_STAGES = ("envelope", "contract")
+PII_MODES = ("redact", "mask", "hash", "tokenize", "pseudonymize", "encrypt", "generalize")
+
+
+# ------------------------------------------------------------------------------------------ shared columns
+def event_date(what: str = "the day the record was received (UTC)") -> Column:
+    return Column("event_date", DATE, f"Partition: {what}.", nullable=False)
+
+
+def source_file(nullable: bool = False) -> Column:
+    return Column("source_file", TEXT, "Landing file the record came from, relative to the landing zone.",
+                  nullable=nullable)
+
+
+def source_line(nullable: bool = False) -> Column:
+    return Column("source_line", INT, "1-based line number of the record in its landing file.", nullable=nullable,
+                  minimum=1)
+
+
+def delivery_id(description: str = "SHA-256 of the delivery body: the delivery's identity (replays share it).",
+                nullable: bool = False) -> Column:
+    return Column("delivery_id", TEXT, description, nullable=nullable)
+
+
+def workflow_id(nullable: bool = False) -> Column:
+    return Column("workflow_id", TEXT, "The OSA workflow the record belongs to, as the sender wrote it.",
+                  nullable=nullable, scan=True)
+
+
+def agent_id(description: str = "The OPAL agent that produced the output.", nullable: bool = False) -> Column:
+    return Column("agent_id", TEXT, description, nullable=nullable, allowed=None if nullable else AGENT_IDS)
+
+
+def item_index(type_=BIGINT) -> Column:
+    return Column("item_index", type_, "1-based position of the item in the agent's output array.", nullable=False,
+                  minimum=1)
+
+
+def score(name: str, what: str, maximum: float = 100) -> Column:
+    return Column(name, DOUBLE, what, minimum=0, maximum=maximum)
+
+
+def rate(name: str, what: str) -> Column:
+    return Column(name, DOUBLE, f"{what} (fraction 0-1).", minimum=0, maximum=1)
+
+
+def count(name: str, what: str) -> Column:
+    return Column(name, BIGINT, what, nullable=False, minimum=0)
+
+
+def insight_keys(index_type=BIGINT) -> tuple[Column, ...]:
+    return (event_date(), delivery_id(), workflow_id(), item_index(index_type))
+
+
+# ------------------------------------------------------------------------------------------ bronze
+BRONZE = (
+    Table(
+        "bronze_intake_forms",
+        "bronze",
+        "intake_forms",
+        "Every intake form line as received, credentials removed: the restricted raw zone, kept for reprocessing.",
+        grain="one received form line",
+        owner=DATA_PLATFORM,
+        retention="pii_data",
+        key=("source_file", "source_line"),
+        count_by="is_duplicate",
+        indexes=(("form_id",),),
+        columns=(
+            event_date(),
+            Column("form_id", TEXT, "SHA-256 of the raw line: the form's identity (replays share it).",
+                   nullable=False),
+            source_file(),
+            source_line(),
+            Column("is_duplicate", BOOL, "True for a replay of a form already received (kept, never counted twice).",
+                   nullable=False),
+            Column("form_json", TEXT, "The form as received with every API credential removed; null for "
+                   "unparseable lines and duplicates. Raw personal data: restricted.", privacy="user",
+                   json=True, compression="zstd"),
+        ),
+    ),
+    Table(
+        "bronze_opal_deliveries",
+        "bronze",
+        "opal_deliveries",
+        "Signature-verified OPAL webhook deliveries with their raw body; replays flagged as duplicates.",
+        grain="one verified delivery line",
+        owner=DATA_PLATFORM,
+        retention="pii_data",
+        key=("source_file", "source_line"),
+        count_by="is_duplicate",
+        indexes=(("delivery_id",),),
+        columns=(
+            event_date(),
+            delivery_id(),
+            source_file(),
+            source_line(),
+            Column("received_at", TIMESTAMPTZ, "When the webhook was received (envelope `received_at`).",
+                   nullable=False),
+            Column("signature_timestamp", BIGINT, "The `t=` of the X-OSA-Signature header (Unix seconds)."),
+            Column("is_duplicate", BOOL, "True for a replay of a body already received.", nullable=False),
+            Column("body", TEXT, "The raw webhook body (JSON); null for duplicates. Raw personal data: restricted.",
+                   privacy="user", json=True, compression="zstd"),
+        ),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------ silver
+SILVER_FORMS = Table(
+    "silver_intake_forms",
+    "silver",
+    "intake_forms",
+    "Valid strategy intake forms, typed; personal data pseudonymized, credentials kept only as key names.",
+    grain="one valid intake form",
+    owner=DATA_PLATFORM,
+    retention="strategy_workflow",
+    key=("form_id",),
+    depends_on=("bronze_intake_forms",),
+    count_by="analysis_depth",
+    indexes=(("workflow_id", "event_date DESC"),),
+    columns=(
+        event_date(),
+        Column("form_id", TEXT, "SHA-256 of the raw form line.", nullable=False),
+        workflow_id(),
+        Column("submitted_at", TIMESTAMPTZ, "When the customer submitted the form (optional in the contract)."),
+        Column("company_name", TEXT, "The customer's company.", privacy=ORGANIZATION, nullable=False),
+        Column("industry", TEXT, "The customer's industry, as written.", privacy=ORGANIZATION, nullable=False),
+        Column("goals", TEXT_LIST, "Business goals (at least one).", privacy=FREE_TEXT, nullable=False),
+        Column("target_audience", TEXT, "Who the strategy is for, in the customer's words.", privacy=FREE_TEXT,
+               nullable=False),
+        Column("current_challenges", TEXT_LIST, "Challenges named by the customer (may be empty).",
+               privacy=FREE_TEXT, nullable=False),
+        Column("project_id", TEXT, "Optimizely project id (digits).", privacy=ACCOUNT, nullable=False),
+        Column("workspace_id", TEXT, "Optimizely workspace id.", privacy=ACCOUNT, nullable=False),
+        Column("credentials_supplied", TEXT_LIST, "Names of the API keys supplied (never their values): "
+               + ", ".join(CREDENTIAL_KEYS) + ".", nullable=False),
+        Column("analysis_depth", TEXT, "Requested depth of analysis.", nullable=False, allowed=ANALYSIS_DEPTHS),
+        Column("focus_areas", TEXT_LIST, "Areas to focus on: " + ", ".join(FOCUS_AREAS) + ".", nullable=False),
+        Column("timeline", TEXT, "Requested analysis timeline.", nullable=False, allowed=TIMELINES),
+        Column("client_name", TEXT, "Client name as written on the form (optional).", privacy="user.name"),
+        Column("company_size", TEXT, "Company size band (optional).", privacy=ORGANIZATION),
+        Column("current_capabilities", TEXT_LIST, "Marketing capabilities in place (may be empty).",
+               privacy=FREE_TEXT, nullable=False),
+        Column("business_objectives", TEXT_LIST, "Business objectives (may be empty).", privacy=FREE_TEXT,
+               nullable=False),
+        Column("additional_marketing_technology", TEXT_LIST, "Other marketing tools in use (may be empty).",
+               privacy=FREE_TEXT, nullable=False),
+        Column("timeline_preference", TEXT, "Preferred delivery timeline (optional).", privacy=FREE_TEXT),
+        Column("budget_range", TEXT, "Budget band (optional).", privacy="user.financial"),
+        Column("recipients", TEXT_LIST, "Who receives the strategy (e-mail addresses, pseudonymized).",
+               privacy="user.contact.email", nullable=False),
+        Column("contact_name", TEXT, "Contact person (pseudonymized).", privacy="user.name"),
+        Column("contact_phone", TEXT, "Contact phone number (pseudonymized).", privacy="user.contact.phone_number"),
+        Column("notes", TEXT, "Free-text notes; personal data in them is pseudonymized.", privacy=FREE_TEXT),
+        source_file(),
+        source_line(),
+    ),
+)
+
+SILVER_AGENT_EXECUTIONS = Table(
+    "silver_agent_executions",
+    "silver",
+    "opal_deliveries",
+    "One row per valid agent output, with the agent's SLA and whether it was met.",
+    grain="one valid agent output (delivery)",
+    owner=DATA_PLATFORM,
+    retention="strategy_workflow",
+    key=("delivery_id",),
+    depends_on=("bronze_opal_deliveries",),
+    count_by="sla_status",
+    indexes=(("agent_id", "event_date DESC"), ("workflow_id", "event_date DESC")),
+    figures={"sla_met_share": "avg(CASE WHEN sla_status = 'met' THEN 1.0 ELSE 0.0 END) FILTER (WHERE is_final)"},
+    columns=(
+        event_date(),
+        delivery_id(),
+        Column("execution_id", TEXT, "The agent's execution id.", nullable=False),
+        workflow_id(),
+        agent_id(),
+        Column("execution_status", TEXT, "Execution status reported by the agent.", nullable=False,
+               allowed=EXECUTION_STATUSES),
+        Column("correlation_id", TEXT, "Correlation id for tracing across OSA services."),
+        Column("agent_timestamp", TIMESTAMPTZ, "When the agent says it produced the output (metadata.timestamp)."),
+        Column("received_at", TIMESTAMPTZ, "When the webhook was received.", nullable=False),
+        Column("execution_duration_ms", BIGINT, "How long the agent ran, in milliseconds.", minimum=0),
+        Column("confidence_score", DOUBLE, "The agent's confidence in its output (0-1).", minimum=0, maximum=1),
+        Column("data_sources", TEXT_LIST, "Data sources the agent used."),
+        Column("sla_max_execution_ms", INT, "The agent's SLA: maximum execution time in milliseconds.",
+               nullable=False, minimum=1),
+        Column("sla_confidence_threshold", DECIMAL_3_2, "The agent's SLA: minimum confidence.", nullable=False,
+               minimum=0, maximum=1),
+        source_file(),
+        source_line(),
+        Column("is_final", BOOL, "True for completed or failed executions (not started/running).", nullable=False),
+        Column("is_timeout", BOOL, "True when the execution took longer than the SLA allows.", nullable=False),
+        Column("is_low_confidence", BOOL, "True when confidence fell below the SLA threshold.", nullable=False),
+        Column("sla_status", TEXT, "SLA outcome: met, timeout, low_confidence, failed, or in_progress.",
+               nullable=False, allowed=SLA_STATUSES),
+    ),
+)
+
+SILVER_WORKFLOWS = Table(
+    "silver_workflow_executions",
+    "silver",
+    "opal_deliveries",
+    "Per workflow and day: agents reporting, failures, and whether the workflow completed or degraded.",
+    grain="one workflow on one day",
+    owner=DATA_PLATFORM,
+    retention="strategy_workflow",
+    key=("event_date", "workflow_id"),
+    depends_on=("bronze_opal_deliveries",),
+    count_by="workflow_status",
+    indexes=(("workflow_id", "event_date DESC"),),
+    columns=(
+        event_date(),
+        workflow_id(),
+        count("agents_reporting", "Distinct agents with a valid final output that day."),
+        count("valid_outputs", "Valid final outputs that day."),
+        count("invalid_outputs", "Outputs quarantined for a contract violation that day."),
+        count("agents_completed", "Distinct agents that completed."),
+        count("agents_failed", "Distinct agents that failed."),
+        Column("first_output_at", TIMESTAMPTZ, "First valid output received that day."),
+        Column("last_output_at", TIMESTAMPTZ, "Last valid output received that day."),
+        Column("is_complete", BOOL, f"True when all {len(AGENT_IDS)} agents completed.", nullable=False),
+        Column("is_degraded", BOOL, "True when more than half of the outputs were invalid.", nullable=False),
+        Column("workflow_status", TEXT, "completed, failed, degraded or partial.", nullable=False,
+               allowed=WORKFLOW_STATUSES),
+    ),
+)
+
+SILVER_RECOMMENDATIONS = Table(
+    "silver_recommendations",
+    "silver",
+    "opal_deliveries",
+    "Every agent's recommendations normalized to one schema (category, priority 1-10, impact, effort).",
+    grain="one normalized recommendation",
+    owner=DATA_PLATFORM,
+    retention="strategy_workflow",
+    key=("recommendation_id",),
+    depends_on=("bronze_opal_deliveries",),
+    count_by="category",
+    indexes=(("category", "event_date DESC"), ("recommendation_id",)),
+    figures={"high_priority_share": "avg(CASE WHEN priority >= 8 THEN 1.0 ELSE 0.0 END)"},
+    columns=(
+        event_date(),
+        Column("recommendation_id", TEXT, "Stable hash of delivery, output array and position.", nullable=False),
+        delivery_id("The delivery the recommendation came from."),
+        workflow_id(),
+        agent_id("The agent that made the recommendation."),
+        Column("category", TEXT, "Normalized category.", nullable=False, allowed=RECOMMENDATION_CATEGORIES),
+        Column("priority", INT, "Normalized priority, 1 (low) to 10 (urgent).", nullable=False, minimum=1, maximum=10),
+        Column("title", TEXT, "Short title.", privacy=FREE_TEXT),
+        Column("description", TEXT, "What to do and why.", privacy=FREE_TEXT),
+        Column("impact_estimate", TEXT, "Expected impact.", nullable=False, allowed=IMPACTS),
+        Column("effort_estimate", TEXT, "Expected effort.", nullable=False, allowed=EFFORTS),
+        Column("implementation_steps", TEXT_LIST, "Steps to implement.", privacy=FREE_TEXT),
+        Column("success_metrics", TEXT_LIST, "How success is measured.", privacy=FREE_TEXT),
+        Column("dependencies", TEXT_LIST, "What it depends on.", privacy=FREE_TEXT),
+        Column("estimated_timeline", TEXT, "Estimated time to implement, when the agent gives one.",
+               privacy=FREE_TEXT),
+    ),
+)
+
+INSIGHTS = (
+    Table(
+        "silver_content_review_insights",
+        "silver",
+        "opal_deliveries",
+        "Content review scores and engagement metrics per completed content_review output.",
+        grain="one content review",
+        owner=DATA_PLATFORM,
+        retention="strategy_workflow",
+        key=("delivery_id", "item_index"),
+        depends_on=("bronze_opal_deliveries",),
+        agent="content_review",
+        columns=(
+            *insight_keys(INT),
+            score("content_quality_score", "Content quality score (0-100)."),
+            score("seo_score", "SEO optimization score (0-100)."),
+            score("readability_score", "Readability score (0-100)."),
+            Column("avg_time_on_page_s", DOUBLE, "Average time on page, seconds.", minimum=0),
+            rate("bounce_rate", "Bounce rate"),
+            rate("conversion_rate", "Conversion rate"),
+            Column("recommendation_count", BIGINT, "Recommendations in the review.", minimum=0),
+        ),
+    ),
+    Table(
+        "silver_geo_audit_findings",
+        "silver",
+        "opal_deliveries",
+        "Generative-engine-optimization (GEO) audit findings by region.",
+        grain="one GEO audit finding",
+        owner=DATA_PLATFORM,
+        retention="strategy_workflow",
+        key=("delivery_id", "item_index"),
+        depends_on=("bronze_opal_deliveries",),
+        agent="geo_audit",
+        count_by="severity",
+        columns=(
+            *insight_keys(),
+            score("overall_geo_score", "Overall GEO score of the audit (0-100)."),
+            Column("region", TEXT, "Region the finding applies to."),
+            Column("issue_type", TEXT, "Kind of issue (latency, localization, compliance, seo, content_gap)."),
+            Column("severity", TEXT, "Severity.", allowed=SEVERITIES),
+            Column("affected_pages", BIGINT, "Pages affected.", minimum=0),
+            Column("description", TEXT, "What was found.", privacy=FREE_TEXT),
+        ),
+    ),
+    Table(
+        "silver_audience_segments",
+        "silver",
+        "opal_deliveries",
+        "Audience segments suggested by audience_suggester.",
+        grain="one suggested segment",
+        owner=DATA_PLATFORM,
+        retention="strategy_workflow",
+        key=("delivery_id", "item_index"),
+        depends_on=("bronze_opal_deliveries",),
+        agent="audience_suggester",
+        columns=(
+            *insight_keys(),
+            Column("segment_name", TEXT, "Segment name.", privacy=FREE_TEXT),
+            Column("criteria_json", TEXT, "Segment criteria as JSON (values pseudonymized where personal).",
+                   privacy=FREE_TEXT, json=True),
+            Column("estimated_size", BIGINT, "Estimated audience size.", minimum=0),
+            Column("confidence_score", DOUBLE, "Agent confidence in the segment (0-1).", minimum=0, maximum=1),
+            Column("potential_uplift", DOUBLE, "Potential uplift (fraction).", minimum=0),
+        ),
+    ),
+    Table(
+        "silver_experiment_blueprints",
+        "silver",
+        "opal_deliveries",
+        "Experiment designs proposed by experiment_blueprinter.",
+        grain="one experiment blueprint",
+        owner=DATA_PLATFORM,
+        retention="strategy_workflow",
+        key=("delivery_id", "item_index"),
+        depends_on=("bronze_opal_deliveries",),
+        agent="experiment_blueprinter",
+        columns=(
+            *insight_keys(),
+            Column("experiment_name", TEXT, "Experiment name.", privacy=FREE_TEXT),
+            Column("hypothesis", TEXT, "Hypothesis under test.", privacy=FREE_TEXT),
+            Column("primary_metric", TEXT, "Primary metric.", privacy=FREE_TEXT),
+            Column("variations", BIGINT, "Number of variations (at least 2).", minimum=2),
+            rate("traffic_allocation", "Share of traffic allocated"),
+            Column("min_detectable_effect", DOUBLE, "Minimum detectable effect (fraction).", minimum=0),
+            Column("estimated_duration_days", BIGINT, "Estimated duration in days.", minimum=1),
+            Column("required_sample_size", BIGINT, "Required sample size.", minimum=1),
+            Column("priority", BIGINT, "Priority 1-10.", minimum=1, maximum=10),
+        ),
+    ),
+    Table(
+        "silver_personalization_ideas",
+        "silver",
+        "opal_deliveries",
+        "Personalization ideas from personalization_idea_generator.",
+        grain="one personalization idea",
+        owner=DATA_PLATFORM,
+        retention="strategy_workflow",
+        key=("delivery_id", "item_index"),
+        depends_on=("bronze_opal_deliveries",),
+        agent="personalization_idea_generator",
+        count_by="channel",
+        columns=(
+            *insight_keys(),
+            Column("title", TEXT, "Idea title.", privacy=FREE_TEXT),
+            Column("target_segment", TEXT, "Segment the idea targets.", privacy=FREE_TEXT),
+            Column("channel", TEXT, "Channel.", allowed=("web", "email", "mobile", "ads")),
+            rate("expected_lift", "Expected lift"),
+            Column("effort", TEXT, "Effort.", allowed=EFFORTS),
+            Column("priority", BIGINT, "Priority 1-10.", minimum=1, maximum=10),
+        ),
+    ),
+    Table(
+        "silver_roadmap_items",
+        "silver",
+        "opal_deliveries",
+        "Roadmap phases and items from roadmap_generator.",
+        grain="one roadmap item",
+        owner=DATA_PLATFORM,
+        retention="strategy_workflow",
+        key=("delivery_id", "item_index"),
+        depends_on=("bronze_opal_deliveries",),
+        agent="roadmap_generator",
+        columns=(
+            *insight_keys(),
+            Column("total_duration_weeks", BIGINT, "Length of the whole roadmap in weeks.", minimum=1),
+            Column("phase", BIGINT, "Phase 1-4.", minimum=1, maximum=4),
+            Column("title", TEXT, "Item title.", privacy=FREE_TEXT),
+            Column("category", TEXT, "Category.", allowed=RECOMMENDATION_CATEGORIES),
+            Column("start_week", BIGINT, "Start week (0-based).", minimum=0),
+            Column("duration_weeks", BIGINT, "Duration in weeks.", minimum=1),
+            Column("impact", TEXT, "Impact.", allowed=IMPACTS),
+            Column("effort", TEXT, "Effort.", allowed=EFFORTS),
+        ),
+    ),
+    Table(
+        "silver_integration_health_checks",
+        "silver",
+        "opal_deliveries",
+        "Integration health checks (ODP, experimentation, CMP, ...) from integration_health.",
+        grain="one integration check",
+        owner=DATA_PLATFORM,
+        retention="strategy_workflow",
+        key=("delivery_id", "item_index"),
+        depends_on=("bronze_opal_deliveries",),
+        agent="integration_health",
+        count_by="status",
+        columns=(
+            *insight_keys(),
+            score("overall_health_score", "Overall integration health (0-100)."),
+            Column("integration", TEXT, "Integration checked."),
+            Column("status", TEXT, "healthy, degraded or down.", allowed=("healthy", "degraded", "down")),
+            Column("latency_ms", BIGINT, "Latency in milliseconds.", minimum=0),
+            rate("error_rate", "Error rate"),
+            Column("last_sync_at", TIMESTAMPTZ, "Last successful sync."),
+        ),
+    ),
+    Table(
+        "silver_cmp_issues",
+        "silver",
+        "opal_deliveries",
+        "Campaign-management (CMP) taxonomy issues from cmp_organizer.",
+        grain="one CMP issue",
+        owner=DATA_PLATFORM,
+        retention="strategy_workflow",
+        key=("delivery_id", "item_index"),
+        depends_on=("bronze_opal_deliveries",),
+        agent="cmp_organizer",
+        count_by="severity",
+        columns=(
+            *insight_keys(),
+            Column("campaigns_analyzed", BIGINT, "Campaigns analyzed in the run.", minimum=0),
+            score("taxonomy_score", "Taxonomy score (0-100)."),
+            Column("campaign_id", TEXT, "Campaign with the issue.", scan=True),
+            Column("issue_type", TEXT, "naming, tagging, ownership, duplicate or stale."),
+            Column("severity", TEXT, "Severity.", allowed=SEVERITIES),
+            Column("suggestion", TEXT, "Suggested fix.", privacy=FREE_TEXT),
+        ),
+    ),
+    Table(
+        "silver_customer_journey_stages",
+        "silver",
+        "opal_deliveries",
+        "Customer journey stages with conversion and drop-off from customer_journey.",
+        grain="one journey stage",
+        owner=DATA_PLATFORM,
+        retention="strategy_workflow",
+        key=("delivery_id", "item_index"),
+        depends_on=("bronze_opal_deliveries",),
+        agent="customer_journey",
+        columns=(
+            *insight_keys(),
+            Column("stage", TEXT, "awareness, consideration, conversion, retention or advocacy."),
+            Column("touchpoints", TEXT_LIST, "Touchpoints in the stage.", privacy=FREE_TEXT),
+            rate("conversion_rate", "Conversion rate"),
+            rate("drop_off_rate", "Drop-off rate"),
+            Column("avg_time_in_stage_days", DOUBLE, "Average days in the stage.", minimum=0),
+        ),
+    ),
+)
+
+
+# ------------------------------------------------------------------------------------------ quarantine
+def _quarantine(source: str, what: str, step) -> Table:
+    return Table(
+        f"quarantine_{source}",
+        "quarantine",
+        step,
+        f"Rejected {what} with reason codes and file/line; the raw line stays in the landing file only.",
+        grain="one rejected line",
+        owner=DATA_PLATFORM,
+        retention="strategy_workflow",
+        key=("source_file", "source_line"),
+        depends_on=(f"bronze_{source}",),
+        count_by="primary_reason",
+        indexes=(("primary_reason", "event_date DESC"),),
+        columns=(
+            event_date(),
+            source_file(),
+            source_line(),
+            Column("stage", TEXT, "Where it was rejected: envelope (signature, shape) or contract (content).",
+                   nullable=False, allowed=REJECTION_STAGES),
+            Column("reason_codes", TEXT_LIST, "Every reason the record was rejected (see docs/data-contracts.md).",
+                   nullable=False),
+            Column("primary_reason", TEXT, "The first reason: what to fix first.", nullable=False),
+            agent_id("The agent named in the record, when readable.", nullable=True),
+            workflow_id(nullable=True),
+            Column("record_digest", TEXT, "SHA-256 of the record, to find replays of the same bad input."),
+        ),
+    )
+
+
+QUARANTINE = (
+    _quarantine("intake_forms", "intake forms", "intake_forms"),
+    _quarantine("opal_deliveries", "deliveries: malformed envelopes, bad or stale signatures, contract violations",
+                "opal_deliveries"),
+)
+
+
+# ------------------------------------------------------------------------------------------ pii
+def _pii_audit(source: str) -> Table:
+    return Table(
+        f"pii_audit_{source}",
+        "pii",
+        source,
+        "PII audit trail: one row per protected value (type, mode, confidence, detector, record, field path, "
+        "keyed fingerprint). Never the raw value.",
+        grain="one protected value",
+        owner=PRIVACY,
+        retention="audit_log",
+        depends_on=(f"bronze_{source}",),
+        count_by="pii_type",
+        columns=(
+            event_date("the day of the record the value was found in"),
+            Column("table_name", TEXT, "Table the value was found in.", nullable=False),
+            Column("record_id", TEXT, "The record's key in that table (see the table's key in docs/catalog.md).",
+                   nullable=False),
+            Column("field_path", TEXT, "Column, and JSON path or list index inside it.", nullable=False),
+            Column("pii_type", TEXT, "Kind of personal data (email, phone, person_name, ...).", nullable=False),
+            Column("mode", TEXT, "Protection applied.", nullable=False, allowed=PII_MODES),
+            Column("confidence", DOUBLE, "Detector confidence (0-1).", nullable=False, minimum=0, maximum=1),
+            Column("detector", TEXT, "The recognizer that found it.", nullable=False),
+            Column("fingerprint", TEXT, "Keyed HMAC of the normalized value: finds a subject's data without "
+                   "storing it.", privacy=PSEUDONYM, nullable=False),
+        ),
+    )
+
+
+def _pii_subjects(source: str) -> Table:
+    return Table(
+        f"pii_subjects_{source}",
+        "pii",
+        source,
+        "Subject index: keyed fingerprints of identifiers (emails, phones, names, ...) to the records holding "
+        "them, for data-subject access and erasure.",
+        grain="one identifier occurrence",
+        owner=PRIVACY,
+        retention="strategy_workflow",
+        depends_on=(f"bronze_{source}",),
+        hypertable=False,
+        indexes=(("fingerprint",),),
+        count_by="pii_type",
+        columns=(
+            event_date("the day of the record holding the identifier"),
+            Column("fingerprint", TEXT, "Keyed HMAC of the normalized identifier.", privacy=PSEUDONYM,
+                   nullable=False),
+            Column("pii_type", TEXT, "Kind of identifier.", nullable=False),
+            Column("table_name", TEXT, "Table holding the record.", nullable=False),
+            Column("record_id", TEXT, "The record's key in that table.", nullable=False),
+            Column("field_path", TEXT, "Where in the record.", nullable=False),
+        ),
+    )
+
+
+PII = (_pii_audit("intake_forms"), _pii_subjects("intake_forms"), _pii_audit("opal_deliveries"),
+       _pii_subjects("opal_deliveries"))
+
+# ------------------------------------------------------------------------------------------ gold
+GOLD = (
+    Table(
+        "gold_agent_performance_daily",
+        "gold",
+        "gold",
+        "Per day and agent: executions, failures, SLA timeouts, low-confidence outputs, SLA compliance, latency.",
+        grain="one agent on one day",
+        owner=ANALYTICS,
+        retention="strategy_workflow",
+        key=("event_date", "agent_id"),
+        depends_on=("silver_agent_executions",),
+        indexes=(("agent_id", "event_date DESC"),),
+        figures={
+            "executions": "sum(executions)",
+            "sla_compliance_rate": "round(sum(sla_met) / nullif(sum(executions), 0), 4)",
+            "avg_duration_ms": "round(sum(avg_duration_ms * executions) / nullif(sum(executions), 0), 1)",
+        },
+        min_rows_per_day=1,
+        columns=(
+            event_date("the day the outputs were received"),
+            agent_id(),
+            count("executions", "Final (completed or failed) executions."),
+            count("completed", "Completed executions."),
+            count("failed", "Failed executions."),
+            count("timeouts", "Executions slower than the SLA."),
+            count("low_confidence", "Outputs below the SLA confidence threshold."),
+            count("sla_met", "Executions that met the SLA."),
+            Column("sla_compliance_rate", DOUBLE, "sla_met / executions.", nullable=False, minimum=0, maximum=1),
+            Column("avg_duration_ms", DOUBLE, "Mean execution time, ms.", minimum=0),
+            Column("p95_duration_ms", BIGINT, "95th percentile execution time, ms.", minimum=0),
+            Column("avg_confidence", DOUBLE, "Mean confidence score.", minimum=0, maximum=1),
+            Column("sla_max_execution_ms", INT, "The agent's SLA time limit, ms.", minimum=1),
+            Column("sla_confidence_threshold", DECIMAL_3_2, "The agent's SLA confidence threshold.", minimum=0,
+                   maximum=1),
+        ),
+    ),
+    Table(
+        "gold_workflow_completion_daily",
+        "gold",
+        "gold",
+        "Per day: workflows completed, failed, degraded and partial; completion rate.",
+        grain="one day",
+        owner=ANALYTICS,
+        retention="strategy_workflow",
+        key=("event_date",),
+        depends_on=("silver_workflow_executions",),
+        figures={"workflows": "sum(workflows)", "completion_rate": "round(sum(completed) / nullif(sum(workflows), 0), 4)"},
+        min_rows_per_day=1,
+        columns=(
+            event_date("the day the outputs were received"),
+            count("workflows", "Workflows with outputs that day."),
+            count("completed", "Workflows whose nine agents all completed."),
+            count("failed", "Workflows with a failed agent."),
+            count("degraded", "Workflows with more than half of their outputs invalid."),
+            count("partial", "Workflows still waiting for agents."),
+            Column("completion_rate", DOUBLE, "completed / workflows.", nullable=False, minimum=0, maximum=1),
+            Column("avg_agents_reporting", DOUBLE, "Mean agents reporting per workflow.", minimum=0,
+                   maximum=len(AGENT_IDS)),
+        ),
+    ),
+    Table(
+        "gold_recommendation_mix_daily",
+        "gold",
+        "gold",
+        "Per day: recommendations by category and impact with priority figures.",
+        grain="one category and impact on one day",
+        owner=ANALYTICS,
+        retention="strategy_workflow",
+        key=("event_date", "category", "impact_estimate"),
+        depends_on=("silver_recommendations",),
+        indexes=(("category", "event_date DESC"),),
+        count_by="category",
+        figures={
+            "recommendations": "sum(recommendations)",
+            "high_priority_share": "round(sum(high_priority) / nullif(sum(recommendations), 0), 4)",
+        },
+        min_rows_per_day=1,
+        columns=(
+            event_date("the day the recommendations were received"),
+            Column("category", TEXT, "Recommendation category.", nullable=False, allowed=RECOMMENDATION_CATEGORIES),
+            Column("impact_estimate", TEXT, "Expected impact.", nullable=False, allowed=IMPACTS),
+            count("recommendations", "Recommendations."),
+            count("high_priority", "Recommendations with priority 8 or more."),
+            Column("avg_priority", DOUBLE, "Mean priority (1-10).", minimum=1, maximum=10),
+            count("workflows", "Distinct workflows contributing."),
+        ),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------ knowledge
+KNOWLEDGE = (
+    Table(
+        "recommendation_embeddings",
+        "knowledge",
+        "embeddings",
+        "Embeddings of recommendation text for semantic search (filled by the embeddings step).",
+        grain="one recommendation embedded by one model",
+        owner=ANALYTICS,
+        retention="strategy_workflow",
+        key=("recommendation_id", "model"),
+        depends_on=("silver_recommendations",),
+        hypertable=False,  # one global HNSW index instead of one per daily chunk
+        columns=(
+            event_date("the day of the recommendation"),
+            Column("recommendation_id", TEXT, "The recommendation embedded.", nullable=False),
+            Column("model", TEXT, "Embedding model.", nullable=False),
+            Column("embedding", VECTOR_1536, "The embedding (cosine distance).", nullable=False),
+        ),
+    ),
+)
+
+TABLES: tuple[Table, ...] = (
+    *BRONZE,
+    SILVER_FORMS,
+    QUARANTINE[0],
+    SILVER_AGENT_EXECUTIONS,
+    SILVER_WORKFLOWS,
+    SILVER_RECOMMENDATIONS,
+    *INSIGHTS,
+    QUARANTINE[1],
+    *PII,
+    *GOLD,
+    *KNOWLEDGE,
+)
