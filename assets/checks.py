@@ -5,11 +5,13 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
-from assets.ingest import INSIGHT_TABLES
 from assets.partitions import DAILY
+from osa import catalog
+from osa.catalog.ddl import drift
 from osa.ingest.landing import landing_files
 from osa.ledger import accounting_by_day
-from osa.privacy import JSON_COLUMNS
+from osa.privacy import json_columns
+from osa.quality.schemas import validate
 from resources import LandingZoneResource, PrivacyResource, WarehouseResource
 
 
@@ -63,18 +65,7 @@ intake_accounting_check = _accounting_check("intake_forms", "bronze_intake_forms
 delivery_accounting_check = _accounting_check("opal_deliveries", "bronze_opal_deliveries")
 
 
-LEAK_CHECKED_TABLES = (
-    "silver_intake_forms",
-    "silver_agent_executions",
-    "silver_workflow_executions",
-    "silver_recommendations",
-    *INSIGHT_TABLES,
-    "quarantine_intake_forms",
-    "quarantine_opal_deliveries",
-    "gold_agent_performance_daily",
-    "gold_workflow_completion_daily",
-    "gold_recommendation_mix_daily",
-)
+LEAK_CHECKED_TABLES = tuple(t.name for t in catalog.protected_tables())
 
 
 @dg.multi_asset_check(
@@ -96,9 +87,8 @@ def no_raw_pii(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResou
     run_window = _run_window(context)
     for key in context.selected_asset_check_keys:
         table = key.asset_key.path[-1]
-        where, params = ("WHERE event_date >= ? AND event_date < ?", list(run_window)) if run_window else ("", [])
-        rows = store.query(f"SELECT * FROM {table} {where}", params)
-        findings = engine.scan_frame(pl.from_arrow(rows), json_columns=JSON_COLUMNS.get(table, ()))
+        rows = _window_rows(store, table, run_window)
+        findings = engine.scan_frame(pl.from_arrow(rows), json_columns=json_columns(table))
         findings = findings.filter(pl.col("count") > 0)
         yield dg.AssetCheckResult(
             asset_key=key.asset_key,
@@ -110,3 +100,146 @@ def no_raw_pii(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResou
                 "columns_with_findings": ", ".join(sorted(set(findings["column"].to_list()))) or "none",
             },
         )
+
+
+def _window_rows(store, table: str, run_window: tuple[dt.date, dt.date] | None):
+    if run_window is None:
+        return store.query(f"SELECT * FROM {table}")
+    return store.query(f"SELECT * FROM {table} WHERE event_date >= ? AND event_date < ?", list(run_window))
+
+
+def _markdown(header: tuple[str, str], rows: list[tuple]) -> dg.MetadataValue:
+    lines = [f"| {header[0]} | {header[1]} |", "|---|---|", *(f"| {a} | {b} |" for a, b in rows)]
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+# ------------------------------------------------------------------------------------------ data quality
+RULES_CHECK = "meets_catalogue_rules"
+SCHEMA_CHECK = "schema_matches_catalogue"
+VOLUME_CHECK = "row_volume"
+# A day whose row count falls below this share of the median of the previous week is flagged (WARN); only
+# for tables with at least VOLUME_MIN_MEDIAN rows a day, where a drop is a signal rather than noise.
+VOLUME_DROP_SHARE = 0.2
+VOLUME_MIN_MEDIAN = 20
+
+
+def _quality_specs(tables: list[catalog.Table], *, blocking: bool) -> list[dg.AssetCheckSpec]:
+    consequence = " Blocks downstream assets when it fails." if blocking else ""
+    specs = []
+    for table in tables:
+        specs += [
+            dg.AssetCheckSpec(
+                RULES_CHECK,
+                asset=table.name,
+                blocking=blocking,
+                description="Every row of the run's days meets the catalogue: declared types, no nulls where a "
+                "column is NOT NULL, only allowed values, numbers within range, the key unique. Reports "
+                "failures per rule and per day, never values." + consequence,
+            ),
+            dg.AssetCheckSpec(
+                SCHEMA_CHECK,
+                asset=table.name,
+                blocking=blocking,
+                description="The warehouse table has exactly the catalogue's columns, in order, with the "
+                "declared types and nullability (catches a migration that drifted or a hand-made change)."
+                + consequence,
+            ),
+            dg.AssetCheckSpec(
+                VOLUME_CHECK,
+                asset=table.name,
+                description=(
+                    f"Each day has at least {table.min_rows_per_day} row(s) when its input has data"
+                    if table.min_rows_per_day
+                    else "Flags (warning) a day whose row count drops below "
+                    f"{VOLUME_DROP_SHARE:.0%} of the previous week's median"
+                )
+                + ". Reports each day's count.",
+            ),
+        ]
+    return specs
+
+
+def _volume_result(store, table: catalog.Table, run_window) -> tuple[bool, dg.AssetCheckSeverity, dict]:
+    start, end = run_window or (dt.date(1, 1, 1), dt.date(9999, 1, 1))
+    history_start = max(start - dt.timedelta(days=7), dt.date(1, 1, 1))
+    counts = {
+        row["d"]: row["n"]
+        for row in store.query(
+            f"SELECT event_date AS d, count(*) AS n FROM {table.name} WHERE event_date >= ? AND event_date < ? "
+            "GROUP BY 1",
+            [history_start, end],
+        ).to_pylist()
+    }
+    flagged: list[tuple] = []
+    severity = dg.AssetCheckSeverity.WARN
+    if table.min_rows_per_day and table.depends_on:
+        severity = dg.AssetCheckSeverity.ERROR
+        upstream = store.query(
+            f"SELECT DISTINCT event_date AS d FROM {table.depends_on[0]} WHERE event_date >= ? AND event_date < ?",
+            [start, end],
+        ).column(0)
+        for day in upstream.to_pylist():
+            if counts.get(day, 0) < table.min_rows_per_day:
+                flagged.append((day, f"{counts.get(day, 0)} rows, input has data"))
+    else:
+        days = sorted(d for d in counts if d >= start)
+        for day in days:
+            previous = sorted(counts[d] for d in counts if day - dt.timedelta(days=7) <= d < day)
+            median = previous[len(previous) // 2] if previous else 0
+            if median >= VOLUME_MIN_MEDIAN and counts[day] < VOLUME_DROP_SHARE * median:
+                flagged.append((day, f"{counts[day]} rows vs median {median}"))
+    in_window = sorted((d, n) for d, n in counts.items() if d >= start)
+    metadata = {
+        "days_checked": len(in_window),
+        "days_flagged": len(flagged),
+        "flagged_days": _markdown(("day", "why"), flagged[:50]) if flagged else "none",
+        "rows_per_day": _markdown(("day", "rows"), in_window[-60:]),
+    }
+    return not flagged, severity, metadata
+
+
+def _quality_results(context: dg.AssetCheckExecutionContext, store):
+    """Rules (pandera), schema (live warehouse vs catalogue) and volume results for the selected checks."""
+    run_window = _run_window(context)
+    drift_by_table: dict[str, list[str]] = {}
+    for line in drift(store.live_columns(), store.backend):
+        drift_by_table.setdefault(line.split(":")[0].split(".")[0], []).append(line)
+    for key in context.selected_asset_check_keys:
+        table = catalog.table(key.asset_key.path[-1])
+        if key.name == RULES_CHECK:
+            report = validate(table, _window_rows(store, table.name, run_window))
+            metadata = {"rows_checked": report.rows, "summary": report.summary()}
+            if not report.passed:
+                metadata["failures"] = _markdown(("rule (column)", "rows"), sorted(report.failures.items()))
+                metadata["failing_days"] = _markdown(("day", "failing rows"), sorted(report.failures_by_day.items()))
+            yield dg.AssetCheckResult(
+                asset_key=key.asset_key, check_name=key.name, passed=report.passed, metadata=metadata
+            )
+        elif key.name == SCHEMA_CHECK:
+            problems = drift_by_table.get(table.name, [])
+            yield dg.AssetCheckResult(
+                asset_key=key.asset_key,
+                check_name=key.name,
+                passed=not problems,
+                metadata={"differences": "\n".join(problems) or "none", "columns": len(table.columns)},
+            )
+        else:
+            passed, severity, metadata = _volume_result(store, table, run_window)
+            yield dg.AssetCheckResult(
+                asset_key=key.asset_key, check_name=key.name, passed=passed, severity=severity, metadata=metadata
+            )
+
+
+SILVER_QUALITY_TABLES = [t for t in catalog.tables() if t.layer in ("silver", "quarantine", "pii")]
+
+
+@dg.multi_asset_check(specs=_quality_specs(SILVER_QUALITY_TABLES, blocking=True), can_subset=True)
+def silver_quality(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+    """Data quality of silver, quarantine and PII tables; blocking, so gold never reads rows that break them."""
+    yield from _quality_results(context, warehouse.get())
+
+
+@dg.multi_asset_check(specs=_quality_specs(catalog.tables(layer="gold"), blocking=False), can_subset=True)
+def gold_quality(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+    """Data quality of the gold tables dashboards read."""
+    yield from _quality_results(context, warehouse.get())

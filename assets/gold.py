@@ -1,59 +1,44 @@
-"""Gold assets: daily metrics for dashboards, computed from the silver window they cover."""
+"""Gold assets: one per gold table of the catalogue, computed from the silver window it covers.
 
-from collections.abc import Callable
+Adding a gold metric is a catalogue entry plus its query in `osa.gold.GOLD_QUERIES`: the asset, its
+schema, checks, per-partition figures and docs are derived here and in `assets.checks`.
+"""
+
+import datetime as dt
 
 import dagster as dg
-import pyarrow as pa
 
-from assets.metadata import preview, table_metadata
+from assets.metadata import daily_metadata, report_partitions
 from assets.partitions import DAILY, SINGLE_RUN, window
-from osa import gold
+from assets.specs import asset_spec
+from osa import catalog, gold
+from osa.catalog import Table
 from osa.privacy import protect_rows, write_protected
 from resources import PrivacyResource, WarehouseResource
 
-OWNERS = ["team:analytics"]
+# Gold tables are expected each morning: the nightly run (01:00 UTC) refreshes yesterday by 04:00 UTC.
+GOLD_FRESHNESS = dg.FreshnessPolicy.cron(deadline_cron="0 4 * * *", lower_bound_delta=dt.timedelta(hours=24))
 
 
-def _gold_asset(name: str, source: str, compute: Callable[[pa.Table], pa.Table], description: str):
-    @dg.asset(
-        name=name,
-        deps=[source],
-        group_name="gold",
-        description=description,
-        owners=OWNERS,
-        kinds={"duckdb"},
-        tags={"layer": "gold"},
-        partitions_def=DAILY,
-        backfill_policy=SINGLE_RUN,
-    )
+def _gold_asset(table: Table) -> dg.AssetsDefinition:
+    spec = asset_spec(table, gold.compute).replace_attributes(freshness_policy=GOLD_FRESHNESS)
+
+    @dg.multi_asset(specs=[spec], name=table.name, partitions_def=DAILY, backfill_policy=SINGLE_RUN)
     def _asset(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, privacy: PrivacyResource
     ) -> dg.MaterializeResult:
         start, end = window(context)
         store = warehouse.get()
-        silver = store.query(f"SELECT * FROM {source} WHERE event_date >= ? AND event_date < ?", [start, end])
-        rows = compute(silver)
-        write_protected(store, [protect_rows(name, rows, privacy.protector())], start, end, audit_source=None)
-        return dg.MaterializeResult(metadata={**table_metadata(rows), "preview": preview(rows)})
+        inputs = {
+            source: store.query(f"SELECT * FROM {source} WHERE event_date >= ? AND event_date < ?", [start, end])
+            for source in table.depends_on
+        }
+        rows = gold.compute(table.name, **inputs)
+        write_protected(store, [protect_rows(table.name, rows, privacy.protector())], start, end, audit_source=None)
+        report_partitions(context, table.name, start, end, daily_metadata(table, rows, preview=True))
+        return dg.MaterializeResult(asset_key=table.name)
 
     return _asset
 
 
-gold_agent_performance_daily = _gold_asset(
-    "gold_agent_performance_daily",
-    "silver_agent_executions",
-    gold.agent_performance,
-    "Per day and agent: executions, failures, SLA timeouts, low-confidence outputs, compliance rate, latency.",
-)
-gold_workflow_completion_daily = _gold_asset(
-    "gold_workflow_completion_daily",
-    "silver_workflow_executions",
-    gold.workflow_completion,
-    "Per day: workflows completed, failed, degraded and partial; completion rate.",
-)
-gold_recommendation_mix_daily = _gold_asset(
-    "gold_recommendation_mix_daily",
-    "silver_recommendations",
-    gold.recommendation_mix,
-    "Per day: recommendations by category and impact with priority figures.",
-)
+GOLD_ASSETS = [_gold_asset(table) for table in catalog.tables(layer="gold")]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import dagster as dg
 
-DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC", end_offset=1)
+# The first day of data (the seed set starts 2026-07-01): a day before it has nothing to show, so it is no
+# partition at all rather than a "missing" one. A deployment with older data sets OSA_PARTITIONS_START.
+FIRST_DAY = os.environ.get("OSA_PARTITIONS_START") or "2026-07-01"
+DAILY = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, timezone="UTC", end_offset=1)
 SINGLE_RUN = dg.BackfillPolicy.single_run()  # a backfill of N days is one step, not N runs
 
 
@@ -14,6 +18,11 @@ def window(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
     """The [start, end) days this run covers (one partition or a ranged single-run backfill)."""
     time_window = context.partition_time_window
     return time_window.start.date(), time_window.end.date()
+
+
+def partition_keys(start: dt.date, end: dt.date) -> list[str]:
+    """The partition keys of the [start, end) window."""
+    return [day.isoformat() for day in days_in(start, end)]
 
 
 def days_in(start: dt.date, end: dt.date) -> list[dt.date]:

@@ -23,7 +23,7 @@ AGENT_PERFORMANCE_SQL = """
         round(avg(confidence_score), 4) AS avg_confidence,
         max(sla_max_execution_ms) AS sla_max_execution_ms,
         max(sla_confidence_threshold) AS sla_confidence_threshold
-    FROM agent_executions WHERE is_final
+    FROM silver_agent_executions WHERE is_final
     GROUP BY event_date, agent_id ORDER BY event_date, agent_id
 """
 
@@ -36,7 +36,7 @@ WORKFLOW_COMPLETION_SQL = """
         count(*) FILTER (WHERE workflow_status = 'partial') AS partial,
         round(count(*) FILTER (WHERE workflow_status = 'completed') / count(*), 4) AS completion_rate,
         round(avg(agents_reporting), 2) AS avg_agents_reporting
-    FROM workflow_executions GROUP BY event_date ORDER BY event_date
+    FROM silver_workflow_executions GROUP BY event_date ORDER BY event_date
 """
 
 RECOMMENDATION_MIX_SQL = """
@@ -45,31 +45,26 @@ RECOMMENDATION_MIX_SQL = """
         count(*) FILTER (WHERE priority >= 8) AS high_priority,
         round(avg(priority), 2) AS avg_priority,
         count(DISTINCT workflow_id) AS workflows
-    FROM recommendations GROUP BY event_date, category, impact_estimate
+    FROM silver_recommendations GROUP BY event_date, category, impact_estimate
     ORDER BY event_date, category, impact_estimate
 """
 
 
-def _run(sql: str, **tables: pa.Table) -> pa.Table:
+# One query per gold table of the catalogue, reading its `depends_on` silver table by name. A new gold metric
+# is a catalogue entry (osa/catalog/tables.py) plus its query here; the asset, checks and docs follow.
+GOLD_QUERIES: dict[str, str] = {
+    "gold_agent_performance_daily": AGENT_PERFORMANCE_SQL,
+    "gold_workflow_completion_daily": WORKFLOW_COMPLETION_SQL,
+    "gold_recommendation_mix_daily": RECOMMENDATION_MIX_SQL,
+}
+
+
+def compute(table: str, **inputs: pa.Table) -> pa.Table:
+    """The gold table `table` from its input tables (named as in the catalogue), in a private DuckDB."""
     con = duckdb.connect()
     try:
-        for name, table in tables.items():
-            con.register(name, table)
-        return con.sql(sql).to_arrow_table()
+        for name, rows in inputs.items():
+            con.register(name, rows)
+        return con.sql(GOLD_QUERIES[table]).to_arrow_table()
     finally:
         con.close()
-
-
-def agent_performance(agent_executions: pa.Table) -> pa.Table:
-    """Per day and agent: volume, failures, SLA timeouts and low-confidence outputs, latency."""
-    return _run(AGENT_PERFORMANCE_SQL, agent_executions=agent_executions)
-
-
-def workflow_completion(workflow_executions: pa.Table) -> pa.Table:
-    """Per day: how many workflows completed, failed, degraded or are still partial."""
-    return _run(WORKFLOW_COMPLETION_SQL, workflow_executions=workflow_executions)
-
-
-def recommendation_mix(recommendations: pa.Table) -> pa.Table:
-    """Per day: recommendations by category and impact, with priority figures."""
-    return _run(RECOMMENDATION_MIX_SQL, recommendations=recommendations)

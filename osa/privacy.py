@@ -15,6 +15,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from osa import catalog
 from osa.warehouse.base import Warehouse
 
 
@@ -32,74 +33,26 @@ class PassThroughProtector:
         return rows, None, None
 
 
-# Columns the pipeline itself generates (digests, ids, enums, reason codes): never personal data, so the
-# engine copies them without scanning. Anything not listed here is scanned.
-SYSTEM_COLUMNS = frozenset(
-    {
-        "delivery_id",
-        "execution_id",
-        "correlation_id",
-        "recommendation_id",
-        "form_id",
-        "record_digest",
-        "source_file",
-        "agent_id",
-        "execution_status",
-        "sla_status",
-        "category",
-        "impact_estimate",
-        "effort_estimate",
-        "stage",
-        "primary_reason",
-        "reason_codes",
-        "data_sources",
-        "credentials_supplied",
-        "analysis_depth",
-        "focus_areas",
-        "timeline",
-        "workflow_status",
-        "severity",
-        "issue_type",
-        "status",
-        "integration",
-        "channel",
-        "effort",
-        "impact",
-        "region",
-    }
-)
-# How each table's rows are identified in the audit trail and subject index.
-RECORD_KEYS: dict[str, tuple[str, ...]] = {
-    "silver_intake_forms": ("form_id",),
-    "silver_agent_executions": ("delivery_id",),
-    "silver_workflow_executions": ("event_date", "workflow_id"),
-    "silver_recommendations": ("recommendation_id",),
-}
-JSON_COLUMNS: dict[str, tuple[str, ...]] = {"silver_audience_segments": ("criteria_json",)}
 RECORD_ID = "_record_id"
-AUDIT_COLUMNS = (
-    "event_date",
-    "table_name",
-    "record_id",
-    "field_path",
-    "pii_type",
-    "mode",
-    "confidence",
-    "detector",
-    "fingerprint",
-)
-SUBJECT_COLUMNS = ("event_date", "fingerprint", "pii_type", "table_name", "record_id", "field_path")
+# The audit trail and subject index have the same columns whatever the source (see the catalogue).
+AUDIT_COLUMNS = catalog.table("pii_audit_intake_forms").column_names
+SUBJECT_COLUMNS = catalog.table("pii_subjects_intake_forms").column_names
 
 
-def record_keys(table: str, columns: list[str]) -> tuple[str, ...]:
-    """The columns that identify a row of `table` (file/line for quarantine, delivery/item for insights)."""
-    if table in RECORD_KEYS:
-        return RECORD_KEYS[table]
-    if "source_line" in columns:
-        return ("source_file", "source_line")
-    if "item_index" in columns:
-        return ("delivery_id", "item_index")
-    return tuple(c for c in columns if c == "event_date" or c.endswith("_id"))[:3] or (columns[0],)
+def record_keys(table: str) -> tuple[str, ...]:
+    """The columns that identify a row of `table` in the audit trail and subject index: its catalogue key."""
+    return catalog.table(table).key
+
+
+def passthrough_columns(table: str) -> tuple[str, ...]:
+    """Columns copied without scanning: values the pipeline generates (privacy category ``system.*``) and the
+    record key. Every other text column is scanned (see `osa.catalog.model.Column.scanned`)."""
+    return catalog.table(table).passthrough_columns
+
+
+def json_columns(table: str) -> tuple[str, ...]:
+    """Columns holding JSON documents, which the engine walks as JSON."""
+    return catalog.table(table).json_columns
 
 
 class PiiProtector:
@@ -118,7 +71,7 @@ class PiiProtector:
         frame = pl.from_arrow(rows)
         if not isinstance(frame, pl.DataFrame) or frame.height == 0:
             return rows, None, None
-        keys = record_keys(table, frame.columns)
+        keys = record_keys(table)
         frame = frame.with_columns(
             pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator="/", ignore_nulls=True).alias(RECORD_ID)
         )
@@ -127,8 +80,8 @@ class PiiProtector:
             table=table,
             record_id_column=RECORD_ID,
             context=self.context,
-            json_columns=[c for c in JSON_COLUMNS.get(table, ()) if c in frame.columns],
-            passthrough_columns=[c for c in frame.columns if c in SYSTEM_COLUMNS or c in keys],
+            json_columns=[c for c in json_columns(table) if c in frame.columns],
+            passthrough_columns=[c for c in passthrough_columns(table) if c in frame.columns],
         )
         dates = frame.select(RECORD_ID, "event_date").unique(RECORD_ID, keep="first")
         audit = (
@@ -204,17 +157,12 @@ def write_protected(
             found = sorted({item.table for item in protected if item.audit is not None and item.audit.num_rows})
             raise RuntimeError(f"personal data found in {found}, which must hold aggregates only")
     else:
-        tables[f"pii_audit_{audit_source}"] = _concat(audits, AUDIT_COLUMNS)
-        tables[f"pii_subjects_{audit_source}"] = _concat(subjects, SUBJECT_COLUMNS)
+        tables[f"pii_audit_{audit_source}"] = _concat(audits, f"pii_audit_{audit_source}")
+        tables[f"pii_subjects_{audit_source}"] = _concat(subjects, f"pii_subjects_{audit_source}")
     return warehouse.replace_windows(tables, start, end)
 
 
-def _concat(parts: list[pa.Table], columns: tuple[str, ...]) -> pa.Table:
+def _concat(parts: list[pa.Table], table: str) -> pa.Table:
     if parts:
         return pa.concat_tables(parts, promote_options="permissive")
-    return pa.table(
-        {
-            c: pa.array([], pa.date32() if c == "event_date" else pa.float64() if c == "confidence" else pa.string())
-            for c in columns
-        }
-    )
+    return catalog.table(table).arrow_schema.empty_table()

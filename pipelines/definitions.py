@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
-from osa.config import default_duckdb_path, default_landing_dir
 from pipelines import lakehouse, maintenance
 from resources import LandingZoneResource, PrivacyResource, WarehouseResource, WebhookSecretResource
 
+OPTIONAL_SECRETS = ("OSA_DATABASE_URL", "OSA_WEBHOOK_SECRET")
+
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
-    """Resources from the environment; secrets only through `EnvVar`, never literals."""
-    import os
-
-    webhook = (
-        WebhookSecretResource(secret=dg.EnvVar("OSA_WEBHOOK_SECRET"))
-        if os.environ.get("OSA_WEBHOOK_SECRET")
-        else WebhookSecretResource()
-    )
+    """Resources; secrets always through `EnvVar`, resolved when a run starts (never at import, never in run
+    config). Optional secrets that are absent are declared empty so the binding holds: an empty database URL
+    is refused by the postgres backend, an empty webhook secret outside development by the webhook resource."""
+    for name in OPTIONAL_SECRETS:
+        os.environ.setdefault(name, "")
     return {
-        "warehouse": WarehouseResource(
-            backend=os.environ.get("OSA_WAREHOUSE", "duckdb"),
-            duckdb_path=str(default_duckdb_path()),
-            database_url=dg.EnvVar("OSA_DATABASE_URL") if os.environ.get("OSA_DATABASE_URL") else "",
-        ),
-        "landing": LandingZoneResource(path=str(default_landing_dir())),
-        "webhook": webhook,
+        "warehouse": WarehouseResource(database_url=dg.EnvVar("OSA_DATABASE_URL")),
+        "landing": LandingZoneResource(),
+        "webhook": WebhookSecretResource(secret=dg.EnvVar("OSA_WEBHOOK_SECRET")),
         "privacy": PrivacyResource(),
     }
 

@@ -1,10 +1,12 @@
-"""Lakehouse definitions: ingest, gold, checks, the job that runs them and the landing sensor."""
+"""Lakehouse definitions: landing sources, ingest, gold, their checks, the job, its nightly schedule and the
+landing sensor. Assets and checks are collected from their area modules, never listed by hand."""
 
+import datetime as dt
 import json
 
 import dagster as dg
 
-from assets import checks, gold, ingest
+from assets import checks, gold, ingest, knowledge, specs
 from assets.partitions import DAILY
 from osa.ingest.landing import SOURCES, landing_files
 from resources import LandingZoneResource
@@ -13,13 +15,44 @@ lakehouse_job = dg.define_asset_job(
     "lakehouse_job",
     selection=dg.AssetSelection.groups("bronze", "silver", "quarantine", "gold", "pii"),
     partitions_def=DAILY,
-    description="Ingest landing files into bronze/silver/quarantine and refresh gold.",
+    description="Ingest landing files into bronze/silver/quarantine/PII tables, check them and refresh gold.",
 )
 
 
 def range_tags(first: str, last: str) -> dict[str, str]:
     """Tags that make one run cover a range of daily partitions (single-run backfill)."""
     return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+
+
+@dg.schedule(
+    job=lakehouse_job,
+    cron_schedule="0 1 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Nightly at 01:00 UTC: re-run the two previous days in one run, so late landing files are "
+    "picked up and yesterday's gold is final by the 04:00 freshness deadline.",
+)
+def nightly_lakehouse(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    yesterday = context.scheduled_execution_time.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+    first, last = (yesterday - dt.timedelta(days=1)).isoformat(), yesterday.isoformat()
+    return dg.RunRequest(run_key=f"nightly:{last}", tags=range_tags(first, last))
+
+
+def _changed_since(cursor: dict, files: list) -> tuple[list, dict]:
+    """Files whose change time is after the cursor's high-water mark (or at it but not yet seen there).
+
+    The cursor is bounded: the highest change time seen and the paths at exactly that time, never every
+    file ever seen. st_ctime moves whenever a file is created, replaced or copied (unlike mtime, which a
+    copy may preserve), so a staged or re-staged file is always newer than the mark."""
+    mark, at_mark = cursor.get("ns", 0), set(cursor.get("at", []))
+    stamped = [(f, f.path.stat().st_ctime_ns) for f in files]
+    changed = [f for f, ns in stamped if ns > mark or (ns == mark and str(f.path) not in at_mark)]
+    if not stamped:
+        return changed, cursor
+    top = max(ns for _, ns in stamped)
+    new_mark = max(top, mark)
+    at = sorted({str(f.path) for f, ns in stamped if ns == new_mark} | (at_mark if new_mark == mark else set()))
+    return changed, {"ns": new_mark, "at": at}
 
 
 @dg.sensor(
@@ -29,28 +62,21 @@ def range_tags(first: str, last: str) -> dict[str, str]:
     description="Starts one ranged run covering the days of new or changed landing files.",
 )
 def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneResource):
-    seen: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
-    current = {str(f.path): f.path.stat().st_mtime_ns for s in SOURCES for f in landing_files(landing.root, s)}
-    changed = sorted(path for path, mtime in current.items() if seen.get(path) != mtime)
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    files = [f for source in SOURCES for f in landing_files(landing.root, source)]
+    changed, new_cursor = _changed_since(cursor, files)
     if not changed:
         return dg.SkipReason(f"no new files in {landing.root}")
-    days = sorted({f.day for s in SOURCES for f in landing_files(landing.root, s) if str(f.path) in changed})
+    days = sorted({f.day for f in changed})
     first, last = days[0].isoformat(), days[-1].isoformat()
-    context.update_cursor(json.dumps(current))
-    return dg.RunRequest(
-        run_key=f"landing:{first}:{last}:{len(current)}:{max(current.values())}", tags=range_tags(first, last)
-    )
+    context.update_cursor(json.dumps(new_cursor))
+    return dg.RunRequest(run_key=f"landing:{first}:{last}:{new_cursor['ns']}", tags=range_tags(first, last))
 
 
 defs = dg.Definitions(
-    assets=[
-        ingest.intake_forms,
-        ingest.opal_deliveries,
-        gold.gold_agent_performance_daily,
-        gold.gold_workflow_completion_daily,
-        gold.gold_recommendation_mix_daily,
-    ],
-    asset_checks=[checks.intake_accounting_check, checks.delivery_accounting_check, checks.no_raw_pii],
+    assets=[*specs.landing_specs(), *knowledge.KNOWLEDGE_SPECS, *dg.load_assets_from_modules([ingest, gold])],
+    asset_checks=dg.load_asset_checks_from_modules([checks]),
     jobs=[lakehouse_job],
+    schedules=[nightly_lakehouse],
     sensors=[landing_sensor],
 )

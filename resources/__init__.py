@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -9,43 +10,42 @@ import dagster as dg
 from osa.config import default_duckdb_path, default_landing_dir, is_development
 from osa.ingest.signature import resolve_webhook_secret
 from osa.privacy import PassThroughProtector, Protector, default_protector
+from osa.warehouse import backend, ready
 from osa.warehouse.base import Warehouse
-from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The warehouse backend, chosen by configuration (`OSA_WAREHOUSE`, `OSA_DATABASE_URL`)."""
+    """The warehouse backend, chosen from the registry `osa.warehouse.BACKENDS` by configuration.
 
-    backend: str = "duckdb"
-    duckdb_path: str = str(default_duckdb_path())
-    database_url: str = ""  # bound from EnvVar("OSA_DATABASE_URL"), so the password never lands in run config
+    Empty settings are resolved when a step runs (not when definitions load): `backend` from OSA_WAREHOUSE
+    (default duckdb), `duckdb_path` from OSA_DUCKDB_PATH / OSA_STATE_DIR. `database_url` is always bound to
+    `EnvVar("OSA_DATABASE_URL")`, so the password never lands in run config. `get()` never migrates: the
+    schema is brought up to date by the startup step (`osa migrate`, which `osa run`/`osa ui` call), and a
+    warehouse behind the code is refused with that instruction.
+    """
+
+    backend: str = ""
+    duckdb_path: str = ""
+    database_url: str = ""
 
     def get(self) -> Warehouse:
-        if self.backend == "duckdb":
-            warehouse: Warehouse = DuckDBWarehouse(self.duckdb_path)
-        elif self.backend == "postgres":
-            if not self.database_url:
-                raise ValueError(
-                    "OSA_WAREHOUSE=postgres needs OSA_DATABASE_URL "
-                    "(e.g. postgresql://user:password@host:5432/osa; locally: bash scripts/pg.sh start)"
-                )
-            from osa.warehouse.postgres_warehouse import PostgresWarehouse  # psycopg only when it is used
+        return ready(self.open())
 
-            warehouse = PostgresWarehouse(self.database_url)
-        else:
-            raise ValueError(f"unknown warehouse backend {self.backend!r}; expected 'duckdb' or 'postgres'")
-        warehouse.apply_schema()
-        return warehouse
+    def open(self) -> Warehouse:
+        """The warehouse without the schema check (for the startup step itself)."""
+        chosen = backend(self.backend or os.environ.get("OSA_WAREHOUSE") or "duckdb")
+        return chosen.open(duckdb_path=self.duckdb_path or str(default_duckdb_path()), database_url=self.database_url)
 
 
 class LandingZoneResource(dg.ConfigurableResource):
-    """The directory raw files arrive in (`<dir>/<source>/dt=<day>/*.jsonl`)."""
+    """The directory raw files arrive in (`<dir>/<source>/dt=<day>/*.jsonl`); empty: OSA_LANDING_DIR (resolved
+    when a step runs)."""
 
-    path: str = str(default_landing_dir())
+    path: str = ""
 
     @property
     def root(self) -> Path:
-        return Path(self.path)
+        return Path(self.path) if self.path else default_landing_dir()
 
 
 class WebhookSecretResource(dg.ConfigurableResource):

@@ -1,7 +1,7 @@
 """The table catalogue: every warehouse table declared once (`osa.catalog.tables`), everything else derived.
 
-    from osa.catalog import CATALOG, table
-    table("silver_recommendations").columns
+from osa.catalog import CATALOG, table
+table("silver_recommendations").columns
 """
 
 from __future__ import annotations

@@ -177,9 +177,7 @@ def comment_statements(live: list[LiveColumn], table_comments: dict[str, str | N
             statements.append(f"COMMENT ON TABLE {table.name} IS {_quote(table_comment(table))};")
         for column in table.columns:
             if (table.name, column.name) in current and current[(table.name, column.name)] != column_comment(column):
-                statements.append(
-                    f"COMMENT ON COLUMN {table.name}.{column.name} IS {_quote(column_comment(column))};"
-                )
+                statements.append(f"COMMENT ON COLUMN {table.name}.{column.name} IS {_quote(column_comment(column))};")
     return statements
 
 

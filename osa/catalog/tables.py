@@ -51,23 +51,32 @@ def event_date(what: str = "the day the record was received (UTC)") -> Column:
 
 
 def source_file(nullable: bool = False) -> Column:
-    return Column("source_file", TEXT, "Landing file the record came from, relative to the landing zone.",
-                  nullable=nullable)
+    return Column(
+        "source_file", TEXT, "Landing file the record came from, relative to the landing zone.", nullable=nullable
+    )
 
 
 def source_line(nullable: bool = False) -> Column:
-    return Column("source_line", INT, "1-based line number of the record in its landing file.", nullable=nullable,
-                  minimum=1)
+    return Column(
+        "source_line", INT, "1-based line number of the record in its landing file.", nullable=nullable, minimum=1
+    )
 
 
-def delivery_id(description: str = "SHA-256 of the delivery body: the delivery's identity (replays share it).",
-                nullable: bool = False) -> Column:
+def delivery_id(
+    description: str = "SHA-256 of the delivery body: the delivery's identity (replays share it).",
+    nullable: bool = False,
+) -> Column:
     return Column("delivery_id", TEXT, description, nullable=nullable)
 
 
 def workflow_id(nullable: bool = False) -> Column:
-    return Column("workflow_id", TEXT, "The OSA workflow the record belongs to, as the sender wrote it.",
-                  nullable=nullable, scan=True)
+    return Column(
+        "workflow_id",
+        TEXT,
+        "The OSA workflow the record belongs to, as the sender wrote it.",
+        nullable=nullable,
+        scan=True,
+    )
 
 
 def agent_id(description: str = "The OPAL agent that produced the output.", nullable: bool = False) -> Column:
@@ -75,8 +84,9 @@ def agent_id(description: str = "The OPAL agent that produced the output.", null
 
 
 def item_index(type_=BIGINT) -> Column:
-    return Column("item_index", type_, "1-based position of the item in the agent's output array.", nullable=False,
-                  minimum=1)
+    return Column(
+        "item_index", type_, "1-based position of the item in the agent's output array.", nullable=False, minimum=1
+    )
 
 
 def score(name: str, what: str, maximum: float = 100) -> Column:
@@ -110,15 +120,24 @@ BRONZE = (
         indexes=(("form_id",),),
         columns=(
             event_date(),
-            Column("form_id", TEXT, "SHA-256 of the raw line: the form's identity (replays share it).",
-                   nullable=False),
+            Column("form_id", TEXT, "SHA-256 of the raw line: the form's identity (replays share it).", nullable=False),
             source_file(),
             source_line(),
-            Column("is_duplicate", BOOL, "True for a replay of a form already received (kept, never counted twice).",
-                   nullable=False),
-            Column("form_json", TEXT, "The form as received with every API credential removed; null for "
-                   "unparseable lines and duplicates. Raw personal data: restricted.", privacy="user",
-                   json=True, compression="zstd"),
+            Column(
+                "is_duplicate",
+                BOOL,
+                "True for a replay of a form already received (kept, never counted twice).",
+                nullable=False,
+            ),
+            Column(
+                "form_json",
+                TEXT,
+                "The form as received with every API credential removed; null for "
+                "unparseable lines and duplicates. Raw personal data: restricted.",
+                privacy="user",
+                json=True,
+                compression="zstd",
+            ),
         ),
     ),
     Table(
@@ -137,12 +156,19 @@ BRONZE = (
             delivery_id(),
             source_file(),
             source_line(),
-            Column("received_at", TIMESTAMPTZ, "When the webhook was received (envelope `received_at`).",
-                   nullable=False),
+            Column(
+                "received_at", TIMESTAMPTZ, "When the webhook was received (envelope `received_at`).", nullable=False
+            ),
             Column("signature_timestamp", BIGINT, "The `t=` of the X-OSA-Signature header (Unix seconds)."),
             Column("is_duplicate", BOOL, "True for a replay of a body already received.", nullable=False),
-            Column("body", TEXT, "The raw webhook body (JSON); null for duplicates. Raw personal data: restricted.",
-                   privacy="user", json=True, compression="zstd"),
+            Column(
+                "body",
+                TEXT,
+                "The raw webhook body (JSON); null for duplicates. Raw personal data: restricted.",
+                privacy="user",
+                json=True,
+                compression="zstd",
+            ),
         ),
     ),
 )
@@ -168,29 +194,59 @@ SILVER_FORMS = Table(
         Column("company_name", TEXT, "The customer's company.", privacy=ORGANIZATION, nullable=False),
         Column("industry", TEXT, "The customer's industry, as written.", privacy=ORGANIZATION, nullable=False),
         Column("goals", TEXT_LIST, "Business goals (at least one).", privacy=FREE_TEXT, nullable=False),
-        Column("target_audience", TEXT, "Who the strategy is for, in the customer's words.", privacy=FREE_TEXT,
-               nullable=False),
-        Column("current_challenges", TEXT_LIST, "Challenges named by the customer (may be empty).",
-               privacy=FREE_TEXT, nullable=False),
+        Column(
+            "target_audience",
+            TEXT,
+            "Who the strategy is for, in the customer's words.",
+            privacy=FREE_TEXT,
+            nullable=False,
+        ),
+        Column(
+            "current_challenges",
+            TEXT_LIST,
+            "Challenges named by the customer (may be empty).",
+            privacy=FREE_TEXT,
+            nullable=False,
+        ),
         Column("project_id", TEXT, "Optimizely project id (digits).", privacy=ACCOUNT, nullable=False),
         Column("workspace_id", TEXT, "Optimizely workspace id.", privacy=ACCOUNT, nullable=False),
-        Column("credentials_supplied", TEXT_LIST, "Names of the API keys supplied (never their values): "
-               + ", ".join(CREDENTIAL_KEYS) + ".", nullable=False),
+        Column(
+            "credentials_supplied",
+            TEXT_LIST,
+            "Names of the API keys supplied (never their values): " + ", ".join(CREDENTIAL_KEYS) + ".",
+            nullable=False,
+        ),
         Column("analysis_depth", TEXT, "Requested depth of analysis.", nullable=False, allowed=ANALYSIS_DEPTHS),
         Column("focus_areas", TEXT_LIST, "Areas to focus on: " + ", ".join(FOCUS_AREAS) + ".", nullable=False),
         Column("timeline", TEXT, "Requested analysis timeline.", nullable=False, allowed=TIMELINES),
         Column("client_name", TEXT, "Client name as written on the form (optional).", privacy="user.name"),
         Column("company_size", TEXT, "Company size band (optional).", privacy=ORGANIZATION),
-        Column("current_capabilities", TEXT_LIST, "Marketing capabilities in place (may be empty).",
-               privacy=FREE_TEXT, nullable=False),
-        Column("business_objectives", TEXT_LIST, "Business objectives (may be empty).", privacy=FREE_TEXT,
-               nullable=False),
-        Column("additional_marketing_technology", TEXT_LIST, "Other marketing tools in use (may be empty).",
-               privacy=FREE_TEXT, nullable=False),
+        Column(
+            "current_capabilities",
+            TEXT_LIST,
+            "Marketing capabilities in place (may be empty).",
+            privacy=FREE_TEXT,
+            nullable=False,
+        ),
+        Column(
+            "business_objectives", TEXT_LIST, "Business objectives (may be empty).", privacy=FREE_TEXT, nullable=False
+        ),
+        Column(
+            "additional_marketing_technology",
+            TEXT_LIST,
+            "Other marketing tools in use (may be empty).",
+            privacy=FREE_TEXT,
+            nullable=False,
+        ),
         Column("timeline_preference", TEXT, "Preferred delivery timeline (optional).", privacy=FREE_TEXT),
         Column("budget_range", TEXT, "Budget band (optional).", privacy="user.financial"),
-        Column("recipients", TEXT_LIST, "Who receives the strategy (e-mail addresses, pseudonymized).",
-               privacy="user.contact.email", nullable=False),
+        Column(
+            "recipients",
+            TEXT_LIST,
+            "Who receives the strategy (e-mail addresses, pseudonymized).",
+            privacy="user.contact.email",
+            nullable=False,
+        ),
         Column("contact_name", TEXT, "Contact person (pseudonymized).", privacy="user.name"),
         Column("contact_phone", TEXT, "Contact phone number (pseudonymized).", privacy="user.contact.phone_number"),
         Column("notes", TEXT, "Free-text notes; personal data in them is pseudonymized.", privacy=FREE_TEXT),
@@ -218,25 +274,46 @@ SILVER_AGENT_EXECUTIONS = Table(
         Column("execution_id", TEXT, "The agent's execution id.", nullable=False),
         workflow_id(),
         agent_id(),
-        Column("execution_status", TEXT, "Execution status reported by the agent.", nullable=False,
-               allowed=EXECUTION_STATUSES),
+        Column(
+            "execution_status",
+            TEXT,
+            "Execution status reported by the agent.",
+            nullable=False,
+            allowed=EXECUTION_STATUSES,
+        ),
         Column("correlation_id", TEXT, "Correlation id for tracing across OSA services."),
         Column("agent_timestamp", TIMESTAMPTZ, "When the agent says it produced the output (metadata.timestamp)."),
         Column("received_at", TIMESTAMPTZ, "When the webhook was received.", nullable=False),
         Column("execution_duration_ms", BIGINT, "How long the agent ran, in milliseconds.", minimum=0),
         Column("confidence_score", DOUBLE, "The agent's confidence in its output (0-1).", minimum=0, maximum=1),
         Column("data_sources", TEXT_LIST, "Data sources the agent used."),
-        Column("sla_max_execution_ms", INT, "The agent's SLA: maximum execution time in milliseconds.",
-               nullable=False, minimum=1),
-        Column("sla_confidence_threshold", DECIMAL_3_2, "The agent's SLA: minimum confidence.", nullable=False,
-               minimum=0, maximum=1),
+        Column(
+            "sla_max_execution_ms",
+            INT,
+            "The agent's SLA: maximum execution time in milliseconds.",
+            nullable=False,
+            minimum=1,
+        ),
+        Column(
+            "sla_confidence_threshold",
+            DECIMAL_3_2,
+            "The agent's SLA: minimum confidence.",
+            nullable=False,
+            minimum=0,
+            maximum=1,
+        ),
         source_file(),
         source_line(),
         Column("is_final", BOOL, "True for completed or failed executions (not started/running).", nullable=False),
         Column("is_timeout", BOOL, "True when the execution took longer than the SLA allows.", nullable=False),
         Column("is_low_confidence", BOOL, "True when confidence fell below the SLA threshold.", nullable=False),
-        Column("sla_status", TEXT, "SLA outcome: met, timeout, low_confidence, failed, or in_progress.",
-               nullable=False, allowed=SLA_STATUSES),
+        Column(
+            "sla_status",
+            TEXT,
+            "SLA outcome: met, timeout, low_confidence, failed, or in_progress.",
+            nullable=False,
+            allowed=SLA_STATUSES,
+        ),
     ),
 )
 
@@ -264,8 +341,13 @@ SILVER_WORKFLOWS = Table(
         Column("last_output_at", TIMESTAMPTZ, "Last valid output received that day."),
         Column("is_complete", BOOL, f"True when all {len(AGENT_IDS)} agents completed.", nullable=False),
         Column("is_degraded", BOOL, "True when more than half of the outputs were invalid.", nullable=False),
-        Column("workflow_status", TEXT, "completed, failed, degraded or partial.", nullable=False,
-               allowed=WORKFLOW_STATUSES),
+        Column(
+            "workflow_status",
+            TEXT,
+            "completed, failed, degraded or partial.",
+            nullable=False,
+            allowed=WORKFLOW_STATUSES,
+        ),
     ),
 )
 
@@ -297,8 +379,7 @@ SILVER_RECOMMENDATIONS = Table(
         Column("implementation_steps", TEXT_LIST, "Steps to implement.", privacy=FREE_TEXT),
         Column("success_metrics", TEXT_LIST, "How success is measured.", privacy=FREE_TEXT),
         Column("dependencies", TEXT_LIST, "What it depends on.", privacy=FREE_TEXT),
-        Column("estimated_timeline", TEXT, "Estimated time to implement, when the agent gives one.",
-               privacy=FREE_TEXT),
+        Column("estimated_timeline", TEXT, "Estimated time to implement, when the agent gives one.", privacy=FREE_TEXT),
     ),
 )
 
@@ -361,8 +442,13 @@ INSIGHTS = (
         columns=(
             *insight_keys(),
             Column("segment_name", TEXT, "Segment name.", privacy=FREE_TEXT),
-            Column("criteria_json", TEXT, "Segment criteria as JSON (values pseudonymized where personal).",
-                   privacy=FREE_TEXT, json=True),
+            Column(
+                "criteria_json",
+                TEXT,
+                "Segment criteria as JSON (values pseudonymized where personal).",
+                privacy=FREE_TEXT,
+                json=True,
+            ),
             Column("estimated_size", BIGINT, "Estimated audience size.", minimum=0),
             Column("confidence_score", DOUBLE, "Agent confidence in the segment (0-1).", minimum=0, maximum=1),
             Column("potential_uplift", DOUBLE, "Potential uplift (fraction).", minimum=0),
@@ -522,10 +608,19 @@ def _quarantine(source: str, what: str, step) -> Table:
             event_date(),
             source_file(),
             source_line(),
-            Column("stage", TEXT, "Where it was rejected: envelope (signature, shape) or contract (content).",
-                   nullable=False, allowed=REJECTION_STAGES),
-            Column("reason_codes", TEXT_LIST, "Every reason the record was rejected (see docs/data-contracts.md).",
-                   nullable=False),
+            Column(
+                "stage",
+                TEXT,
+                "Where it was rejected: envelope (signature, shape) or contract (content).",
+                nullable=False,
+                allowed=REJECTION_STAGES,
+            ),
+            Column(
+                "reason_codes",
+                TEXT_LIST,
+                "Every reason the record was rejected (see docs/data-contracts.md).",
+                nullable=False,
+            ),
             Column("primary_reason", TEXT, "The first reason: what to fix first.", nullable=False),
             agent_id("The agent named in the record, when readable.", nullable=True),
             workflow_id(nullable=True),
@@ -536,8 +631,11 @@ def _quarantine(source: str, what: str, step) -> Table:
 
 QUARANTINE = (
     _quarantine("intake_forms", "intake forms", "intake_forms"),
-    _quarantine("opal_deliveries", "deliveries: malformed envelopes, bad or stale signatures, contract violations",
-                "opal_deliveries"),
+    _quarantine(
+        "opal_deliveries",
+        "deliveries: malformed envelopes, bad or stale signatures, contract violations",
+        "opal_deliveries",
+    ),
 )
 
 
@@ -557,15 +655,24 @@ def _pii_audit(source: str) -> Table:
         columns=(
             event_date("the day of the record the value was found in"),
             Column("table_name", TEXT, "Table the value was found in.", nullable=False),
-            Column("record_id", TEXT, "The record's key in that table (see the table's key in docs/catalog.md).",
-                   nullable=False),
+            Column(
+                "record_id",
+                TEXT,
+                "The record's key in that table (see the table's key in docs/catalog.md).",
+                nullable=False,
+            ),
             Column("field_path", TEXT, "Column, and JSON path or list index inside it.", nullable=False),
             Column("pii_type", TEXT, "Kind of personal data (email, phone, person_name, ...).", nullable=False),
             Column("mode", TEXT, "Protection applied.", nullable=False, allowed=PII_MODES),
             Column("confidence", DOUBLE, "Detector confidence (0-1).", nullable=False, minimum=0, maximum=1),
             Column("detector", TEXT, "The recognizer that found it.", nullable=False),
-            Column("fingerprint", TEXT, "Keyed HMAC of the normalized value: finds a subject's data without "
-                   "storing it.", privacy=PSEUDONYM, nullable=False),
+            Column(
+                "fingerprint",
+                TEXT,
+                "Keyed HMAC of the normalized value: finds a subject's data without storing it.",
+                privacy=PSEUDONYM,
+                nullable=False,
+            ),
         ),
     )
 
@@ -586,8 +693,7 @@ def _pii_subjects(source: str) -> Table:
         count_by="pii_type",
         columns=(
             event_date("the day of the record holding the identifier"),
-            Column("fingerprint", TEXT, "Keyed HMAC of the normalized identifier.", privacy=PSEUDONYM,
-                   nullable=False),
+            Column("fingerprint", TEXT, "Keyed HMAC of the normalized identifier.", privacy=PSEUDONYM, nullable=False),
             Column("pii_type", TEXT, "Kind of identifier.", nullable=False),
             Column("table_name", TEXT, "Table holding the record.", nullable=False),
             Column("record_id", TEXT, "The record's key in that table.", nullable=False),
@@ -596,8 +702,12 @@ def _pii_subjects(source: str) -> Table:
     )
 
 
-PII = (_pii_audit("intake_forms"), _pii_subjects("intake_forms"), _pii_audit("opal_deliveries"),
-       _pii_subjects("opal_deliveries"))
+PII = (
+    _pii_audit("intake_forms"),
+    _pii_subjects("intake_forms"),
+    _pii_audit("opal_deliveries"),
+    _pii_subjects("opal_deliveries"),
+)
 
 # ------------------------------------------------------------------------------------------ gold
 GOLD = (
@@ -632,8 +742,9 @@ GOLD = (
             Column("p95_duration_ms", BIGINT, "95th percentile execution time, ms.", minimum=0),
             Column("avg_confidence", DOUBLE, "Mean confidence score.", minimum=0, maximum=1),
             Column("sla_max_execution_ms", INT, "The agent's SLA time limit, ms.", minimum=1),
-            Column("sla_confidence_threshold", DECIMAL_3_2, "The agent's SLA confidence threshold.", minimum=0,
-                   maximum=1),
+            Column(
+                "sla_confidence_threshold", DECIMAL_3_2, "The agent's SLA confidence threshold.", minimum=0, maximum=1
+            ),
         ),
     ),
     Table(
@@ -646,7 +757,10 @@ GOLD = (
         retention="strategy_workflow",
         key=("event_date",),
         depends_on=("silver_workflow_executions",),
-        figures={"workflows": "sum(workflows)", "completion_rate": "round(sum(completed) / nullif(sum(workflows), 0), 4)"},
+        figures={
+            "workflows": "sum(workflows)",
+            "completion_rate": "round(sum(completed) / nullif(sum(workflows), 0), 4)",
+        },
         min_rows_per_day=1,
         columns=(
             event_date("the day the outputs were received"),
@@ -656,8 +770,9 @@ GOLD = (
             count("degraded", "Workflows with more than half of their outputs invalid."),
             count("partial", "Workflows still waiting for agents."),
             Column("completion_rate", DOUBLE, "completed / workflows.", nullable=False, minimum=0, maximum=1),
-            Column("avg_agents_reporting", DOUBLE, "Mean agents reporting per workflow.", minimum=0,
-                   maximum=len(AGENT_IDS)),
+            Column(
+                "avg_agents_reporting", DOUBLE, "Mean agents reporting per workflow.", minimum=0, maximum=len(AGENT_IDS)
+            ),
         ),
     ),
     Table(

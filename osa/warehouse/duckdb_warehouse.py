@@ -131,8 +131,8 @@ class DuckDBWarehouse(Warehouse):
 
     def table_comments(self) -> dict[str, str | None]:
         rows = self.query(
-            "SELECT table_name, comment FROM duckdb_tables() "
-            "WHERE schema_name = current_schema() AND database_name = current_database()"
+            "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = current_schema() "
+            "AND database_name = current_database() AND table_name <> 'schema_migrations'"
         )
         return {r["table_name"]: r["comment"] for r in rows.to_pylist()}
 

@@ -620,7 +620,7 @@ class PostgresWarehouse(Warehouse):
             rows = con.execute(
                 "SELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c "
                 "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+                "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relname <> 'schema_migrations'"
             ).fetchall()
         return dict(rows)
 
