@@ -1,0 +1,1 @@
+"""Data quality: schemas and Great Expectations suites derived from the table catalogue."""
