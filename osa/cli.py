@@ -107,20 +107,89 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
+    """`dagster dev` for this workspace: the webserver and the daemon (sensors, schedules, queued runs)."""
+    import contextlib
+    import signal
+    import socket
+
+    from osa.warehouse import configured_warehouse
+
     _dagster_home()
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    try:
+        configured_warehouse().prepare()  # migrations + comments before any run or sensor touches it
+    except Exception as error:
+        lines = str(error).strip().splitlines() or [type(error).__name__]
+        raise CliError(f"cannot prepare the warehouse: {lines[0]}") from error
+    with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the webserver does
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as error:
+            raise CliError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from error
     command = [
         sys.executable,
         "-m",
-        "dagster_webserver",
+        "dagster",
+        "dev",
+        "-w",
+        str(PROJECT_ROOT / "workspace.yaml"),
         "-h",
         args.host,
         "-p",
         str(args.port),
-        "-w",
-        str(PROJECT_ROOT / "workspace.yaml"),
     ]
-    print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C to stop)")
-    return subprocess.call(command, cwd=PROJECT_ROOT)
+    # `dagster dev` gets its own process group: it, the webserver, the daemon, the code server and the run
+    # workers. A stop signal goes to `dagster dev` alone, which shuts its services down in order; whatever is
+    # left in the group afterwards (run workers) is interrupted, then killed, so nothing outlives `osa ui`.
+    children: list[subprocess.Popen] = []
+    signals_seen: list[int] = []
+
+    def signal_group(sig: int) -> bool:
+        """Send `sig` to the group; False once nothing is left in it."""
+        for child in children:
+            try:
+                os.killpg(child.pid, sig)
+            except ProcessLookupError:
+                return False
+            except PermissionError:
+                pass
+        return bool(children)
+
+    def forward(signum: int, _frame: object) -> None:
+        signals_seen.append(signum)
+        if len(signals_seen) > 1:  # a second Ctrl-C/SIGTERM: stop waiting
+            signal_group(signal.SIGKILL)
+        elif children:  # dagster dev treats SIGINT and SIGTERM alike
+            with contextlib.suppress(ProcessLookupError):
+                children[0].send_signal(signal.SIGINT)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        print(f"Dagster UI (webserver + daemon) on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
+        children.append(subprocess.Popen(command, cwd=PROJECT_ROOT, start_new_session=True))
+        if signals_seen:  # stopped while starting
+            children[0].send_signal(signal.SIGINT)
+        returncode = children[0].wait()
+    finally:
+        if children and children[0].poll() is None:  # leaving on an exception: stop it in order first
+            children[0].send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                children[0].wait(timeout=90)
+        deadline = time.monotonic() + 10
+        if signal_group(signal.SIGINT):
+            while signal_group(0) and time.monotonic() < deadline:
+                time.sleep(0.2)
+        signal_group(signal.SIGKILL)
+        for child in children:
+            child.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if signals_seen:
+        return 0
+    if returncode != 0:
+        raise CliError(f"dagster dev exited with status {returncode}")
+    return 0
 
 
 def cmd_query(args: argparse.Namespace) -> int:
