@@ -243,3 +243,45 @@ def silver_quality(context: dg.AssetCheckExecutionContext, warehouse: WarehouseR
 def gold_quality(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
     """Data quality of the gold tables dashboards read."""
     yield from _quality_results(context, warehouse.get())
+
+
+# ------------------------------------------------------------------------------------------ expectations
+EXPECTATIONS_CHECK = "great_expectations_suite"
+
+
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            EXPECTATIONS_CHECK,
+            asset=table.name,
+            description="The table's Great Expectations suite (derived from the catalogue: columns in order, "
+            "not-null, allowed values, ranges, unique key) on the run's days; the result is published as Data "
+            "Docs (HTML), linked from this check's metadata.",
+        )
+        for table in catalog.tables(layer="gold")
+    ],
+    can_subset=True,
+)
+def gold_expectations(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+    """Great Expectations suites for the gold tables dashboards read, with Data Docs for analysts."""
+    from osa.config import default_data_docs_dir
+    from osa.quality.expectations import validate as validate_suite
+
+    store, run_window = warehouse.get(), _run_window(context)
+    for key in context.selected_asset_check_keys:
+        table = catalog.table(key.asset_key.path[-1])
+        report = validate_suite(
+            table, _window_rows(store, table.name, run_window), default_data_docs_dir(), run_name=context.run.run_id
+        )
+        metadata = {
+            "expectations_evaluated": report.evaluated,
+            "expectations_failed": report.failed,
+            "data_docs": dg.MetadataValue.url(report.docs_index.resolve().as_uri()),
+            "data_docs_path": dg.MetadataValue.path(str(report.docs_index)),
+        }
+        if report.failures:
+            metadata["failures"] = dg.MetadataValue.md("\n".join(f"- {line}" for line in report.failures))
+            metadata["failing_days"] = _markdown(("day", "failing rows"), sorted(report.failed_by_day.items()))
+        yield dg.AssetCheckResult(
+            asset_key=key.asset_key, check_name=key.name, passed=report.success, metadata=metadata
+        )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.partitions import DAILY
 from osa.catalog import Table
 from osa.catalog import tables as catalog_tables
 from osa.catalog.model import RETENTION_CATEGORIES, Column
@@ -80,6 +81,7 @@ def asset_spec(table: Table, *computed_by: object, extra_deps: tuple[str, ...] =
         description=f"{table.description}\n\nOne row = {table.grain}.",
         group_name=table.layer,
         owners=[table.owner],
+        partitions_def=DAILY,
         deps=[*table.depends_on, *extra_deps],
         kinds={backend.kind, "polars"} if table.step != "embeddings" else {backend.kind},
         tags={"layer": table.layer, "retention": table.retention, **({"privacy": "personal"} if personal else {})},

@@ -43,6 +43,7 @@ def _materialize_days(first: dt.date, last: dt.date) -> None:
 
     _quiet_dagster()
     _dagster_home()
+    prepare_warehouse()
     job = defs.resolve_job_def("lakehouse_job")
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
@@ -67,9 +68,33 @@ def _warehouse():
 
 
 def _warehouse_label() -> str:
-    if os.environ.get("OSA_WAREHOUSE", "duckdb") == "postgres":
-        return "PostgreSQL (OSA_DATABASE_URL)"  # never print the URL: it carries the password
-    return str(default_duckdb_path())
+    from osa.warehouse import configured_backend
+
+    chosen = configured_backend()
+    if chosen.name == "duckdb":
+        return str(default_duckdb_path())
+    return f"{chosen.description} (OSA_DATABASE_URL)"  # never print the URL: it carries the password
+
+
+def prepare_warehouse() -> dict[str, object]:
+    """The startup step: apply pending migrations and sync the catalogue's comments (idempotent)."""
+    warehouse = _warehouse()
+    try:
+        return warehouse.prepare()
+    except Exception as error:  # a stopped database, a read-only or full disk, a missing privilege: one line
+        lines = str(error).strip().splitlines() or [type(error).__name__]
+        raise CliError(f"cannot prepare the warehouse: {lines[0]}") from error
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    outcome = prepare_warehouse()
+    applied = outcome["migrations_applied"]
+    print(
+        f"{_warehouse_label()}: "
+        + (f"applied {', '.join(applied)}" if applied else "schema up to date")
+        + f"; {outcome['comments_updated']} comment(s) updated"
+    )
+    return 0
 
 
 def _summary() -> str:
@@ -112,15 +137,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
     import signal
     import socket
 
-    from osa.warehouse import configured_warehouse
-
     _dagster_home()
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
-    try:
-        configured_warehouse().prepare()  # migrations + comments before any run or sensor touches it
-    except Exception as error:
-        lines = str(error).strip().splitlines() or [type(error).__name__]
-        raise CliError(f"cannot prepare the warehouse: {lines[0]}") from error
+    prepare_warehouse()  # migrations + comments before any run or sensor touches it
     with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the webserver does
         try:
@@ -193,15 +212,15 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    import duckdb
     import polars as pl
-    import psycopg
+
+    from osa.warehouse import configured_backend
 
     try:
         result = _warehouse().query(args.sql)
     except FileNotFoundError as error:
         raise CliError(str(error)) from error
-    except (duckdb.Error, psycopg.Error) as error:  # read-only connections: writes fail here too
+    except configured_backend().errors() as error:  # read-only connections: writes fail here too
         raise CliError(f"query failed: {error}") from error
     with pl.Config(tbl_rows=args.limit, tbl_cols=-1, fmt_str_lengths=60, tbl_hide_dataframe_shape=True):
         print(pl.from_arrow(result))
@@ -282,6 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
+    migrate = sub.add_parser("migrate", help="the startup step: apply pending migrations, sync column comments")
+    migrate.set_defaults(func=cmd_migrate)
     query = sub.add_parser("query", help="read-only SQL against the warehouse")
     query.add_argument("sql")
     query.add_argument("--limit", type=int, default=50, help="rows to print")

@@ -18,6 +18,11 @@ def default_duckdb_path() -> Path:
     return Path(os.environ.get("OSA_DUCKDB_PATH", STATE_DIR / "warehouse.duckdb"))
 
 
+def default_data_docs_dir() -> Path:
+    """Where the Great Expectations Data Docs (HTML) of the gold suites are written."""
+    return Path(os.environ.get("OSA_DATA_DOCS_DIR", STATE_DIR / "data-docs"))
+
+
 def is_development() -> bool:
     """Development mode allows the documented development secrets (seed data, tests)."""
     return os.environ.get("OSA_ENV", "development") == "development"

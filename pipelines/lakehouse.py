@@ -55,6 +55,27 @@ def _changed_since(cursor: dict, files: list) -> tuple[list, dict]:
     return changed, {"ns": new_mark, "at": at}
 
 
+def _instance(context: dg.SensorEvaluationContext) -> dg.DagsterInstance | None:
+    try:
+        return context.instance
+    except dg.DagsterInvariantViolationError:  # evaluated without an instance (unit tests)
+        return None
+
+
+def _initial_cursor(instance: dg.DagsterInstance | None) -> dict:
+    """A sensor that never ran starts from the last ingest (`osa run`, `osa ingest`, an earlier deployment):
+    files changed before both sources' bronze assets were last materialized are already in the warehouse."""
+    if instance is None:
+        return {}
+    stamps = []
+    for source in SOURCES:
+        event = instance.get_latest_materialization_event(dg.AssetKey(f"bronze_{source}"))
+        if event is None:
+            return {}  # a source never ingested: every file of it is new
+        stamps.append(int(event.timestamp * 1e9))
+    return {"ns": min(stamps), "at": []}
+
+
 @dg.sensor(
     job=lakehouse_job,
     minimum_interval_seconds=30,
@@ -62,7 +83,7 @@ def _changed_since(cursor: dict, files: list) -> tuple[list, dict]:
     description="Starts one ranged run covering the days of new or changed landing files.",
 )
 def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneResource):
-    cursor = json.loads(context.cursor) if context.cursor else {}
+    cursor = json.loads(context.cursor) if context.cursor else _initial_cursor(_instance(context))
     files = [f for source in SOURCES for f in landing_files(landing.root, source)]
     changed, new_cursor = _changed_since(cursor, files)
     if not changed:

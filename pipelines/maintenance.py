@@ -18,6 +18,7 @@ import datetime as dt
 import os
 
 import dagster as dg
+from pydantic import Field
 
 from resources import WarehouseResource
 
@@ -61,13 +62,30 @@ def purge_run_history(
     return {"runs_older_than_cutoff": len(old), "runs_deleted": deleted, "runs_kept_for_lineage": len(old) - deleted}
 
 
+class RunHistoryRetention(dg.Config):
+    """How much of Dagster's own run history to keep (editable in the launchpad)."""
+
+    days: int | None = Field(
+        default=None,
+        description="Delete finished runs older than this many days; empty: OSA_RUN_RETENTION_DAYS "
+        f"(default {DEFAULT_RETENTION_DAYS}), read when the run starts.",
+    )
+
+    def resolved_days(self) -> int:
+        return (
+            self.days
+            if self.days is not None
+            else int(os.environ.get("OSA_RUN_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS)
+        )
+
+
 @dg.op(
-    description="Deletes finished runs older than OSA_RUN_RETENTION_DAYS (default 30) unless they hold the "
-    "latest materialization of an asset partition.",
+    description="Deletes finished runs older than the configured days unless they hold the latest "
+    "materialization of an asset partition.",
     tags={"osa/maintenance": "retention"},
 )
-def purge_old_runs(context: dg.OpExecutionContext) -> None:
-    days = int(os.environ.get("OSA_RUN_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+def purge_old_runs(context: dg.OpExecutionContext, config: RunHistoryRetention) -> None:
+    days = config.resolved_days()
     counts = purge_run_history(context.instance, dt.timedelta(days=days), exclude_run_ids={context.run_id})
     context.log.info(f"run history retention ({days} days): {counts}")
 
@@ -89,16 +107,33 @@ retention_schedule = dg.ScheduleDefinition(
 )
 
 
+class WarehouseRetention(dg.Config):
+    """How many days of warehouse partitions to keep (editable in the launchpad)."""
+
+    days: int | None = Field(
+        default=None,
+        description="Drop partitions older than this many days (0: keep everything); empty: "
+        "OSA_WAREHOUSE_RETENTION_DAYS (unset: off), read when the run starts.",
+    )
+    as_of: str | None = Field(default=None, description="The day to count back from (ISO date); empty: today (UTC).")
+
+    def resolved_days(self) -> int:
+        return self.days if self.days is not None else int(os.environ.get("OSA_WAREHOUSE_RETENTION_DAYS") or 0)
+
+
 @dg.op(
-    description="Drops warehouse partitions older than OSA_WAREHOUSE_RETENTION_DAYS (unset or 0: keeps all).",
+    description="Drops warehouse partitions older than the configured days (default off).",
     tags={"osa/maintenance": "retention"},
 )
-def drop_expired_partitions(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
-    days = int(os.environ.get("OSA_WAREHOUSE_RETENTION_DAYS") or 0)
+def drop_expired_partitions(
+    context: dg.OpExecutionContext, config: WarehouseRetention, warehouse: WarehouseResource
+) -> None:
+    days = config.resolved_days()
     if days <= 0:
-        context.log.info("warehouse retention is off (OSA_WAREHOUSE_RETENTION_DAYS unset or 0)")
+        context.log.info("warehouse retention is off (days 0; OSA_WAREHOUSE_RETENTION_DAYS unset or 0)")
         return
-    cutoff = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)
+    today = dt.date.fromisoformat(config.as_of) if config.as_of else dt.datetime.now(dt.UTC).date()
+    cutoff = today - dt.timedelta(days=days)
     removed = warehouse.get().apply_retention(cutoff)
     context.log.info(
         f"dropped partitions before {cutoff}: {sum(removed.values())} rows in "

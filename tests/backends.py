@@ -3,36 +3,55 @@ tests import this module, and each skipped Dagster import saves them about a sec
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+
+import polars as pl
+import pyarrow as pa
+
+from osa import catalog
+from osa.catalog.model import Column
 from osa.warehouse.base import Warehouse
 from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
 from osa.warehouse.postgres_warehouse import PostgresWarehouse
 
-# The tables every warehouse has (migrations added later, e.g. the PII audit tables, may add more).
-PARTITIONED_TABLES = frozenset(
-    {  # one row set per event_date partition; hypertables on Postgres
-        "bronze_intake_forms",
-        "silver_intake_forms",
-        "quarantine_intake_forms",
-        "bronze_opal_deliveries",
-        "quarantine_opal_deliveries",
-        "silver_agent_executions",
-        "silver_workflow_executions",
-        "silver_recommendations",
-        "silver_content_review_insights",
-        "silver_geo_audit_findings",
-        "silver_audience_segments",
-        "silver_experiment_blueprints",
-        "silver_personalization_ideas",
-        "silver_roadmap_items",
-        "silver_integration_health_checks",
-        "silver_cmp_issues",
-        "silver_customer_journey_stages",
-        "gold_agent_performance_daily",
-        "gold_workflow_completion_daily",
-        "gold_recommendation_mix_daily",
-    }
-)
-LAKEHOUSE_TABLES = PARTITIONED_TABLES | {"recommendation_embeddings", "quarantine_records", "schema_migrations"}
+# Derived from the catalogue: TimescaleDB hypertables on Postgres (one row set per event_date partition), and
+# every base table plus the views and the bookkeeping table.
+PARTITIONED_TABLES = frozenset(t.name for t in catalog.TABLES if t.hypertable)
+LAKEHOUSE_TABLES = frozenset(catalog.CATALOG) | {"quarantine_records", "schema_migrations"}
+
+
+def _valid_value(column: Column):
+    """A constant the catalogue accepts for `column` (its first allowed value, its minimum, or a plain value)."""
+    if column.allowed:
+        return [column.allowed[0]] if column.type.polars == pl.List(pl.String) else column.allowed[0]
+    arrow = column.type.arrow
+    if pa.types.is_date(arrow):
+        return dt.date(2026, 7, 1)
+    if pa.types.is_timestamp(arrow):
+        return dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+    if pa.types.is_decimal(arrow):
+        return decimal.Decimal("0.50")
+    if pa.types.is_boolean(arrow):
+        return False
+    if pa.types.is_integer(arrow):
+        return int(column.minimum or 1)
+    if pa.types.is_floating(arrow):
+        return float(column.minimum or 0.0)
+    if pa.types.is_fixed_size_list(arrow):
+        return [0.0] * arrow.list_size
+    if pa.types.is_list(arrow):
+        return ["x"]
+    return "x"
+
+
+def with_required_columns(table: str, rows: pa.Table) -> pa.Table:
+    """`rows` plus every NOT NULL column of the catalogue table that it lacks, filled with a valid constant, so a
+    test can write just the columns it is about."""
+    for column in catalog.table(table).columns:
+        if column.name not in rows.column_names and not column.nullable:
+            rows = rows.append_column(column.name, pa.array([_valid_value(column)] * rows.num_rows, column.type.arrow))
+    return rows
 
 
 def open_warehouse(location: str) -> Warehouse:

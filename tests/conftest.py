@@ -416,7 +416,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("OSA_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("DAGSTER_DISABLE_TELEMETRY", "1")
-    monkeypatch.delenv("OSA_WEBHOOK_SECRET", raising=False)
+    monkeypatch.setenv("OSA_WEBHOOK_SECRET", "")  # declared but empty: the development secret applies
     monkeypatch.delenv("OSA_ENV", raising=False)
     monkeypatch.delenv("OSA_WAREHOUSE", raising=False)
     yield tmp_path
@@ -618,7 +618,11 @@ def warehouse(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> W
 
 
 def warehouse_resource(location: str) -> WarehouseResource:
-    """The Dagster resource for a warehouse location (see `open_warehouse`)."""
+    """The Dagster resource for a warehouse location (see `open_warehouse`), after the startup step (migrations
+    and comments) has run on it, as `osa run` / `osa migrate` do before any Dagster run."""
     if location.startswith("postgresql://"):
-        return WarehouseResource(backend="postgres", database_url=location)
-    return WarehouseResource(duckdb_path=location)
+        resource = WarehouseResource(backend="postgres", database_url=location)
+    else:
+        resource = WarehouseResource(backend="duckdb", duckdb_path=location)
+    resource.open().prepare()
+    return resource

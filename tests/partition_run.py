@@ -18,8 +18,11 @@ from pathlib import Path
 
 def main(first: str, last: str, ready_dir: str | None = None, runs: int = 1) -> int:
     warnings.filterwarnings("ignore")
+    from osa.warehouse import configured_warehouse
     from pipelines.definitions import defs
     from pipelines.lakehouse import range_tags
+
+    configured_warehouse().prepare()  # the startup step (idempotent; concurrent runs serialize on it)
 
     job = defs.resolve_job_def("lakehouse_job")
     if ready_dir:

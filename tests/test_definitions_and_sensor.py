@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -12,44 +13,93 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from osa import catalog
 from osa.config import PROJECT_ROOT
 from pipelines.definitions import defs
 from pipelines.lakehouse import landing_sensor, range_tags
 from resources import LandingZoneResource
 
-GROUPS = {"bronze", "silver", "quarantine", "gold", "pii"}
+GROUPS = {"bronze", "silver", "quarantine", "gold", "pii", "knowledge"}
 
 
-def test_definitions_load_with_every_asset_described():
-    specs = list(defs.resolve_all_asset_specs())
-    assert len(specs) == 24
-    for spec in specs:
-        name = spec.key.to_user_string()
-        assert spec.group_name in GROUPS, name
-        assert spec.description and len(spec.description) > 10, name
-        assert spec.owners, name
-        assert spec.kinds and "duckdb" in spec.kinds, name
-        assert spec.partitions_def is not None, name
-        assert name.startswith(spec.group_name + "_"), name  # the layer is visible in the name too
-    groups = {spec.group_name for spec in specs}
-    assert groups == GROUPS
+EXTERNAL = {"landing_intake_forms", "landing_opal_deliveries", "recommendation_embeddings"}
+
+
+def test_every_catalogue_table_is_an_asset_described_from_the_catalogue():
+    specs = {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()}
+    assert set(specs) == set(catalog.CATALOG) | {"landing_intake_forms", "landing_opal_deliveries"}
+    for table in catalog.TABLES:
+        spec = specs[table.name]
+        assert spec.group_name == table.layer and spec.group_name in GROUPS
+        assert table.description in spec.description and table.grain in spec.description
+        assert spec.owners == [table.owner]
+        assert "duckdb" in spec.kinds and "postgres" not in spec.kinds  # the configured (default) backend
+        assert spec.partitions_def is not None, table.name
+        assert spec.tags["retention"] == table.retention
+        schema = spec.metadata["dagster/column_schema"]
+        assert [c.name for c in schema.columns] == list(table.column_names)
+        for column, declared in zip(schema.columns, table.columns, strict=True):
+            assert column.description == declared.description and column.type == declared.type.label
+            assert column.constraints.nullable == declared.nullable
+        references = spec.metadata["dagster/code_references"].code_references
+        assert references[0].file_path.endswith("osa/catalog/tables.py")
+        line = Path(references[0].file_path).read_text().splitlines()[references[0].line_number - 1]
+        assert table.name in line or table.name.rsplit("_", 2)[0] in line
+    for name in ("landing_intake_forms", "landing_opal_deliveries"):
+        assert specs[name].group_name == "landing" and specs[name].description
+    for table in catalog.tables(layer="gold"):
+        assert specs[table.name].freshness_policy is not None
+
+
+def test_asset_kinds_follow_the_configured_backend(tmp_path):
+    """The kinds come from the backend registry: on Postgres the assets say postgres, not duckdb."""
+    code = (
+        "from pipelines.definitions import defs\n"
+        "print(sorted({k for s in defs.resolve_all_asset_specs() if s.group_name != 'landing' for k in s.kinds}))"
+    )
+    env = {**os.environ, "OSA_WAREHOUSE": "postgres", "OSA_STATE_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['polars', 'postgres']"
 
 
 def test_lakehouse_job_covers_every_asset_and_check():
     job = defs.resolve_job_def("lakehouse_job")
     assert job.partitions_def is not None
     graph = defs.resolve_asset_graph()
-    assert job.asset_layer.executable_asset_keys == set(graph.get_all_asset_keys())
-    assert {key.name for key in graph.asset_check_keys} == {"every_record_accounted_for", "no_raw_pii"}
+    executable = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+    assert executable == {key.to_user_string() for key in graph.get_all_asset_keys()} - EXTERNAL
+    names = {key.name for key in graph.asset_check_keys}
+    assert names == {
+        "every_record_accounted_for",
+        "no_raw_pii",
+        "meets_catalogue_rules",
+        "schema_matches_catalogue",
+        "row_volume",
+        "great_expectations_suite",
+    }
     assert {
         key.asset_key.to_user_string() for key in graph.asset_check_keys if key.name == "every_record_accounted_for"
     } == {"bronze_intake_forms", "bronze_opal_deliveries"}
     # the leak check guards every silver, gold and quarantine table
     assert {key.asset_key.to_user_string() for key in graph.asset_check_keys if key.name == "no_raw_pii"} == {
-        key.to_user_string()
-        for key in graph.get_all_asset_keys()
-        if key.to_user_string().split("_")[0] in ("silver", "gold", "quarantine")
+        t.name for t in catalog.TABLES if t.layer in ("silver", "gold", "quarantine")
     }
+    blocking = {key for key in graph.asset_check_keys if graph.get_check_spec(key).blocking}
+    for table in catalog.TABLES:  # silver rules block gold from reading bad rows; gold's never block
+        for check in ("meets_catalogue_rules", "schema_matches_catalogue"):
+            if table.layer in ("silver", "quarantine", "pii", "gold"):
+                key = dg.AssetCheckKey(dg.AssetKey(table.name), check)
+                assert (key in blocking) == (table.layer != "gold"), key
+
+
+def test_nightly_schedule_reruns_the_two_previous_days():
+    schedule = defs.resolve_schedule_def("nightly_lakehouse")
+    assert schedule.job_name == "lakehouse_job" and schedule.cron_schedule == "0 1 * * *"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 11, 27, 1, tzinfo=dt.UTC))
+    request = schedule.evaluate_tick(context).run_requests[0]
+    assert range_tags("2026-11-25", "2026-11-26").items() <= request.tags.items()
 
 
 def test_resources_are_bound():
@@ -105,9 +155,33 @@ def test_sensor_requests_one_ranged_run_for_the_days_of_the_files(small_landing)
     assert isinstance(result, dg.RunRequest)
     assert result.tags == range_tags("2026-07-01", "2026-07-03")
     assert result.run_key
-    seen = json.loads(cursor)
-    assert len(seen) == 6  # three days x two sources
-    assert all(path.endswith(".jsonl") for path in seen)
+    state = json.loads(cursor)
+    assert set(state) == {"ns", "at"} and state["ns"] > 0
+    assert all(path.endswith(".jsonl") for path in state["at"])
+
+
+def test_sensor_cursor_stays_bounded_however_many_files_arrive(small_landing):
+    """The cursor is a high-water mark plus the files at exactly that mark, never every file ever seen."""
+    _, cursor = _evaluate(small_landing)
+    for i in range(300):
+        _write(small_landing, "opal_deliveries", f"2026-08-{1 + i % 28:02d}", name=f"b{i}.jsonl")
+    result, cursor = _evaluate(small_landing, cursor)
+    assert result.tags == range_tags("2026-08-01", "2026-08-28")
+    assert len(cursor) < 2_000
+    assert isinstance(_evaluate(small_landing, cursor)[0], dg.SkipReason)
+
+
+def test_sensor_sees_a_copied_file_whose_mtime_is_old(small_landing, tmp_path):
+    """A file copied with its original (old) mtime is still new: the mark follows the change time."""
+    _, cursor = _evaluate(small_landing)
+    source = tmp_path / "old.jsonl"
+    source.write_text("{}\n")
+    os.utime(source, (0, 0))
+    target = small_landing / "intake_forms" / "dt=2026-07-12" / "old.jsonl"
+    target.parent.mkdir(parents=True)
+    shutil.copy2(source, target)  # keeps mtime 1970
+    result, _ = _evaluate(small_landing, cursor)
+    assert isinstance(result, dg.RunRequest) and result.tags == range_tags("2026-07-12", "2026-07-12")
 
 
 def test_sensor_skips_when_nothing_changed(small_landing):
@@ -167,3 +241,20 @@ def test_sensor_on_an_empty_or_missing_landing_zone(tmp_path):
     assert isinstance(_evaluate(tmp_path / "missing")[0], dg.SkipReason)
     (tmp_path / "empty").mkdir()
     assert isinstance(_evaluate(tmp_path / "empty")[0], dg.SkipReason)
+
+
+def test_a_new_sensor_starts_from_the_last_ingest_not_from_zero(small_landing):
+    """After `osa run`, starting the daemon must not re-ingest the whole landing zone: files older than the
+    last materialization of both bronze assets count as ingested; a file staged after it does not."""
+    with dg.DagsterInstance.ephemeral() as instance:
+        resources = {"landing": LandingZoneResource(path=str(small_landing))}
+        first = landing_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        assert isinstance(first, dg.RunRequest)  # nothing ingested yet: everything is new
+        for source in ("intake_forms", "opal_deliveries"):
+            instance.report_runless_asset_event(dg.AssetMaterialization(f"bronze_{source}", partition="2026-07-03"))
+        context = dg.build_sensor_context(instance=instance, resources=resources)
+        assert isinstance(landing_sensor(context), dg.SkipReason)
+        _write(small_landing, "opal_deliveries", "2026-07-10")
+        context = dg.build_sensor_context(instance=instance, resources=resources, cursor=context.cursor)
+        result = landing_sensor(context)
+        assert isinstance(result, dg.RunRequest) and result.tags == range_tags("2026-07-10", "2026-07-10")

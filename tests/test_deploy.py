@@ -68,8 +68,12 @@ def test_compose_file_is_valid():
         assert "OSA_DB_PASSWORD" in str(missing_secret)
     stack = yaml.safe_load(_interpolate(raw, SECRETS))
     services = stack["services"]
-    assert set(services) == {"warehouse-db", "dagster-webserver", "dagster-daemon"}
+    assert set(services) == {"warehouse-db", "warehouse-migrate", "dagster-webserver", "dagster-daemon"}
     assert services["warehouse-db"]["image"].startswith("timescale/timescaledb-ha:pg15")
+    migrate = services.pop("warehouse-migrate")  # the one-shot startup step: migrations + catalogue comments
+    assert migrate["command"] == ["osa", "migrate"] and migrate["restart"] == "no"
+    assert migrate["depends_on"]["warehouse-db"]["condition"] == "service_healthy"
+    assert migrate["environment"]["OSA_WAREHOUSE"] == "postgres"
     for name, service in services.items():
         assert service.get("image") or service.get("build"), name
         assert service["healthcheck"]["test"], name
@@ -77,7 +81,7 @@ def test_compose_file_is_valid():
     for name in ("dagster-webserver", "dagster-daemon"):
         service = services[name]
         assert service["image"] == "osa-lakehouse:latest"
-        assert service["depends_on"]["warehouse-db"]["condition"] == "service_healthy"
+        assert service["depends_on"]["warehouse-migrate"]["condition"] == "service_completed_successfully"
         env = service["environment"]
         assert env["DAGSTER_PG_HOST"] == "warehouse-db" and env["OSA_WAREHOUSE"] == "postgres"
         assert env["DAGSTER_PG_PASSWORD"] == SECRETS["OSA_DB_PASSWORD"]

@@ -12,7 +12,7 @@ import psycopg
 import pyarrow as pa
 import pytest
 
-from osa.warehouse import configured_warehouse
+from osa.warehouse import WarehouseNotReady, configured_warehouse
 from osa.warehouse.base import migration_files
 from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
 from osa.warehouse.postgres_warehouse import PostgresWarehouse, redact_url, to_pg_placeholders
@@ -179,14 +179,17 @@ def test_resource_builds_the_backend_from_configuration(pg_database, monkeypatch
     resolved = built.process_config_and_initialize()
     assert isinstance(resolved.get(), PostgresWarehouse) and resolved.get().url == pg_database
     assert configured_warehouse().url == pg_database  # the same choice outside Dagster (the CLI)
-    monkeypatch.delenv("OSA_DATABASE_URL")
+    monkeypatch.setenv("OSA_DATABASE_URL", "")  # declared but empty, as build_resources() leaves an absent one
     with pytest.raises(ValueError, match="OSA_DATABASE_URL"):
-        build_resources()["warehouse"].get()
+        build_resources()["warehouse"].process_config_and_initialize().get()
     with pytest.raises(ValueError, match="OSA_DATABASE_URL"):
         configured_warehouse()
     monkeypatch.delenv("OSA_WAREHOUSE")  # the default stays the embedded DuckDB file
     monkeypatch.setenv("OSA_DUCKDB_PATH", str(tmp_path / "default.duckdb"))
-    assert isinstance(build_resources()["warehouse"].get(), DuckDBWarehouse)
+    with pytest.raises(WarehouseNotReady, match="osa migrate"):  # get() never migrates: the startup step does
+        build_resources()["warehouse"].process_config_and_initialize().get()
+    configured_warehouse().prepare()
+    assert isinstance(build_resources()["warehouse"].process_config_and_initialize().get(), DuckDBWarehouse)
     assert isinstance(configured_warehouse(), DuckDBWarehouse)
 
 

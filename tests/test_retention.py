@@ -7,7 +7,7 @@ import datetime as dt
 import pyarrow as pa
 
 from pipelines import maintenance
-from tests.backends import PARTITIONED_TABLES, location_of
+from tests.backends import PARTITIONED_TABLES, location_of, with_required_columns
 from tests.conftest import warehouse_resource
 
 TABLES = ("quarantine_intake_forms", "quarantine_opal_deliveries")
@@ -17,6 +17,7 @@ def _fill(warehouse, days: list[dt.date]) -> None:
     for table in TABLES:
         for day in days:
             rows = pa.table({"event_date": pa.array([day] * 2, pa.date32()), "source_file": ["f", "f"]})
+            rows = with_required_columns(table, rows)
             warehouse.replace_window(table, rows, day, day + dt.timedelta(days=1))
 
 

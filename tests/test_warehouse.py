@@ -17,7 +17,7 @@ import pytest
 from osa.warehouse.base import Warehouse, migration_files
 from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
 from osa.warehouse.postgres_warehouse import PostgresWarehouse
-from tests.backends import LAKEHOUSE_TABLES, location_of, open_warehouse
+from tests.backends import LAKEHOUSE_TABLES, location_of, open_warehouse, with_required_columns
 
 TABLE = "quarantine_intake_forms"
 DAY1, DAY2, DAY3 = dt.date(2026, 7, 1), dt.date(2026, 7, 2), dt.date(2026, 7, 3)
@@ -197,12 +197,14 @@ def test_question_mark_parameters_work_on_both_backends(warehouse):
 
 def _typed_rows() -> pa.Table:
     """Every column type the lakehouse uses, with the awkward values: NULLs, empty and NULL-holding lists,
-    non-ASCII text, quotes, extreme integers, dates and instants before 2000 (the Postgres epoch)."""
+    non-ASCII text, quotes, extreme integers, dates and instants before 2000 (the Postgres epoch). NULLs only
+    where the catalogue allows them (NOT NULL columns carry extremes instead)."""
     utc = dt.UTC
     return pa.table(
         {
             "event_date": pa.array([DAY1] * 5, pa.date32()),
-            "delivery_id": ["a", None, "\u00fc\u20ac\U0001f600", "", "x'\"%?\\"],
+            "delivery_id": ["a", "b", "\u00fc\u20ac\U0001f600", "", "x'\"%?\\"],
+            "correlation_id": ["a", None, "\u00fc\u20ac\U0001f600", "", "x'\"%?\\"],
             "agent_timestamp": pa.array(
                 [
                     dt.datetime(2026, 7, 1, 1, 2, 3, 456789, tzinfo=utc),
@@ -216,11 +218,11 @@ def _typed_rows() -> pa.Table:
             "execution_duration_ms": pa.array([1, None, -5, 2**62, 0], pa.int64()),
             "confidence_score": [0.5, None, float("inf"), -0.0, 1e-300],
             "data_sources": pa.array([["odp", "ga4"], None, [], ["x", None, "\u00fc"], [""]], pa.list_(pa.string())),
-            "sla_max_execution_ms": pa.array([1, None, -1, 2**31 - 1, 0], pa.int32()),
+            "sla_max_execution_ms": pa.array([1, -(2**31), -1, 2**31 - 1, 0], pa.int32()),
             "sla_confidence_threshold": pa.array(
                 [
                     decimal.Decimal("0.70"),
-                    None,
+                    decimal.Decimal("9.99"),
                     decimal.Decimal("-9.99"),
                     decimal.Decimal("0.00"),
                     decimal.Decimal("1.50"),
@@ -228,7 +230,8 @@ def _typed_rows() -> pa.Table:
                 pa.decimal128(3, 2),
             ),
             "source_line": pa.array([1, 2, 3, 4, 5], pa.int32()),
-            "is_final": [True, None, False, True, False],
+            "is_final": [True, False, False, True, False],
+            "is_low_confidence": [True, False, False, True, False],
         }
     )
 
@@ -239,9 +242,10 @@ def test_types_round_trip_identically_on_both_backends(tmp_path, pg_database):
     postgres = PostgresWarehouse(pg_database)
     rows = _typed_rows()
     columns = ", ".join(rows.column_names)
+    written = with_required_columns("silver_agent_executions", rows)
     results = {}
     for store in (duck, postgres):
-        store.replace_window("silver_agent_executions", rows, DAY1, DAY2)
+        store.replace_window("silver_agent_executions", written, DAY1, DAY2)
         results[store.backend] = store.query(f"SELECT {columns} FROM silver_agent_executions ORDER BY source_line")
     assert results["postgres"].schema.equals(results["duckdb"].schema)
     assert results["postgres"].equals(results["duckdb"])
@@ -304,12 +308,17 @@ def _crash_mid_write(location: str) -> None:
         with store.connect() as con:
             con.execute("BEGIN")
             con.execute(f"DELETE FROM {TABLE} WHERE event_date = ?", [DAY1])
-            con.execute(f"INSERT INTO {TABLE} (event_date, source_file) VALUES (?, 'half')", [DAY1])
+            con.execute(
+                f"INSERT INTO {TABLE} (event_date, source_file, source_line, stage, reason_codes, primary_reason) "
+                "VALUES (?, 'half', 1, 'contract', ['x'], 'x')",
+                [DAY1],
+            )
             os._exit(17)
     with store.connect() as con:
         con.execute(f"DELETE FROM {TABLE} WHERE event_date = %s", [DAY1])
-        with con.cursor().copy(f"COPY {TABLE} (event_date, source_file) FROM STDIN") as copy:
-            copy.write_row((DAY1, "half"))
+        columns = "event_date, source_file, source_line, stage, reason_codes, primary_reason"
+        with con.cursor().copy(f"COPY {TABLE} ({columns}) FROM STDIN") as copy:
+            copy.write_row((DAY1, "half", 1, "contract", ["x"], "x"))
         os._exit(17)
 
 
