@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from osa.config import PROJECT_ROOT
+from osa.warehouse import configured_warehouse
 from pipelines import lakehouse
 from pipelines.definitions import build_resources, defs
 from pipelines.lakehouse import range_tags
@@ -58,6 +59,7 @@ def prod_instance(tmp_path_factory, pg_server, _small_landing_master):
             env.setenv(key, value)
         for key in ("OSA_WEBHOOK_SECRET", "OSA_ENV", "OSA_DUCKDB_PATH"):
             env.delenv(key, raising=False)
+        configured_warehouse().prepare()  # the deployment's startup step (compose: warehouse-migrate)
         # the code location as the deployment loads it: resources bound from the environment (EnvVar)
         located = dg.Definitions.merge(lakehouse.defs, dg.Definitions(resources=build_resources()))
         job = located.resolve_job_def("lakehouse_job")

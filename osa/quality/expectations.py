@@ -38,6 +38,7 @@ adding ~1-2 ms per earlier run listed in it.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import logging
 import os
 import pathlib
@@ -175,14 +176,24 @@ def validate(table: Table, rows: pa.Table | pl.DataFrame, docs_dir: pathlib.Path
 
     Safe to re-run with the same `docs_dir`: each call builds a fresh context (names never collide), the
     suite is added or replaced by name, and the scrubbed results of earlier runs stay listed in the index.
-    Concurrent calls writing the same `docs_dir` may race on ``index.html`` (last writer wins).
+    Concurrent calls (runs of different partitions in several processes) writing the same `docs_dir` take
+    turns on an exclusive lock file there: GX's stores and ``index.html`` are not safe to share otherwise.
     """
+    docs_dir = pathlib.Path(docs_dir).resolve()
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    with open(docs_dir / ".lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _validate(table, rows, docs_dir, run_name=run_name)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _validate(table: Table, rows: pa.Table | pl.DataFrame, docs_dir: pathlib.Path, *, run_name: str) -> GxReport:
     gx = _gx()
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
-    docs_dir = pathlib.Path(docs_dir).resolve()
-    docs_dir.mkdir(parents=True, exist_ok=True)
     arrow = rows.to_arrow() if isinstance(rows, pl.DataFrame) else rows
     frame = _to_pandas(arrow)
 
