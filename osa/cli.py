@@ -44,6 +44,10 @@ def _materialize_days(first: dt.date, last: dt.date) -> None:
     _quiet_dagster()
     _dagster_home()
     prepare_warehouse()
+    # One "planned" event per asset for the whole range instead of one per asset and day: on the seed data that is
+    # 25 SQLite writes instead of 3,312 (about 20 s of a 75 s run). The trade-off, documented in the README: if
+    # this in-process run fails, its days are not marked "failed" in the UI; the CLI reports the failure instead.
+    os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
     job = defs.resolve_job_def("lakehouse_job")
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
