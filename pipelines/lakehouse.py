@@ -38,21 +38,29 @@ def nightly_lakehouse(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=f"nightly:{last}", tags=range_tags(first, last))
 
 
-def _changed_since(cursor: dict, files: list) -> tuple[list, dict]:
-    """Files whose change time is after the cursor's high-water mark (or at it but not yet seen there).
+def stamp(files: list) -> list[tuple]:
+    """(file, change time in ns, identity) per file; the identity (path, inode, size) tells a file replaced
+    within the same clock tick from the one that was there (staging replaces files: a new inode)."""
+    stamped = []
+    for landing_file in files:
+        stat = landing_file.path.stat()
+        stamped.append((landing_file, stat.st_ctime_ns, f"{landing_file.path}|{stat.st_ino}|{stat.st_size}"))
+    return stamped
 
-    The cursor is bounded: the highest change time seen and the paths at exactly that time, never every
-    file ever seen. st_ctime moves whenever a file is created, replaced or copied (unlike mtime, which a
-    copy may preserve), so a staged or re-staged file is always newer than the mark."""
+
+def changed_since(cursor: dict, stamped: list[tuple]) -> tuple[list, dict]:
+    """Files whose change time is after the cursor's high-water mark, or at it with an identity not seen there.
+
+    The cursor is bounded: the highest change time seen and the identities at exactly that time, never every
+    file ever seen. st_ctime moves whenever a file is created, replaced or copied (unlike mtime, which a copy
+    may preserve), so a staged or re-staged file is never older than the mark."""
     mark, at_mark = cursor.get("ns", 0), set(cursor.get("at", []))
-    stamped = [(f, f.path.stat().st_ctime_ns) for f in files]
-    changed = [f for f, ns in stamped if ns > mark or (ns == mark and str(f.path) not in at_mark)]
+    changed = [f for f, ns, ident in stamped if ns > mark or (ns == mark and ident not in at_mark)]
     if not stamped:
         return changed, cursor
-    top = max(ns for _, ns in stamped)
-    new_mark = max(top, mark)
-    at = sorted({str(f.path) for f, ns in stamped if ns == new_mark} | (at_mark if new_mark == mark else set()))
-    return changed, {"ns": new_mark, "at": at}
+    new_mark = max(mark, max(ns for _, ns, _ in stamped))
+    at = {ident for _, ns, ident in stamped if ns == new_mark}
+    return changed, {"ns": new_mark, "at": sorted(at)}
 
 
 def _instance(context: dg.SensorEvaluationContext) -> dg.DagsterInstance | None:
@@ -85,7 +93,7 @@ def _initial_cursor(instance: dg.DagsterInstance | None) -> dict:
 def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneResource):
     cursor = json.loads(context.cursor) if context.cursor else _initial_cursor(_instance(context))
     files = [f for source in SOURCES for f in landing_files(landing.root, source)]
-    changed, new_cursor = _changed_since(cursor, files)
+    changed, new_cursor = changed_since(cursor, stamp(files))
     if not changed:
         return dg.SkipReason(f"no new files in {landing.root}")
     days = sorted({f.day for f in changed})

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pytest
 from psycopg import sql
 
+from osa import catalog
 from osa.generate import generate
 from osa.ingest.intake import IntakeTables, process_intake
 from osa.ingest.opal import DeliveryTables, process_deliveries
@@ -283,17 +284,7 @@ VALID_AGENT_DATA: dict[str, dict] = {
 }
 
 # What each agent's valid example above must produce.
-INSIGHT_TABLE = {
-    "content_review": "silver_content_review_insights",
-    "geo_audit": "silver_geo_audit_findings",
-    "audience_suggester": "silver_audience_segments",
-    "experiment_blueprinter": "silver_experiment_blueprints",
-    "personalization_idea_generator": "silver_personalization_ideas",
-    "roadmap_generator": "silver_roadmap_items",
-    "integration_health": "silver_integration_health_checks",
-    "cmp_organizer": "silver_cmp_issues",
-    "customer_journey": "silver_customer_journey_stages",
-}
+INSIGHT_TABLE = {t.agent: t.name for t in catalog.insight_tables()}  # from the catalogue
 EXPECTED_INSIGHT_ROWS = {
     "content_review": 1,
     "geo_audit": 1,

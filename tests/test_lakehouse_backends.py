@@ -23,6 +23,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from osa import catalog
 from osa.config import PROJECT_ROOT, SEED_DATA_DIR
 from osa.ingest.landing import days_with_data
 from osa.ingest.signature import DEVELOPMENT_WEBHOOK_SECRET
@@ -33,7 +34,7 @@ from resources import LandingZoneResource, PrivacyResource, WebhookSecretResourc
 from tests.backends import open_warehouse
 from tests.conftest import SMALL_FIRST, SMALL_LAST, warehouse_resource
 
-GOLD_TABLES = ("gold_agent_performance_daily", "gold_workflow_completion_daily", "gold_recommendation_mix_daily")
+GOLD_TABLES = tuple(t.name for t in catalog.tables(layer="gold"))
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
