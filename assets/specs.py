@@ -20,6 +20,11 @@ from osa.warehouse import configured_backend
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE_FILE = PROJECT_ROOT / "osa" / "catalog" / "tables.py"
+PARTITIONS_NOTE = (
+    "Daily partitions by receiving day (UTC) from the first day of data; a day with no landing files is "
+    'materialized with 0 rows ("no rows that day"); a day no run has covered yet (after the last run, or '
+    "today) shows as missing until the landing sensor or the nightly run reaches it."
+)
 # The landing zone: raw files, outside the warehouse, shown as external assets at the top of the lineage.
 LANDING_ASSETS = {"intake_forms": "landing_intake_forms", "opal_deliveries": "landing_opal_deliveries"}
 
@@ -78,7 +83,7 @@ def asset_spec(table: Table, *computed_by: object, extra_deps: tuple[str, ...] =
     personal = any(c.personal for c in table.columns)
     return dg.AssetSpec(
         table.name,
-        description=f"{table.description}\n\nOne row = {table.grain}.",
+        description=f"{table.description}\n\nOne row = {table.grain}. {PARTITIONS_NOTE}",
         group_name=table.layer,
         owners=[table.owner],
         partitions_def=DAILY,
