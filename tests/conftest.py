@@ -413,6 +413,25 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     yield tmp_path
 
 
+def osa_env(root: Path) -> dict[str, str]:
+    """Environment for one CLI sandbox: every state location under `root`."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OSA_WEBHOOK_SECRET", "OSA_ENV", "OSA_WAREHOUSE", "OSA_DATABASE_URL")
+    }
+    env.update(
+        {
+            "OSA_STATE_DIR": str(root / "state"),
+            "OSA_LANDING_DIR": str(root / "landing"),
+            "OSA_DUCKDB_PATH": str(root / "warehouse.duckdb"),
+            "DAGSTER_HOME": str(root / "dagster_home"),
+            "DAGSTER_DISABLE_TELEMETRY": "1",
+        }
+    )
+    return env
+
+
 # ---------------------------------------------------------------------------------------------- PostgreSQL
 # The Postgres variants run against a real server and never skip: without one they fail with this hint.
 PG_HINT = (

@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -22,28 +21,9 @@ from osa.ingest.landing import SOURCES, days_with_data, landing_files, read_line
 from osa.ingest.opal import process_deliveries
 from osa.ingest.signature import DEVELOPMENT_WEBHOOK_SECRET
 from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
-from tests.conftest import SMALL_DAYS, SMALL_WORKFLOWS
+from tests.conftest import SMALL_DAYS, SMALL_WORKFLOWS, osa_env
 
 OSA = str(Path(sys.executable).with_name("osa"))
-
-
-def osa_env(root: Path) -> dict[str, str]:
-    """Environment for one CLI sandbox: every state location under `root`."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("OSA_WEBHOOK_SECRET", "OSA_ENV", "OSA_WAREHOUSE", "OSA_DATABASE_URL")
-    }
-    env.update(
-        {
-            "OSA_STATE_DIR": str(root / "state"),
-            "OSA_LANDING_DIR": str(root / "landing"),
-            "OSA_DUCKDB_PATH": str(root / "warehouse.duckdb"),
-            "DAGSTER_HOME": str(root / "dagster_home"),
-            "DAGSTER_DISABLE_TELEMETRY": "1",
-        }
-    )
-    return env
 
 
 def osa(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:

@@ -29,6 +29,7 @@ import pytest
 
 from osa.catalog import TABLES, table
 from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
+from tests.conftest import osa_env
 
 OSA = str(Path(sys.executable).with_name("osa"))
 CHROMIUM = "/usr/bin/chromium"
@@ -54,23 +55,6 @@ LOCATION_QUERY = (
 
 
 # ---------------------------------------------------------------------------------------------- sandbox
-def osa_env(root: Path) -> dict[str, str]:
-    """Environment for one CLI sandbox: every state location under `root` (as tests/test_cli.py does)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("OSA_WEBHOOK_SECRET", "OSA_ENV", "OSA_WAREHOUSE", "OSA_DATABASE_URL")
-    }
-    env.update(
-        {
-            "OSA_STATE_DIR": str(root / "state"),
-            "OSA_LANDING_DIR": str(root / "landing"),
-            "OSA_DUCKDB_PATH": str(root / "warehouse.duckdb"),
-            "DAGSTER_HOME": str(root / "dagster_home"),
-            "DAGSTER_DISABLE_TELEMETRY": "1",
-        }
-    )
-    return env
 
 
 def require_browser() -> None:
