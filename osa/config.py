@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -26,3 +27,11 @@ def default_data_docs_dir() -> Path:
 def is_development() -> bool:
     """Development mode allows the documented development secrets (seed data, tests)."""
     return os.environ.get("OSA_ENV", "development") == "development"
+
+
+def partitions_start() -> dt.date:
+    """The first day of the daily partitions (OSA_PARTITIONS_START, default 2026-07-01).
+
+    Staging files no line under an earlier day: such a day is no partition, so no run could ingest it.
+    """
+    return dt.date.fromisoformat(os.environ.get("OSA_PARTITIONS_START") or "2026-07-01")

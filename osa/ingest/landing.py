@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import shutil
 from collections.abc import Iterable
@@ -20,6 +21,8 @@ import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from osa.config import partitions_start
 
 SOURCES = ("intake_forms", "opal_deliveries")
 _DT_DIR = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
@@ -37,16 +40,26 @@ def landing_files(landing_dir: Path, source: str, days: Iterable[dt.date] | None
     wanted = None if days is None else set(days)
     found: list[LandingFile] = []
     root = Path(landing_dir) / source
+    for day, day_dir in _day_dirs(root):
+        if wanted is not None and day not in wanted:
+            continue
+        found.extend(LandingFile(source, day, p) for p in sorted(day_dir.glob("*.jsonl")) if p.is_file())
+    return found
+
+
+def _day_dirs(root: Path) -> list[tuple[dt.date, Path]]:
+    """The `dt=YYYY-MM-DD` folders under one source's folder (others, and impossible dates, are ignored)."""
+    found = []
     if not root.is_dir():
         return found
     for day_dir in sorted(root.iterdir()):
         match = _DT_DIR.match(day_dir.name)
         if not match or not day_dir.is_dir():
             continue
-        day = dt.date.fromisoformat(match.group(1))
-        if wanted is not None and day not in wanted:
+        try:
+            found.append((dt.date.fromisoformat(match.group(1)), day_dir))
+        except ValueError:  # dt=2026-02-30: no day, so no partition reads it
             continue
-        found.extend(LandingFile(source, day, p) for p in sorted(day_dir.glob("*.jsonl")))
     return found
 
 
@@ -58,20 +71,18 @@ def days_with_data(landing_dir: Path) -> list[dt.date]:
 def read_lines(files: list[LandingFile], landing_dir: Path) -> pa.Table:
     """All lines of `files` as (event_date, source_file, source_line, line), split in Arrow.
 
-    A line that is not valid UTF-8 keeps its place with its bad bytes replaced, so it is quarantined
-    as invalid JSON rather than lost. A trailing newline does not make an extra record; an empty line
-    in the middle does (and is quarantined).
+    Lines are those of `split_lines`. A line that is not valid UTF-8 keeps its place with its bad bytes
+    replaced, so it is quarantined as invalid JSON rather than lost; a trailing carriage return is dropped.
     """
     parts = []
     for landing_file in files:
-        text = landing_file.path.read_bytes().decode("utf-8", errors="replace")
-        if text.endswith("\n"):
-            text = text[:-1]
-        lines = (
-            pc.list_flatten(pc.split_pattern(pa.array([text], pa.large_string()), "\n"))
-            if text
-            else pa.array([], pa.large_string())
-        )
+        text = landing_file.path.read_bytes().decode("utf-8", errors="replace")  # b"\n" is never part of a bad sequence
+        if text:
+            # the final newline terminates the last line rather than starting another one
+            text = text.removesuffix("\n")
+            lines = pc.list_flatten(pc.split_pattern(pa.array([text], pa.large_string()), "\n"))
+        else:
+            lines = pa.array([], pa.large_string())
         lines = pc.utf8_rtrim(lines, characters="\r")
         count = len(lines)
         parts.append(
@@ -97,7 +108,10 @@ def read_lines(files: list[LandingFile], landing_dir: Path) -> pa.Table:
 
 
 def count_lines(files: list[LandingFile]) -> int:
-    """Records in `files` counted independently of the ingest code (used by the accounting check)."""
+    """Records in `files` counted independently of the ingest code (used by the accounting check).
+
+    Every newline ends a line, and bytes after the last newline are one more line (see `split_lines`).
+    """
     total = 0
     for landing_file in files:
         raw = landing_file.path.read_bytes()
@@ -105,44 +119,107 @@ def count_lines(files: list[LandingFile]) -> int:
     return total
 
 
-def _record_day(source: str, line: bytes, fallback: dt.date) -> dt.date:
-    """The receiving day of one raw line, used only to file it into the landing zone."""
+def split_lines(raw: bytes) -> list[bytes]:
+    """The lines of a landing file: THE definition of "a line" that staging, reading and counting share.
+
+    Every ``\\n``-terminated segment is a line (an empty one too: it becomes a quarantined record), and so is
+    a final segment without a newline if it is not empty. ``\\r`` is not a separator: a ``\\r\\n`` line keeps its
+    ``\\r`` here (the reader drops it), a lone ``\\r`` is part of its line. Empty bytes have no lines; a lone
+    newline has one, empty line.
+    """
+    lines = raw.split(b"\n")
+    if lines[-1] == b"":  # what follows a final newline (or the whole of an empty file) is no line
+        lines.pop()
+    return lines
+
+
+def _record_day(source: str, line: bytes, fallback: dt.date, first_day: dt.date, last_day: dt.date) -> dt.date:
+    """The receiving day of one raw line, used only to file it into the landing zone.
+
+    A day that cannot be read, or that is no partition (before `first_day`, after `last_day`), is `fallback`.
+    """
     field = "received_at" if source == "opal_deliveries" else "submitted_at"
     try:
         value = orjson.loads(line).get(field)
-        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(dt.UTC).date()
+        day = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(dt.UTC).date()
     except Exception:  # unreadable lines are filed under the fallback day and quarantined there
         return fallback
+    return day if first_day <= day <= last_day else fallback
 
 
-def stage_file(path: Path, source: str, landing_dir: Path, *, today: dt.date | None = None) -> list[dt.date]:
+def staged_name(path: Path) -> str:
+    """The name of a source file's staged copies: a digest of its resolved path, never the name itself.
+
+    Bounded (any name length, any bytes), free of whatever personal data the original name carries (it ends
+    up in `source_file`), distinct for files with the same name in different folders, and the same for every
+    staging of one file, so staging it again replaces its copies.
+    """
+    return hashlib.sha256(os.fsencode(Path(path).resolve())).hexdigest()[:16] + ".jsonl"
+
+
+def _legacy_staged_name(path: Path) -> str | None:
+    """The name earlier versions gave staged copies (`<stem>-<hash>.jsonl`), so restaging replaces those too."""
+    resolved = Path(path).resolve()
+    try:
+        name = f"{resolved.stem}-{hashlib.sha256(str(resolved).encode()).hexdigest()[:12]}.jsonl"
+        return name if len(name.encode()) <= 255 else None
+    except UnicodeEncodeError:
+        return None
+
+
+def stage_file(
+    path: Path,
+    source: str,
+    landing_dir: Path,
+    *,
+    today: dt.date | None = None,
+    first_day: dt.date | None = None,
+    last_day: dt.date | None = None,
+) -> list[dt.date]:
     """Copy one JSONL file into the landing zone, split by receiving day. Returns the days touched.
 
-    Staging is a file operation, not validation: every line is copied, none is judged here. Lines
-    whose day cannot be read go to `today` (UTC), where ingestion quarantines them with a reason.
+    Staging is a file operation, not validation: every line (see `split_lines`) is copied, none is judged here.
+    Lines whose day cannot be read, or is no partition, go to `today` (UTC), where ingestion quarantines them.
+    The partitions are the days from `first_day` (default `osa.config.partitions_start()`) to `last_day`
+    (default `today`, the last partition of the daily partitions, which end today).
+
+    Staging a file again replaces its earlier copies, and removes those of days (or of the other source) it
+    no longer has lines for: those days are touched too, so that their ingestion drops the old rows.
     """
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; expected one of {SOURCES}")
     today = today or dt.datetime.now(dt.UTC).date()
+    first_day = first_day or partitions_start()
+    last_day = last_day or today
+    if not first_day <= today <= last_day:
+        raise ValueError(
+            f"today ({today}) is outside the partitions ({first_day}..{last_day}), so unreadable lines have "
+            "no home; check OSA_PARTITIONS_START"
+        )
     by_day: dict[dt.date, list[bytes]] = {}
-    raw = Path(path).read_bytes()
-    chunks = raw.split(b"\n")
-    if chunks and chunks[-1] == b"":
-        chunks.pop()
-    for chunk in chunks:
-        by_day.setdefault(_record_day(source, chunk, today), []).append(chunk)
-    # One staged file per source file and day, named after the source file's path: files with the same name
-    # from different folders (or several files' unreadable lines, all filed under today) must not overwrite
-    # each other, while staging the same file again replaces its earlier copy.
-    name = f"{Path(path).stem}-{hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:12]}.jsonl"
-    for day, chunk_lines in by_day.items():
-        target_dir = Path(landing_dir) / source / f"dt={day.isoformat()}"
+    for line in split_lines(Path(path).read_bytes()):
+        by_day.setdefault(_record_day(source, line, today, first_day, last_day), []).append(line)
+    landing_dir = Path(landing_dir)
+    name = staged_name(path)
+    written: set[Path] = set()
+    for day, day_lines in by_day.items():
+        target_dir = landing_dir / source / f"dt={day.isoformat()}"
         target_dir.mkdir(parents=True, exist_ok=True)
         target = target_dir / name
-        tmp = target.with_suffix(".jsonl.tmp")
-        tmp.write_bytes(b"\n".join(chunk_lines) + b"\n")
+        tmp = target_dir / f".{name}.tmp"
+        tmp.write_bytes(b"\n".join(day_lines) + b"\n")
         tmp.replace(target)  # atomic: the sensor never sees half a file
-    return sorted(by_day)
+        written.add(target)
+    touched = set(by_day)
+    names = {name} | ({legacy} if (legacy := _legacy_staged_name(path)) else set())
+    for any_source in SOURCES:  # earlier copies this staging did not replace
+        for day, day_dir in _day_dirs(landing_dir / any_source):
+            for stale in (day_dir / n for n in names):
+                if stale not in written and stale.is_file():
+                    stale.unlink()
+                    if first_day <= day <= last_day:  # a day outside them was never ingested
+                        touched.add(day)
+    return sorted(touched)
 
 
 def copy_tree(src: Path, dst: Path) -> None:
