@@ -96,7 +96,9 @@ def _process(
     con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str, known_delivery_ids: pa.Array | None
 ) -> DeliveryTables:
     con.execute(MACROS)
-    con.register("raw_lines", pa.Table.from_batches(lines.to_batches(max_chunksize=SCRATCH_ROW_GROUP)))
+    con.register(
+        "raw_lines", pa.Table.from_batches(lines.to_batches(max_chunksize=SCRATCH_ROW_GROUP), schema=lines.schema)
+    )
     known = pa.table(
         {"delivery_id": known_delivery_ids if known_delivery_ids is not None else pa.array([], pa.string())}
     )

@@ -27,7 +27,7 @@ from typing import TextIO
 
 import orjson
 
-from .engine import PiiEngine
+from .engine import MAX_JSON_DEPTH, PiiEngine, too_deep
 from .keys import PiiKeyError, PiiKeys
 from .policy import CLASSIFICATIONS, OPERATIONS, ROLES, Policy, PolicyContext
 
@@ -106,6 +106,8 @@ def run_redact(args: argparse.Namespace, *, stderr: TextIO | None = None) -> int
                     record = orjson.loads(raw)
                     if not isinstance(record, dict):
                         reason = f"expected a JSON object, got {type(record).__name__}"
+                    elif too_deep(record):
+                        reason = f"nested deeper than {MAX_JSON_DEPTH} levels"
                 except orjson.JSONDecodeError as exc:
                     reason = f"invalid JSON ({_position(exc)})"
                 except UnicodeDecodeError:

@@ -293,8 +293,16 @@ class PiiEngine:
                 raw_values.append(text)
                 continue
             holder = [doc]
+            collected: dict[FieldHint, list] = {}
+            try:
+                _collect_leaves(holder, 0, name, hint, row, collected)
+            except _TooDeep:  # deeper than a JSON writer can write back: protect the document as text
+                raw_rows.append(row)
+                raw_values.append(text)
+                continue
             docs[row] = holder
-            _collect_leaves(holder, 0, name, hint, row, by_hint)
+            for leaf_hint, leaves in collected.items():
+                by_hint.setdefault(leaf_hint, []).extend(leaves)
         units = []
         for leaf_hint, leaves in by_hint.items():
             units.append(
@@ -698,40 +706,63 @@ def _without_word_boundaries(pattern: str) -> str:
     return re.sub(r"(?<!\\)((?:\\\\)*)\\b", r"\1", pattern)
 
 
+# orjson writes at most 255 levels of nesting; a deeper document is protected as plain text instead.
+MAX_JSON_DEPTH = 250
+
+
+class _TooDeep(Exception):
+    """A JSON document nests deeper than MAX_JSON_DEPTH."""
+
+
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a parsed JSON value nests deeper than `limit` (checked iteratively, never recursing)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
 def _collect_leaves(
     container: Any, key: Any, path: str, hint: FieldHint, row: int, by_hint: dict[FieldHint, list]
 ) -> None:
     """Append ``(row, container, key, path, leaf)`` for every string leaf under ``container[key]``
-    to ``by_hint[leaf hint]``, in document order (plain recursion: no generator chain)."""
-    value = container[key]
-    if isinstance(value, str):
-        leaves = by_hint.get(hint)
+    to ``by_hint[leaf hint]``, in document order. Iterative (an explicit stack, so nesting depth never
+    reaches Python's recursion limit); raises `_TooDeep` past MAX_JSON_DEPTH, where the caller falls back to
+    protecting the whole document as text."""
+    found: list[tuple[FieldHint, tuple]] = []
+    stack = [(container, key, path, hint, 0)]
+    while stack:
+        parent, slot, here, here_hint, depth = stack.pop()
+        value = parent[slot]
+        if isinstance(value, str):
+            found.append((here_hint, (row, parent, slot, here, value)))
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise _TooDeep(here)
+        children = []
+        if isinstance(value, dict):
+            inherit = here_hint.kind not in (None, ORGANISATION)
+            for child_key, item in value.items():
+                if not isinstance(item, (str, dict, list)):
+                    continue
+                child_hint = classify_field(str(child_key))
+                if inherit and child_hint.kind is None and not isinstance(item, (dict, list)):
+                    child_hint = here_hint
+                children.append((value, child_key, f"{here}.{child_key}", child_hint, depth + 1))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, (str, dict, list)):
+                    children.append((value, index, f"{here}[{index}]", here_hint, depth + 1))
+        stack.extend(reversed(children))  # document order
+    for leaf_hint, leaf in found:
+        leaves = by_hint.get(leaf_hint)
         if leaves is None:
-            leaves = by_hint[hint] = []
-        leaves.append((row, container, key, path, value))
-    elif isinstance(value, dict):
-        inherit = hint.kind not in (None, ORGANISATION)
-        for child_key, item in value.items():
-            child_hint = classify_field(str(child_key))
-            if inherit and child_hint.kind is None and not isinstance(item, (dict, list)):
-                child_hint = hint
-            child_path = f"{path}.{child_key}"
-            if isinstance(item, str):
-                leaves = by_hint.get(child_hint)
-                if leaves is None:
-                    leaves = by_hint[child_hint] = []
-                leaves.append((row, value, child_key, child_path, item))
-            elif isinstance(item, (dict, list)):
-                _collect_leaves(value, child_key, child_path, child_hint, row, by_hint)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            if isinstance(item, str):
-                leaves = by_hint.get(hint)
-                if leaves is None:
-                    leaves = by_hint[hint] = []
-                leaves.append((row, value, index, f"{path}[{index}]", item))
-            elif isinstance(item, (dict, list)):
-                _collect_leaves(value, index, f"{path}[{index}]", hint, row, by_hint)
+            leaves = by_hint[leaf_hint] = []
+        leaves.append(leaf)
 
 
 @dataclass(eq=False)

@@ -1,0 +1,101 @@
+"""Hostile input that once aborted runs or lost lines (issue 9): each test is one kind of input, run through the
+real ingest path (and, where the failure was in Dagster, a real run)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from osa.ingest.landing import read_lines
+from osa.ingest.opal import process_deliveries
+from osa.privacy import default_protector, protect_rows
+from pipelines.definitions import defs
+from pipelines.lakehouse import range_tags
+from resources import LandingZoneResource, PrivacyResource, WebhookSecretResource
+from tests.conftest import (
+    SECRET,
+    VALID_AGENT_DATA,
+    assert_balanced,
+    body,
+    envelope,
+    run_deliveries,
+    warehouse_resource,
+)
+
+
+def _deep_criteria_delivery(depth: int) -> str:
+    """A valid audience_suggester delivery whose segment criteria nest `depth` objects around an e-mail address
+    (the JSON text is built directly: Python's own json module cannot write that depth)."""
+    data = copy.deepcopy(VALID_AGENT_DATA["audience_suggester"])
+    data["suggested_segments"][0]["criteria"] = "@@DEEP@@"
+    text = json.dumps(body("audience_suggester", agent_data=data))
+    deep = '{"and":' * depth + '"jane.doe@example.com"' + "}" * depth
+    return envelope(text.replace('"@@DEEP@@"', deep))
+
+
+def test_a_valid_payload_nesting_a_thousand_levels_is_stored_not_a_crash():
+    """A free-form object (audience criteria) 1,000 levels deep: the PII engine's leaf walk is iterative, and a
+    document deeper than a JSON writer can write back is protected as text, so the day's window is written."""
+    for depth, still_json in ((1000, False), (200, True)):
+        tables = run_deliveries([_deep_criteria_delivery(depth)])
+        assert_balanced(tables)
+        assert tables.accepted == 1, tables.quarantine.to_pylist()
+        rows = tables.insights["silver_audience_segments"]
+        protected = protect_rows("silver_audience_segments", rows, default_protector())
+        stored = protected.rows["criteria_json"][0].as_py()
+        assert "jane.doe@example.com" in rows["criteria_json"][0].as_py()
+        assert "jane.doe@example.com" not in stored, depth  # pseudonymized either way
+        if still_json:
+            assert stored.startswith('{"and":{"and":') and stored.count('{"and":') == depth
+
+
+def test_an_empty_day_of_deliveries_is_not_an_error():
+    tables = process_deliveries(read_lines([], "/nonexistent"), secret=SECRET)
+    assert tables.records_in == 0 and tables.bronze.num_rows == 0 and tables.recommendations.num_rows == 0
+
+
+def test_forms_on_a_day_without_deliveries_run_through_dagster(tmp_path):
+    """The day has intake forms and no delivery file: both steps succeed and the accounting check passes."""
+    landing = tmp_path / "landing"
+    day_dir = landing / "intake_forms" / "dt=2026-07-05"
+    day_dir.mkdir(parents=True)
+    from tests.conftest import VALID_FORM
+
+    day_dir.joinpath("forms.jsonl").write_text(json.dumps(VALID_FORM) + "\n")
+    resources = {
+        "warehouse": warehouse_resource(str(tmp_path / "w.duckdb")),
+        "landing": LandingZoneResource(path=str(landing)),
+        "webhook": WebhookSecretResource(secret=SECRET),
+        "privacy": PrivacyResource(),
+    }
+    result = defs.resolve_job_def("lakehouse_job").execute_in_process(
+        resources=resources, tags=range_tags("2026-07-05", "2026-07-05"), raise_on_error=False
+    )
+    assert result.success, [e.message for e in result.all_events if e.is_failure][:3]
+    failed = [(e.asset_key, e.check_name) for e in result.get_asset_check_evaluations() if not e.passed]
+    assert failed == []
+    assert isinstance(result.dagster_run, dg.DagsterRun)
+
+
+def test_osa_redact_quarantines_a_record_too_deep_to_walk_and_keeps_the_rest(tmp_path):
+    deep = '{"a":' * 1000 + '"jane.doe@example.com"' + "}" * 1000
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"x": ' + deep + '}\n{"email": "bob@example.com"}\n')
+    out = tmp_path / "out.jsonl"
+    osa = str(Path(sys.executable).with_name("osa"))
+    done = subprocess.run(
+        [osa, "redact", "--input", str(source), "--output", str(out), "--allow-dev-keys"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 3, done.stderr  # some lines quarantined
+    assert "Traceback" not in done.stderr and "line 1 quarantined: nested deeper than" in done.stderr
+    lines = out.read_text().splitlines()
+    assert len(lines) == 1 and "example.com" not in lines[0]
+    assert "nested deeper" in (tmp_path / "out.jsonl.quarantine").read_text()
