@@ -232,28 +232,59 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from collections import Counter
+
     from osa.ingest.landing import stage_file
 
     path = Path(args.path)
     if not path.exists():
-        raise CliError(f"{path} does not exist")
-    files = sorted(path.rglob("*.jsonl")) if path.is_dir() else [path]
+        raise CliError(f"{_shown(path)} does not exist")
+    try:
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*.jsonl") if p.is_file())  # a folder named x.jsonl is no file
+        elif path.is_file():
+            files = [path]
+        else:
+            raise CliError(f"{_shown(path)} is neither a file nor a folder")
+    except OSError as error:
+        raise CliError(f"cannot list {_shown(path)}: {error.strerror or error}") from error
     if not files:
-        raise CliError(f"no .jsonl files under {path}")
+        raise CliError(f"no .jsonl files under {_shown(path)}")
+    sources = {file: args.source or _guess_source(file) for file in files}  # all or nothing: before staging any
     landing = default_landing_dir()
     days: set[dt.date] = set()
-    for file in files:
-        source = args.source or _guess_source(file)
-        days.update(stage_file(file, source, landing))
-        print(f"staged {file} as {source}")
+    failures: list[str] = []
+    staged: Counter[str] = Counter()
+    for file, source in sources.items():
+        try:
+            days.update(stage_file(file, source, landing))
+        except OSError as error:  # unreadable file, landing zone not writable, disk full: that file only
+            failures.append(f"cannot stage {_shown(file)}: {error.strerror or error}")
+            continue
+        except ValueError as error:  # today outside the partitions: no file can be staged
+            raise CliError(str(error)) from error
+        staged[source] += 1
+    # counts only: a file's name may carry personal data (jane.doe@example.com.jsonl), and the staged copies
+    # are named by a digest for the same reason
+    print("staged " + (", ".join(f"{n} file(s) as {source}" for source, n in sorted(staged.items())) or "no file"))
     ranges = contiguous_ranges(sorted(days))
+    done = []
     for first, last in ranges:  # only the touched days, never the gaps between them
-        _materialize_days(first, last)
+        label = f"{first}..{last}" if first != last else str(first)
+        try:
+            _materialize_days(first, last)
+        except Exception as error:  # one range failing must not keep the others from being ingested
+            lines = str(error).strip().splitlines() or [type(error).__name__]
+            failures.append(f"ingesting {label} failed: {lines[0]}")
+            continue
+        done.append(label)
     print(
-        f"ingested {len(files)} file(s) covering {len(days)} day(s) in {len(ranges)} run(s): "
-        + ", ".join(f"{a}..{b}" if a != b else str(a) for a, b in ranges)
+        f"ingested {sum(staged.values())} file(s) covering {len(days)} day(s) in {len(done)} run(s)"
+        + (": " + ", ".join(done) if done else "")
     )
-    return 0
+    for failure in failures:
+        print(f"osa ingest: error: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def contiguous_ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
@@ -268,13 +299,31 @@ def contiguous_ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
 
 
 def _guess_source(file: Path) -> str:
-    """From the file's own name and folder (never the rest of its path): forms or deliveries."""
-    text = f"{file.parent.name}/{file.name}".lower()
-    if "intake" in text or "form" in text:
-        return "intake_forms"
-    if "deliver" in text or "opal" in text or "webhook" in text:
-        return "opal_deliveries"
-    raise CliError(f"cannot tell whether {file} holds intake forms or deliveries; pass --source")
+    """The source named by the file's folder, exactly: `intake_forms/x.jsonl` or `intake_forms/dt=.../x.jsonl`.
+
+    Never from the file's name or from parts of words: `malformed_deliveries.jsonl` holds no forms.
+    """
+    import re
+
+    from osa.ingest.landing import SOURCES
+
+    folder = file.absolute().parent
+    if re.fullmatch(r"dt=\d{4}-\d{2}-\d{2}", folder.name):
+        folder = folder.parent
+    if folder.name in SOURCES:
+        return folder.name
+    raise CliError(
+        f"cannot tell the source of {_shown(file)}: its folder is not named {' or '.join(SOURCES)}; "
+        "pass --source intake_forms or --source opal_deliveries"
+    )
+
+
+def _shown(path: Path) -> str:
+    """A path for one line of output: control characters and undecodable bytes escaped, never a traceback."""
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for char in str(path)
+    )
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import os
+import re
 
 import pytest
 
-from osa.config import SEED_DATA_DIR
+from osa.config import SEED_DATA_DIR, partitions_start
 from osa.ingest.intake import process_intake
-from osa.ingest.landing import SOURCES, count_lines, days_with_data, landing_files, read_lines, stage_file
+from osa.ingest.landing import (
+    SOURCES,
+    count_lines,
+    days_with_data,
+    landing_files,
+    read_lines,
+    split_lines,
+    stage_file,
+    staged_name,
+)
 
 DAY = dt.date(2026, 7, 1)
 TODAY = dt.date(2026, 11, 1)
@@ -127,3 +139,161 @@ def test_stage_file_rejects_an_unknown_source(tmp_path):
     (tmp_path / "x.jsonl").write_text("{}\n")
     with pytest.raises(ValueError, match="unknown source"):
         stage_file(tmp_path / "x.jsonl", "emails", tmp_path / "landing")
+
+
+# ---------------------------------------------------------------- one definition of a line (see split_lines)
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param(b"\n", [""], id="only_a_newline_is_one_empty_record"),
+        pytest.param(b'{"a":1}\n\n', ['{"a":1}', ""], id="ending_in_a_blank_line"),
+        pytest.param(b"\n\n\n", ["", "", ""], id="only_newlines"),
+        pytest.param(b"\r\n", [""], id="only_crlf"),
+        pytest.param(b"\r", [""], id="lone_cr_is_no_separator"),
+        pytest.param(b"a\rb\nc", ["a\rb", "c"], id="cr_in_the_middle_stays"),
+        pytest.param(b"\xe2\x82\n\xff", ["\ufffd", "\ufffd"], id="truncated_utf8_before_a_newline"),
+    ],
+)
+def test_read_lines_and_count_lines_agree_on_blank_and_odd_endings(tmp_path, raw, expected):
+    path = tmp_path / "intake_forms" / "dt=2026-07-01" / "x.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(raw)
+    files = landing_files(tmp_path, "intake_forms")
+    table = read_lines(files, tmp_path)
+    assert table["line"].to_pylist() == expected
+    assert count_lines(files) == table.num_rows == len(split_lines(raw))
+
+
+def test_split_lines_is_the_shared_definition():
+    assert split_lines(b"") == []
+    assert split_lines(b"\n") == [b""]
+    assert split_lines(b"a") == [b"a"]
+    assert split_lines(b"a\n") == [b"a"]
+    assert split_lines(b"a\n\nb\r\n") == [b"a", b"", b"b\r"]
+
+
+def test_a_staged_file_ending_in_a_blank_line_is_counted_as_read(tmp_path):
+    incoming = tmp_path / "deliveries.jsonl"
+    incoming.write_bytes((_delivery_line("2026-07-01T10:00:00Z", "a") + "\n\n").encode())
+    landing = tmp_path / "landing"
+    assert stage_file(incoming, "opal_deliveries", landing, today=TODAY) == [DAY, TODAY]
+    for landing_file in landing_files(landing, "opal_deliveries"):
+        assert count_lines([landing_file]) == read_lines([landing_file], landing).num_rows == 1
+    only_newline = tmp_path / "newline.jsonl"
+    only_newline.write_bytes(b"\n")
+    assert stage_file(only_newline, "opal_deliveries", landing, today=TODAY) == [TODAY]
+    files = landing_files(landing, "opal_deliveries", [TODAY])
+    assert count_lines(files) == read_lines(files, landing).num_rows == 2
+
+
+# ---------------------------------------------------------------- staged names
+def test_staged_names_are_a_digest_of_the_source_path(tmp_path):
+    landing = tmp_path / "landing"
+    names = [
+        "jane.doe@example.com.jsonl",
+        "x" * 240 + ".jsonl",
+        os.fsdecode(b"caf\xe9-\xff.jsonl"),  # not UTF-8
+        "new\nline.jsonl",
+    ]
+    for number, name in enumerate(names):
+        incoming = tmp_path / name
+        incoming.write_text(_delivery_line("2026-07-01T10:00:00Z", str(number)) + "\n")
+        assert stage_file(incoming, "opal_deliveries", landing, today=TODAY) == [DAY]
+        assert staged_name(incoming) == staged_name(tmp_path / "." / name)  # the resolved path
+    staged = landing_files(landing, "opal_deliveries")
+    assert len(staged) == len(names)
+    assert all(re.fullmatch(r"[0-9a-f]{16}\.jsonl", f.path.name) for f in staged)
+    source_files = read_lines(staged, landing)["source_file"].to_pylist()
+    assert not [s for s in source_files if "jane" in s or "@" in s or "x" * 20 in s]
+
+
+def test_restaging_replaces_copies_under_the_earlier_name(tmp_path):
+    incoming = tmp_path / "deliveries.jsonl"
+    incoming.write_text(_delivery_line("2026-07-01T10:00:00Z", "new") + "\n")
+    resolved = incoming.resolve()
+    legacy = f"{resolved.stem}-{hashlib.sha256(str(resolved).encode()).hexdigest()[:12]}.jsonl"
+    old = tmp_path / "landing" / "opal_deliveries" / "dt=2026-07-02" / legacy
+    old.parent.mkdir(parents=True)
+    old.write_text(_delivery_line("2026-07-02T10:00:00Z", "old") + "\n")
+    assert stage_file(incoming, "opal_deliveries", tmp_path / "landing", today=TODAY) == [DAY, DAY + dt.timedelta(1)]
+    assert not old.exists()
+    assert [f.day for f in landing_files(tmp_path / "landing", "opal_deliveries")] == [DAY]
+
+
+# ---------------------------------------------------------------- restaging a file that lost days
+def test_restaging_removes_the_days_a_file_no_longer_has(tmp_path):
+    incoming = tmp_path / "deliveries.jsonl"
+    landing = tmp_path / "landing"
+    incoming.write_text(
+        _delivery_line("2026-07-01T10:00:00Z", "a") + "\n" + _delivery_line("2026-07-05T10:00:00Z", "b") + "\n"
+    )
+    assert stage_file(incoming, "opal_deliveries", landing, today=TODAY) == [DAY, dt.date(2026, 7, 5)]
+    incoming.write_text(_delivery_line("2026-07-01T10:00:00Z", "a2") + "\n")
+    # 2026-07-05 is touched too: its ingestion must drop the rows of the copy that is gone
+    assert stage_file(incoming, "opal_deliveries", landing, today=TODAY) == [DAY, dt.date(2026, 7, 5)]
+    staged = landing_files(landing, "opal_deliveries")
+    assert [f.day for f in staged] == [DAY]
+    assert [json.loads(x)["body"] for x in staged[0].path.read_text().splitlines()] == ["a2"]
+    incoming.write_bytes(b"")
+    assert stage_file(incoming, "opal_deliveries", landing, today=TODAY) == [DAY]
+    assert landing_files(landing, "opal_deliveries") == []
+
+
+def test_restaging_as_the_other_source_removes_the_first_copies(tmp_path):
+    incoming = tmp_path / "batch.jsonl"
+    landing = tmp_path / "landing"
+    incoming.write_text(_delivery_line("2026-07-01T10:00:00Z", "a") + "\n")
+    assert stage_file(incoming, "intake_forms", landing, today=TODAY) == [TODAY]  # no submitted_at: today
+    assert stage_file(incoming, "opal_deliveries", landing, today=TODAY) == [DAY, TODAY]
+    assert landing_files(landing, "intake_forms") == []
+    assert [f.day for f in landing_files(landing, "opal_deliveries")] == [DAY]
+
+
+def test_other_files_copies_are_left_alone(tmp_path):
+    landing = tmp_path / "landing"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "x.jsonl").write_text(_delivery_line("2026-07-02T10:00:00Z", "a") + "\n")
+    (tmp_path / "b" / "x.jsonl").write_text(_delivery_line("2026-07-01T10:00:00Z", "b") + "\n")
+    stage_file(tmp_path / "a" / "x.jsonl", "opal_deliveries", landing, today=TODAY)
+    assert stage_file(tmp_path / "b" / "x.jsonl", "opal_deliveries", landing, today=TODAY) == [DAY]
+    assert [f.day for f in landing_files(landing, "opal_deliveries")] == [DAY, DAY + dt.timedelta(1)]
+
+
+# ---------------------------------------------------------------- days that are no partition
+@pytest.mark.parametrize(
+    "received_at",
+    ["0001-01-01T00:00:00Z", "1970-01-01T00:00:00Z", "2026-06-30T23:59:59Z", "2026-11-02T00:00:00Z", "9999-12-31"],
+)
+def test_a_day_outside_the_partitions_is_filed_under_today(tmp_path, received_at):
+    incoming = tmp_path / "deliveries.jsonl"
+    incoming.write_text(_delivery_line(received_at, "odd") + "\n" + _delivery_line("2026-07-01T10:00:00Z", "a") + "\n")
+    landing = tmp_path / "landing"
+    assert stage_file(incoming, "opal_deliveries", landing, today=TODAY) == [DAY, TODAY]
+    assert sorted(p.name for p in (landing / "opal_deliveries").iterdir()) == ["dt=2026-07-01", "dt=2026-11-01"]
+
+
+def test_the_partition_range_is_a_parameter_with_the_configured_default(tmp_path, monkeypatch):
+    incoming = tmp_path / "deliveries.jsonl"
+    incoming.write_text(_delivery_line("2026-07-03T10:00:00Z", "a") + "\n")
+    first = dt.date(2026, 7, 4)
+    assert stage_file(incoming, "opal_deliveries", tmp_path / "l1", today=TODAY, first_day=first) == [TODAY]
+    assert stage_file(incoming, "opal_deliveries", tmp_path / "l2", today=TODAY) == [dt.date(2026, 7, 3)]
+    monkeypatch.setenv("OSA_PARTITIONS_START", "2026-07-04")
+    assert partitions_start() == first
+    assert stage_file(incoming, "opal_deliveries", tmp_path / "l3", today=TODAY) == [TODAY]
+    assert stage_file(incoming, "opal_deliveries", tmp_path / "l4", today=TODAY, first_day=DAY) == [dt.date(2026, 7, 3)]
+    with pytest.raises(ValueError, match="outside the partitions"):
+        stage_file(incoming, "opal_deliveries", tmp_path / "l5", today=dt.date(2026, 7, 1))
+    monkeypatch.delenv("OSA_PARTITIONS_START")
+    assert partitions_start() == DAY
+
+
+def test_landing_files_skips_folders_named_like_files_and_impossible_days(tmp_path):
+    (tmp_path / "intake_forms" / "dt=2026-07-01" / "folder.jsonl").mkdir(parents=True)
+    (tmp_path / "intake_forms" / "dt=2026-02-30").mkdir(parents=True)
+    (tmp_path / "intake_forms" / "dt=2026-02-30" / "x.jsonl").write_text("{}\n")
+    (tmp_path / "intake_forms" / "dt=2026-07-01" / "x.jsonl").write_text("{}\n")
+    files = landing_files(tmp_path, "intake_forms")
+    assert [f.path.name for f in files] == ["x.jsonl"]
+    assert read_lines(files, tmp_path).num_rows == count_lines(files) == 1
