@@ -14,6 +14,8 @@ from pathlib import Path
 
 from osa.config import PROJECT_ROOT, SEED_DATA_DIR, default_duckdb_path, default_landing_dir
 
+DEFAULT_QUERY_TIMEOUT_S = 30.0  # osa.warehouse.readonly.DEFAULT_TIMEOUT_S (not imported: keeps startup light)
+
 
 class CliError(Exception):
     """An expected failure: printed as one clear line, exit status 1."""
@@ -216,16 +218,23 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
+    """One read-only statement through `Warehouse.query_readonly` (see osa/warehouse/readonly.py)."""
     import polars as pl
 
     from osa.warehouse import configured_backend
+    from osa.warehouse.readonly import ReadOnlyQueryRefused
 
+    if not args.timeout > 0:
+        raise CliError(f"--timeout must be a positive number of seconds, not {args.timeout:g}")
     try:
-        result = _warehouse().query(args.sql)
-    except FileNotFoundError as error:
+        result = _warehouse().query_readonly(args.sql, args.timeout)
+    except (FileNotFoundError, TimeoutError) as error:
         raise CliError(str(error)) from error
-    except configured_backend().errors() as error:  # read-only connections: writes fail here too
-        raise CliError(f"query failed: {error}") from error
+    except ReadOnlyQueryRefused as error:
+        raise CliError(f"refused: {error}") from error
+    except configured_backend().errors() as error:  # bad SQL, a permission the sandbox withholds, ...
+        lines = str(error).strip().splitlines() or [type(error).__name__]
+        raise CliError(f"query failed: {lines[0]}") from error
     with pl.Config(tbl_rows=args.limit, tbl_cols=-1, fmt_str_lengths=60, tbl_hide_dataframe_shape=True):
         print(pl.from_arrow(result))
     return 0
@@ -359,6 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
     query = sub.add_parser("query", help="read-only SQL against the warehouse")
     query.add_argument("sql")
     query.add_argument("--limit", type=int, default=50, help="rows to print")
+    query.add_argument(
+        "--timeout", type=float, default=DEFAULT_QUERY_TIMEOUT_S, help="seconds before the query is interrupted"
+    )
     query.set_defaults(func=cmd_query)
     ingest = sub.add_parser("ingest", help="stage one file or folder into the landing zone and ingest it")
     ingest.add_argument("path")

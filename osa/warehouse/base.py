@@ -50,7 +50,13 @@ class Warehouse(ABC):
 
     @abstractmethod
     def query(self, sql: str, params: list | None = None) -> pa.Table:
-        """Run a read-only query and return its result."""
+        """Run a query of the platform's own code and return its result (trusted SQL: see `query_readonly`)."""
+
+    @abstractmethod
+    def query_readonly(self, sql: str, timeout_s: float) -> pa.Table:
+        """Run ONE untrusted SELECT-like statement (what `osa query` sends) that cannot write, read files,
+        change its session or outlive `timeout_s`; raises `osa.warehouse.readonly.ReadOnlyQueryRefused`
+        for anything else and `TimeoutError` when interrupted."""
 
     @abstractmethod
     def drop_before(self, table: str, cutoff: dt.date, date_column: str = "event_date") -> int:

@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ import pyarrow as pa
 
 from osa.catalog.ddl import LiveColumn
 from osa.warehouse.base import Warehouse, check_identifier, migration_files
+from osa.warehouse.readonly import ReadOnlyQueryRefused
 
 WAREHOUSE_MEMORY_LIMIT = os.environ.get("OSA_DUCKDB_MEMORY_LIMIT", "512MB")  # per connection; spills beyond
 
@@ -38,8 +40,9 @@ class DuckDBWarehouse(Warehouse):
         return f"DuckDBWarehouse({str(self.path)!r})"
 
     @contextlib.contextmanager
-    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived connection under the cross-process lock."""
+    def connect(self, *, read_only: bool = False, sandboxed: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection under the cross-process lock. `sandboxed` (read-only only): no file,
+        network or extension access, and the configuration locked once the time zone is set."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.lock_path, "a+") as lock_file:
             deadline = time.monotonic() + self.lock_timeout_s
@@ -56,13 +59,16 @@ class DuckDBWarehouse(Warehouse):
             try:
                 if read_only and not self.path.exists():
                     raise FileNotFoundError(f"no warehouse at {self.path}; run `osa run` first")
-                con = duckdb.connect(
-                    str(self.path), read_only=read_only, config={"memory_limit": WAREHOUSE_MEMORY_LIMIT}
-                )
+                config: dict[str, object] = {"memory_limit": WAREHOUSE_MEMORY_LIMIT}
+                if sandboxed:
+                    config.update(enable_external_access=False, autoload_known_extensions=False)
+                con = duckdb.connect(str(self.path), read_only=read_only or sandboxed, config=config)
                 try:
                     # TIMESTAMPTZ then comes back as timestamp[us, tz=UTC] on every machine, the same Arrow
                     # type the Postgres backend returns (a config key at connect time can't load ICU).
                     con.execute("SET TimeZone = 'UTC'")
+                    if sandboxed:  # from here on no SET/RESET/PRAGMA can change any setting
+                        con.execute("SET lock_configuration = true")
                     yield con
                 finally:
                     con.close()
@@ -150,6 +156,43 @@ class DuckDBWarehouse(Warehouse):
     def query(self, sql: str, params: list | None = None) -> pa.Table:
         with self.connect(read_only=True) as con:
             return con.sql(sql, params=params or None).to_arrow_table()
+
+    # Statement types an untrusted query may have: SELECT covers FROM-first, WITH, VALUES, TABLE, DESCRIBE,
+    # SHOW and SUMMARIZE; EXPLAIN (ANALYZE) only runs what a SELECT could.
+    READONLY_STATEMENT_TYPES = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+
+    def query_readonly(self, sql: str, timeout_s: float) -> pa.Table:
+        """A read-only file, no external access (files, network, extensions), a locked configuration, one
+        SELECT-like statement (DuckDB's own parser decides), interrupted after `timeout_s`."""
+        with self.connect(sandboxed=True) as con:
+            statements = con.extract_statements(sql)  # a syntax error raises duckdb.ParserException
+            if len(statements) != 1:
+                raise ReadOnlyQueryRefused(
+                    "empty query" if not statements else f"only one statement is accepted, got {len(statements)}"
+                )
+            kind = statements[0].type
+            if kind not in self.READONLY_STATEMENT_TYPES:
+                raise ReadOnlyQueryRefused(
+                    f"only read-only queries are accepted (SELECT, WITH, FROM, VALUES, TABLE, DESCRIBE, SHOW, "
+                    f"SUMMARIZE, EXPLAIN), not {kind.name}"
+                )
+            interrupted = threading.Event()
+
+            def interrupt() -> None:
+                interrupted.set()
+                con.interrupt()
+
+            timer = threading.Timer(timeout_s, interrupt)
+            timer.daemon = True
+            timer.start()
+            try:
+                return con.sql(statements[0].query).to_arrow_table()
+            except duckdb.InterruptException as error:
+                if interrupted.is_set():
+                    raise TimeoutError(f"the query ran longer than {timeout_s:g}s and was interrupted") from None
+                raise error
+            finally:
+                timer.cancel()
 
     def drop_before(self, table: str, cutoff: dt.date, date_column: str = "event_date") -> int:
         check_identifier(table)

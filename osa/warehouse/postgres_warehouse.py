@@ -40,6 +40,7 @@ from psycopg.pq import Format
 
 from osa.catalog.ddl import LiveColumn
 from osa.warehouse.base import Warehouse, check_identifier, migration_files
+from osa.warehouse.readonly import check_pg_readonly
 
 # Advisory-lock namespaces (first key of the two-int form). Day locks use the one-bigint form, which
 # PostgreSQL keeps in a separate key space, so the two kinds can never collide.
@@ -635,12 +636,59 @@ class PostgresWarehouse(Warehouse):
                 cur.execute(to_pg_placeholders(sql_text), params)
             else:
                 cur.execute(sql_text)
-            result = cur.pgresult
-            if result is None or cur.description is None:
-                return pa.table({})
-            types = [self._result_type(con, result.ftype(i), result.fmod(i)) for i in range(result.nfields)]
-            names = [column.name for column in cur.description]
-            rows = cur.fetchall()
+            return self._arrow_result(con, cur)
+
+    # The role `osa query` switches to (sql/postgres/V005): the one named after this database, else (a
+    # database copied from another, e.g. a test template) another NOLOGIN reader role granted to us.
+    _READER_ROLE_SQL = """
+        SELECT r.rolname FROM pg_roles r
+        WHERE r.rolname LIKE '%\\_reader' AND NOT r.rolcanlogin AND NOT r.rolsuper AND NOT r.rolcreaterole
+          AND NOT r.rolcreatedb AND NOT r.rolbypassrls AND NOT r.rolreplication
+          AND pg_has_role(current_user, r.oid, 'MEMBER') AND NOT pg_has_role(r.oid, current_user, 'MEMBER')
+          AND has_schema_privilege(r.oid, current_schema(), 'USAGE')
+        ORDER BY r.rolname = current_database() || '_reader' DESC, r.rolname
+        LIMIT 1"""
+
+    def reader_role(self) -> str | None:
+        """The read-only role `query_readonly` runs as, or None where the migration could not create it."""
+        with self.connect(read_only=True) as con:
+            row = con.execute(self._READER_ROLE_SQL).fetchone()
+        return row[0] if row else None
+
+    def query_readonly(self, sql_text: str, timeout_s: float) -> pa.Table:
+        """See `osa.warehouse.readonly` for the layers: lexical check, one prepared statement, a read-only
+        transaction that is always rolled back, the reader role and a statement timeout."""
+        check_pg_readonly(sql_text)
+        with self.connect(read_only=True) as con:  # BEGIN READ ONLY on the first statement
+            try:
+                with con.cursor() as cur:
+                    # Taking the snapshot here means the transaction can no longer be made read-write.
+                    cur.execute(
+                        "SELECT set_config('statement_timeout', %s, true), "
+                        "set_config('standard_conforming_strings', 'on', true), "
+                        "set_config('lock_timeout', %s, true)",
+                        (f"{max(1, round(timeout_s * 1000))}ms", f"{max(1, round(timeout_s * 1000))}ms"),
+                    )
+                    role = cur.execute(self._READER_ROLE_SQL).fetchone()
+                    if role:
+                        cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role[0])))
+                    try:
+                        cur.execute(sql_text, prepare=True)  # a prepared statement holds one command only
+                    except psycopg.errors.QueryCanceled as error:
+                        raise TimeoutError(
+                            f"the query ran longer than {timeout_s:g}s and was cancelled ({error})"
+                        ) from None
+                    return self._arrow_result(con, cur)
+            finally:
+                con.rollback()  # whatever the statement did (lo_create, ...), none of it stays
+
+    def _arrow_result(self, con: psycopg.Connection, cur: psycopg.Cursor) -> pa.Table:
+        result = cur.pgresult
+        if result is None or cur.description is None:
+            return pa.table({})
+        types = [self._result_type(con, result.ftype(i), result.fmod(i)) for i in range(result.nfields)]
+        names = [column.name for column in cur.description]
+        rows = cur.fetchall()
         columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
         return pa.table(
             [_to_arrow(list(values), pg_type) for values, pg_type in zip(columns, types, strict=True)], names=names

@@ -1,0 +1,3 @@
+-- V005: readonly role. PostgreSQL only (the role `osa query` runs as); DuckDB has no roles: `osa query` opens
+-- the file read-only, without external access and with a locked configuration. This comment-only file keeps
+-- both dialects' migration versions in line.
