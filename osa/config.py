@@ -25,8 +25,13 @@ def default_data_docs_dir() -> Path:
 
 
 def is_development() -> bool:
-    """Development mode allows the documented development secrets (seed data, tests)."""
-    return os.environ.get("OSA_ENV", "development") == "development"
+    """Development mode (OSA_ENV=development, the default when unset) is the only one that allows the
+    documented development secrets and keys (seed data, tests); every other value refuses them by value.
+    OSA_ENVIRONMENT is read when OSA_ENV is unset, as osa.pii.keys does."""
+    for name in ("OSA_ENV", "OSA_ENVIRONMENT"):
+        if os.environ.get(name):
+            return os.environ[name].lower() == "development"
+    return "OSA_ENV" not in os.environ  # declared but empty: not development
 
 
 def partitions_start() -> dt.date:

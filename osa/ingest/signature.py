@@ -20,16 +20,28 @@ class MissingSecretError(RuntimeError):
 
 
 def resolve_webhook_secret(*, allow_development_secret: bool) -> str:
-    """The secret from ``OSA_WEBHOOK_SECRET``; the development secret only where explicitly allowed."""
+    """The secret from ``OSA_WEBHOOK_SECRET``; the development secret only where explicitly allowed (only
+    ``OSA_ENV=development``), whether it comes by default or is set explicitly: refused by value."""
     secret = os.environ.get(SECRET_ENV, "")
     if secret:
-        return secret
+        return check_webhook_secret(secret, allow_development_secret=allow_development_secret, source=SECRET_ENV)
     if allow_development_secret:
         return DEVELOPMENT_WEBHOOK_SECRET
     raise MissingSecretError(
-        f"{SECRET_ENV} is not set. The production configuration refuses to verify webhooks without a secret; "
+        f"{SECRET_ENV} is not set. Outside OSA_ENV=development webhooks are never verified without a secret; "
         "set OSA_ENV=development to use the documented development secret for seed data."
     )
+
+
+def check_webhook_secret(secret: str, *, allow_development_secret: bool, source: str = SECRET_ENV) -> str:
+    """`secret`, unless it is the documented development secret outside development (the message names
+    `source`, never the value)."""
+    if not allow_development_secret and hmac.compare_digest(secret.encode(), DEVELOPMENT_WEBHOOK_SECRET.encode()):
+        raise MissingSecretError(
+            f"{source} holds the documented development webhook secret, which only OSA_ENV=development accepts; "
+            "set a real secret"
+        )
+    return secret
 
 
 def sign(body: str, timestamp: int, secret: str) -> str:

@@ -27,6 +27,7 @@ ENV_ENCRYPTION_KEYS = "OSA_PII_ENCRYPTION_KEYS"
 ENV_ACTIVE_KEY_ID = "OSA_PII_ACTIVE_KEY_ID"
 ENV_DEPLOYMENT = ("OSA_ENV", "OSA_ENVIRONMENT")
 PRODUCTION_NAMES = frozenset({"prod", "production"})
+DEVELOPMENT_NAME = "development"  # the only deployment (also the default when unset) that may use DEV keys
 KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
@@ -98,12 +99,14 @@ class PiiKeys:
     def from_env(cls, allow_dev_keys: bool = False, environ: Mapping[str, str] | None = None) -> PiiKeys:
         """Read keys from the environment.
 
-        Without ``OSA_PII_HMAC_KEY`` this raises, unless ``allow_dev_keys`` is true
-        (and the deployment is not marked production via ``OSA_ENV``), in which case
-        the public development keys are used.
+        Without ``OSA_PII_HMAC_KEY`` this raises, unless ``allow_dev_keys`` is true and the
+        deployment is development (``OSA_ENV`` unset or ``development``), in which case the public
+        development keys are used. Outside development the development keys are refused by value
+        even when set explicitly.
         """
         env = os.environ if environ is None else environ
-        deployment = next((env[name].lower() for name in ENV_DEPLOYMENT if env.get(name)), "")
+        deployment = next((env[name].lower() for name in ENV_DEPLOYMENT if env.get(name)), DEVELOPMENT_NAME)
+        development = deployment == DEVELOPMENT_NAME
         raw_hmac = env.get(ENV_HMAC_KEY, "").strip()
         raw_keys = env.get(ENV_ENCRYPTION_KEYS, "").strip()
         if not raw_hmac and not raw_keys:
@@ -114,8 +117,11 @@ class PiiKeys:
                     f"{ENV_ACTIVE_KEY_ID}. Refusing to protect data with made-up keys. "
                     "Tests and seed data may pass allow_dev_keys=True."
                 )
-            if deployment in PRODUCTION_NAMES:
-                raise PiiKeyError(f"development PII keys requested while OSA_ENV={deployment!r}; configure real keys")
+            if not development:
+                raise PiiKeyError(
+                    f"{ENV_HMAC_KEY} is not set and the development PII keys are only for OSA_ENV=development; "
+                    "configure real keys"
+                )
             return cls.development()
         if not raw_hmac:
             raise PiiKeyError(f"{ENV_HMAC_KEY} is not set (while {ENV_ENCRYPTION_KEYS} is)")
@@ -139,8 +145,16 @@ class PiiKeys:
                 raise PiiKeyError(f"{ENV_ACTIVE_KEY_ID} is required when several encryption keys are set")
             active = next(iter(keys))
         built = cls(_b64(raw_hmac, ENV_HMAC_KEY), keys, active)
-        if deployment in PRODUCTION_NAMES and built.hmac_key == DEV_HMAC_KEY:
-            raise PiiKeyError("the public development HMAC key is configured in production")
+        if not development:
+            if hmac.compare_digest(built.hmac_key, DEV_HMAC_KEY):
+                raise PiiKeyError(
+                    f"{ENV_HMAC_KEY} holds the public development key, which only OSA_ENV=development accepts"
+                )
+            dev_material = set(DEV_ENCRYPTION_KEYS.values())
+            if any(key in dev_material for key in built.encryption_keys.values()):
+                raise PiiKeyError(
+                    f"{ENV_ENCRYPTION_KEYS} holds a public development key, which only OSA_ENV=development accepts"
+                )
         return built
 
     def with_active_key(self, kid: str) -> PiiKeys:
