@@ -43,6 +43,7 @@ class DuckDBWarehouse(Warehouse):
     def connect(self, *, read_only: bool = False, sandboxed: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived connection under the cross-process lock. `sandboxed` (read-only only): no file,
         network or extension access, and the configuration locked once the time zone is set."""
+        read_only = read_only or sandboxed
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.lock_path, "a+") as lock_file:
             deadline = time.monotonic() + self.lock_timeout_s
@@ -62,7 +63,7 @@ class DuckDBWarehouse(Warehouse):
                 config: dict[str, object] = {"memory_limit": WAREHOUSE_MEMORY_LIMIT}
                 if sandboxed:
                     config.update(enable_external_access=False, autoload_known_extensions=False)
-                con = duckdb.connect(str(self.path), read_only=read_only or sandboxed, config=config)
+                con = duckdb.connect(str(self.path), read_only=read_only, config=config)
                 try:
                     # TIMESTAMPTZ then comes back as timestamp[us, tz=UTC] on every machine, the same Arrow
                     # type the Postgres backend returns (a config key at connect time can't load ICU).
