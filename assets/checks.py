@@ -66,22 +66,14 @@ delivery_accounting_check = _accounting_check("opal_deliveries", "bronze_opal_de
 
 
 LEAK_CHECKED_TABLES = tuple(t.name for t in catalog.protected_tables())
-
-
-@dg.multi_asset_check(
-    specs=[
-        dg.AssetCheckSpec(
-            "no_raw_pii",
-            asset=table,
-            blocking=False,
-            description="Scans the run's days of this table for detectable raw personal data "
-            "(protection tokens are ignored); fails on any finding.",
-        )
-        for table in LEAK_CHECKED_TABLES
-    ],
-    can_subset=True,
+LEAK_DESCRIPTION = (
+    "Scans the run's days of this table for detectable raw personal data (protection tokens are ignored); fails "
+    "on any finding, reporting counts per column and type, never values. Blocking: nothing downstream reads a "
+    "table with a leak."
 )
-def no_raw_pii(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, privacy: PrivacyResource):
+
+
+def _leak_results(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, privacy: PrivacyResource):
     """The leak check: one scan per table, reporting counts per column and type, never values."""
     store, engine = warehouse.get(), privacy.scanner()
     run_window = _run_window(context)
@@ -100,6 +92,26 @@ def no_raw_pii(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResou
                 "columns_with_findings": ", ".join(sorted(set(findings["column"].to_list()))) or "none",
             },
         )
+
+
+def _leak_specs(layers: tuple[str, ...]) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec("no_raw_pii", asset=t.name, blocking=True, description=LEAK_DESCRIPTION)
+        for t in catalog.protected_tables()
+        if t.layer in layers
+    ]
+
+
+@dg.multi_asset_check(specs=_leak_specs(("silver", "quarantine")), can_subset=True)
+def no_raw_pii(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, privacy: PrivacyResource):
+    """The leak check on silver and quarantine; blocking, so gold never aggregates a table with a leak."""
+    yield from _leak_results(context, warehouse, privacy)
+
+
+@dg.multi_asset_check(specs=_leak_specs(("gold",)), can_subset=True)
+def no_raw_pii_gold(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, privacy: PrivacyResource):
+    """The leak check on the gold tables dashboards read."""
+    yield from _leak_results(context, warehouse, privacy)
 
 
 def _window_rows(store, table: str, run_window: tuple[dt.date, dt.date] | None):

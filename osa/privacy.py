@@ -66,12 +66,26 @@ class PiiProtector:
         return f"PiiProtector(context={self.context!r})"
 
     def protect_table(self, table: str, rows: pa.Table) -> tuple[pa.Table, pa.Table | None, pa.Table | None]:
+        """Every text column passes the engine, keys included. Keys go first, on their own: the record id of
+        the audit trail and subject index is built from the *protected* key values, so a sender who puts
+        personal data into an id gets a stable pseudonym there and nowhere a raw value (ids without personal
+        data, such as digests, come back unchanged and so do their record ids)."""
         import polars as pl
 
         frame = pl.from_arrow(rows)
         if not isinstance(frame, pl.DataFrame) or frame.height == 0:
             return rows, None, None
         keys = record_keys(table)
+        text_keys = [k for k in keys if frame.schema[k] in (pl.String, pl.List(pl.String))]
+        key_result = None
+        if text_keys:
+            provisional = (
+                frame.select(text_keys).with_row_index(RECORD_ID).with_columns(pl.col(RECORD_ID).cast(pl.String))
+            )
+            key_result = self.engine.protect_frame(
+                provisional, table=table, record_id_column=RECORD_ID, context=self.context
+            )
+            frame = frame.with_columns(key_result.frame.select(text_keys))
         frame = frame.with_columns(
             pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator="/", ignore_nulls=True).alias(RECORD_ID)
         )
@@ -81,16 +95,30 @@ class PiiProtector:
             record_id_column=RECORD_ID,
             context=self.context,
             json_columns=[c for c in json_columns(table) if c in frame.columns],
-            passthrough_columns=[c for c in passthrough_columns(table) if c in frame.columns],
+            passthrough_columns=[c for c in (*passthrough_columns(table), *keys) if c in frame.columns],
         )
+        audit_parts, subject_parts = [result.audit], [result.subjects]
+        if key_result is not None and key_result.audit.height:
+            # findings in key columns: their provisional record id (the row number) becomes the real one
+            row_ids = frame.select(pl.int_range(pl.len()).cast(pl.String).alias("row"), pl.col(RECORD_ID))
+            for part, parts in ((key_result.audit, audit_parts), (key_result.subjects, subject_parts)):
+                parts.insert(
+                    0,
+                    part.join(row_ids, left_on="record_id", right_on="row", how="left")
+                    .with_columns(pl.col(RECORD_ID).alias("record_id"))
+                    .drop(RECORD_ID)
+                    .select(part.columns),
+                )
         dates = frame.select(RECORD_ID, "event_date").unique(RECORD_ID, keep="first")
         audit = (
-            result.audit.rename({"table": "table_name"})
+            pl.concat(audit_parts, how="vertical_relaxed")
+            .rename({"table": "table_name"})
             .join(dates, left_on="record_id", right_on=RECORD_ID, how="left")
             .select(AUDIT_COLUMNS)
         )
         subjects = (
-            result.subjects.rename({"table": "table_name"})
+            pl.concat(subject_parts, how="vertical_relaxed")
+            .rename({"table": "table_name"})
             .join(dates, left_on="record_id", right_on=RECORD_ID, how="left")
             .select(SUBJECT_COLUMNS)
         )

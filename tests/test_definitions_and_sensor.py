@@ -88,6 +88,8 @@ def test_lakehouse_job_covers_every_asset_and_check():
         t.name for t in catalog.TABLES if t.layer in ("silver", "gold", "quarantine")
     }
     blocking = {key for key in graph.asset_check_keys if graph.get_check_spec(key).blocking}
+    leak_checks = {key for key in graph.asset_check_keys if key.name == "no_raw_pii"}
+    assert leak_checks <= blocking  # a leak stops the run: nothing downstream reads it
     for table in catalog.TABLES:  # silver rules block gold from reading bad rows; gold's never block
         for check in ("meets_catalogue_rules", "schema_matches_catalogue"):
             if table.layer in ("silver", "quarantine", "pii", "gold"):

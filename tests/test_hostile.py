@@ -22,6 +22,7 @@ from tests.conftest import (
     VALID_AGENT_DATA,
     assert_balanced,
     body,
+    delivery,
     envelope,
     run_deliveries,
     warehouse_resource,
@@ -99,3 +100,41 @@ def test_osa_redact_quarantines_a_record_too_deep_to_walk_and_keeps_the_rest(tmp
     lines = out.read_text().splitlines()
     assert len(lines) == 1 and "example.com" not in lines[0]
     assert "nested deeper" in (tmp_path / "out.jsonl.quarantine").read_text()
+
+
+PLANTED = "jane.doe@example.com"
+
+
+def test_ids_and_unknown_enums_never_store_a_planted_value(tmp_path):
+    """Personal data planted in every id a sender controls (and in an unknown agent id, which quarantines the
+    record) never reaches silver or quarantine raw: ids pass the PII engine (keys as stable pseudonyms, so
+    the audit trail's record ids carry no raw value either) and an unknown enum is stored as a digest."""
+    good = body("content_review", workflow_id=f"wf-{PLANTED}", execution_id=f"exec-{PLANTED}")
+    good["correlation_id"] = f"corr-{PLANTED}"
+    good["metadata"]["data_sources"] = ["odp", PLANTED]
+    bad = body("content_review", workflow_id="wf-329-34-7960")
+    bad["agent_id"] = PLANTED
+    tables = run_deliveries([delivery(good), delivery(bad)])
+    assert_balanced(tables)
+    assert tables.accepted == 1 and tables.quarantined == 1
+    assert tables.quarantine["agent_id"][0].as_py().startswith("sha256:")
+    protector = default_protector()
+    stored = {
+        name: protect_rows(name, rows, protector)
+        for name, rows in {
+            "silver_agent_executions": tables.agent_executions,
+            "silver_workflow_executions": tables.workflow_executions,
+            "silver_recommendations": tables.recommendations,
+            "quarantine_opal_deliveries": tables.quarantine,
+        }.items()
+    }
+    for name, protected in stored.items():
+        for table in (protected.rows, protected.audit, protected.subjects):
+            if table is not None:
+                text = json.dumps(table.to_pylist(), default=str)
+                assert PLANTED not in text and "329-34-7960" not in text, name
+    workflows = stored["silver_workflow_executions"]
+    token = workflows.rows["workflow_id"][0].as_py()
+    assert token != f"wf-{PLANTED}" and workflows.audit["record_id"][0].as_py().endswith(token)
+    again = protect_rows("silver_workflow_executions", tables.workflow_executions, protector)
+    assert again.rows["workflow_id"][0].as_py() == token  # stable: joins across tables and runs still work

@@ -114,8 +114,11 @@ def test_leak_check_passes_after_a_run_and_fails_on_a_planted_raw_value(isolated
         result = subset.execute_in_process(
             resources=lakehouse_resources(path, small_landing),
             tags={"dagster/asset_partition_range_start": SMALL_FIRST, "dagster/asset_partition_range_end": SMALL_LAST},
+            raise_on_error=False,
         )
-        return {e.asset_key.to_user_string(): e.passed for e in result.get_asset_check_evaluations()}
+        outcome = {e.asset_key.to_user_string(): e.passed for e in result.get_asset_check_evaluations()}
+        assert result.success == all(outcome.values())  # blocking: a leak fails the run
+        return outcome
 
     assert all(run_leak_checks().values())
     with warehouse.connect() as con:  # a bug upstream lets one raw email through

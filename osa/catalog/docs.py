@@ -79,8 +79,9 @@ def render_markdown() -> str:
         "Privacy categories are [fideslang](https://ethyca.github.io/fideslang/) data categories; the whole "
         "catalogue is exported for privacy tools in `docs/fides-dataset.yml`.",
         "",
-        "Text columns whose category is under `system.` hold values the pipeline generates and are copied "
-        'unscanned; every other text column passes through the PII engine ("PII-scanned").',
+        "`system.*` categories are values the pipeline generates or identifiers, `user.*` personal data. In "
+        "silver, quarantine and gold every text column, keys included, passes through the PII engine "
+        '("PII-scanned"); a key holding personal data is stored as its stable pseudonym.',
         "",
         "| layer | table | grain | rows written by |",
         "|---|---|---|---|",

@@ -71,9 +71,8 @@ SYSTEM = "system.operations"  # fideslang: data the system itself generates (ids
 class Column:
     """One column. `privacy` is a fideslang data category (https://ethyca.github.io/fideslang/taxonomy/).
 
-    Text columns whose category is under ``system.`` are values the pipeline generates (digests, enums,
-    reason codes): the PII choke point copies them without scanning. Every other text column is scanned;
-    `scan=True` forces a scan of a system column whose value a sender supplies (ids from webhooks).
+    The category says what the column holds (``system.*``: values the pipeline generates or ids; ``user.*``:
+    personal data). The PII choke point scans every text column whatever its category.
     """
 
     name: str
@@ -86,14 +85,13 @@ class Column:
     maximum: float | None = None
     json: bool = False  # the value is a JSON document (the PII engine walks it as JSON)
     compression: str | None = None  # payload compression (DuckDB codec; Postgres uses lz4 TOAST)
-    scan: bool | None = None
 
     @property
     def scanned(self) -> bool:
-        """Whether the PII choke point scans this column's values."""
-        if not self.type.is_text:
-            return False
-        return self.scan if self.scan is not None else not self.privacy.startswith("system.")
+        """Whether the PII choke point scans this column's values: every text column of a table written
+        through it, ids and enums included (a sender can put anything into an id; what the pipeline
+        generates itself, such as digests and reason codes, simply yields no finding)."""
+        return self.type.is_text
 
     @property
     def personal(self) -> bool:
@@ -139,8 +137,8 @@ class Table:
 
     @property
     def passthrough_columns(self) -> tuple[str, ...]:
-        """Columns the PII choke point copies unscanned: system values and the record key."""
-        return tuple(c.name for c in self.columns if not c.scanned or c.name in self.key)
+        """Columns the PII choke point copies unscanned: those that hold no text."""
+        return tuple(c.name for c in self.columns if not c.scanned)
 
     @property
     def json_columns(self) -> tuple[str, ...]:

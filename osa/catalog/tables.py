@@ -75,7 +75,6 @@ def workflow_id(nullable: bool = False) -> Column:
         TEXT,
         "The OSA workflow the record belongs to, as the sender wrote it.",
         nullable=nullable,
-        scan=True,
     )
 
 
@@ -561,7 +560,7 @@ INSIGHTS = (
             *insight_keys(),
             Column("campaigns_analyzed", BIGINT, "Campaigns analyzed in the run.", minimum=0),
             score("taxonomy_score", "Taxonomy score (0-100)."),
-            Column("campaign_id", TEXT, "Campaign with the issue.", scan=True),
+            Column("campaign_id", TEXT, "Campaign with the issue."),
             Column("issue_type", TEXT, "naming, tagging, ownership, duplicate or stale."),
             Column("severity", TEXT, "Severity.", allowed=SEVERITIES),
             Column("suggestion", TEXT, "Suggested fix.", privacy=FREE_TEXT),
@@ -622,7 +621,11 @@ def _quarantine(source: str, what: str, step) -> Table:
                 nullable=False,
             ),
             Column("primary_reason", TEXT, "The first reason: what to fix first.", nullable=False),
-            agent_id("The agent named in the record, when readable.", nullable=True),
+            agent_id(
+                "The agent named in the record when it is a known agent; anything else as sha256:<16 hex> of the "
+                "value, never the value.",
+                nullable=True,
+            ),
             workflow_id(nullable=True),
             Column("record_digest", TEXT, "SHA-256 of the record, to find replays of the same bad input."),
         ),

@@ -243,6 +243,16 @@ def _process(
         FROM validated WHERE len(body_reasons) > 0
     """).to_arrow_table()
     quarantine = pa.concat_tables([envelope_rejects, contract_rejects.cast(envelope_rejects.schema)])
+    # A rejected record's agent_id is kept only when it names a known agent; anything else a sender wrote there
+    # is stored as a digest (still groups the same bad value), never as the value itself.
+    con.register("quarantine_raw", quarantine)
+    known_agents = ", ".join(sql_str(a) for a in AGENT_SLAS)
+    quarantine = con.sql(f"""
+        SELECT * REPLACE (CASE WHEN agent_id IS NULL OR agent_id IN ({known_agents}) THEN agent_id
+                               ELSE 'sha256:' || substr(sha256(agent_id), 1, 16) END AS agent_id)
+        FROM quarantine_raw
+    """).to_arrow_table()
+    con.unregister("quarantine_raw")
     quarantine = quarantine.sort_by(
         [("event_date", "ascending"), ("source_file", "ascending"), ("source_line", "ascending")]
     )

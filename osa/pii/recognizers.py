@@ -477,8 +477,10 @@ class SsnRecognizer(Recognizer):
     first_chars = r"\d"
     name = "ssn_rules"
     pii_type = "ssn"
-    prefilter = rf"{word_start('-')}\d{{3}}[ \-]\d{{2}}[ \-]\d{{4}}{word_end('-')}"
-    pattern = re.compile(r"(?<![\w-])(\d{3})([ -])(\d{2})\2(\d{4})(?![\w-])")
+    # Standalone, or a dashed part of an identifier after a letter ("wf-329-34-7960", "329-34-7960-b"): a sender
+    # who puts an SSN into an id field gets it found there too. Longer digit runs ("123-456-78-9012") still not.
+    prefilter = rf"(?:{word_start('-')}|[A-Za-z]-)\d{{3}}[ \-]\d{{2}}[ \-]\d{{4}}(?:{word_end('-')}|-[A-Za-z])"
+    pattern = re.compile(r"(?:(?<![\w-])|(?<=[A-Za-z]-))(\d{3})([ -])(\d{2})\2(\d{4})(?:(?![\w-])|(?=-[A-Za-z]))")
     confidence = 0.85
     context = re.compile(r"ssn|social\s+security|ss#|\bss\s*no|sozialversicherung")
 
