@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import dagster as dg
 
+from osa.config import partitions_start
+
 # The first day of data (the seed set starts 2026-07-01): a day before it has nothing to show, so it is no
 # partition at all rather than a "missing" one. A deployment with older data sets OSA_PARTITIONS_START.
-FIRST_DAY = os.environ.get("OSA_PARTITIONS_START") or "2026-07-01"
+FIRST_DAY = partitions_start().isoformat()
 DAILY = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, timezone="UTC", end_offset=1)
 SINGLE_RUN = dg.BackfillPolicy.single_run()  # a backfill of N days is one step, not N runs
 

@@ -22,12 +22,27 @@ class CliError(Exception):
 
 
 def _dagster_home() -> Path:
-    """Use the checkout's own instance (.dagster/) unless DAGSTER_HOME is set; keep dagster.yaml in sync."""
+    """Use the checkout's own instance (.dagster/) unless DAGSTER_HOME is set; keep dagster.yaml in sync.
+
+    A new instance's SQLite schema is created here, once, under a lock: two first runs at once on a fresh
+    DAGSTER_HOME otherwise race to create it ("table secondary_indexes already exists")."""
+    import fcntl
+
     home = Path(os.environ.get("DAGSTER_HOME", PROJECT_ROOT / ".dagster"))
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists() or home == PROJECT_ROOT / ".dagster":
-        shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        if not (home / "dagster.yaml").exists() or home == PROJECT_ROOT / ".dagster":
+            shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+        os.environ["DAGSTER_HOME"] = str(home)
+        if not (home / "history").exists():
+            import dagster as dg
+
+            with open(home / ".init.lock", "a+") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                with dg.DagsterInstance.get():  # creates the run, event-log and schedule databases
+                    pass
+    except OSError as error:
+        raise CliError(f"cannot use the Dagster instance directory {home}: {error.strerror or error}") from error
     return home
 
 
@@ -38,14 +53,14 @@ def _quiet_dagster() -> None:
 
 def _materialize_days(first: dt.date, last: dt.date) -> None:
     """One in-process run over [first, last] with its events stored in the local instance."""
+    _quiet_dagster()  # before Dagster is imported: its beta warnings are not for CLI users
+    _dagster_home()
+    prepare_warehouse()
     import dagster as dg
 
     from pipelines.definitions import defs
     from pipelines.lakehouse import range_tags
 
-    _quiet_dagster()
-    _dagster_home()
-    prepare_warehouse()
     # One "planned" event per asset for the whole range instead of one per asset and day: on the seed data that is
     # 25 SQLite writes instead of 3,312 (about 20 s of a 75 s run). The trade-off, documented in the README: if
     # this in-process run fails, its days are not marked "failed" in the UI; the CLI reports the failure instead.

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from osa.config import default_duckdb_path, default_landing_dir, is_development
-from osa.ingest.signature import resolve_webhook_secret
+from osa.ingest.signature import check_webhook_secret, resolve_webhook_secret
 from osa.privacy import PassThroughProtector, Protector, default_protector
 from osa.warehouse import backend, ready
 from osa.warehouse.base import Warehouse
@@ -54,7 +54,9 @@ class WebhookSecretResource(dg.ConfigurableResource):
     secret: str = ""
 
     def get(self) -> str:
-        return self.secret or resolve_webhook_secret(allow_development_secret=is_development())
+        if self.secret:  # bound from EnvVar("OSA_WEBHOOK_SECRET"): the development value only in development
+            return check_webhook_secret(self.secret, allow_development_secret=is_development())
+        return resolve_webhook_secret(allow_development_secret=is_development())
 
     def __repr__(self) -> str:  # never print the secret
         return "WebhookSecretResource(secret=***)"

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from osa.ingest.landing import read_lines
 from osa.ingest.opal import process_deliveries
@@ -24,9 +25,12 @@ from tests.conftest import (
     body,
     delivery,
     envelope,
+    osa_env,
     run_deliveries,
     warehouse_resource,
 )
+
+OSA = str(Path(sys.executable).with_name("osa"))
 
 
 def _deep_criteria_delivery(depth: int) -> str:
@@ -88,9 +92,8 @@ def test_osa_redact_quarantines_a_record_too_deep_to_walk_and_keeps_the_rest(tmp
     source = tmp_path / "in.jsonl"
     source.write_text('{"x": ' + deep + '}\n{"email": "bob@example.com"}\n')
     out = tmp_path / "out.jsonl"
-    osa = str(Path(sys.executable).with_name("osa"))
     done = subprocess.run(
-        [osa, "redact", "--input", str(source), "--output", str(out), "--allow-dev-keys"],
+        [OSA, "redact", "--input", str(source), "--output", str(out), "--allow-dev-keys"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -138,3 +141,63 @@ def test_ids_and_unknown_enums_never_store_a_planted_value(tmp_path):
     assert token != f"wf-{PLANTED}" and workflows.audit["record_id"][0].as_py().endswith(token)
     again = protect_rows("silver_workflow_executions", tables.workflow_executions, protector)
     assert again.rows["workflow_id"][0].as_py() == token  # stable: joins across tables and runs still work
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:p%zzS3cretPw@127.0.0.1:1/x",  # an invalid percent-escape: libpq quotes the token back
+        "postgresql://u:S3cretPw@[::1/x",  # an unterminated IPv6 host: libpq quotes the whole URI back
+        "postgresql://u:S3cretPw@127.0.0.1:1/x?sslmode=bogus",
+        "host=127.0.0.1 port=1 password='S3cretPw' user=u",
+        "postgresql://u:S3cretPw@127.0.0.1:1/x",  # a stopped database
+    ],
+)
+@pytest.mark.parametrize("command", [["migrate"], ["query", "SELECT 1"], ["run"]])
+def test_a_bad_database_url_is_one_line_without_its_password(tmp_path, url, command):
+    env = {**osa_env(tmp_path), "OSA_WAREHOUSE": "postgres", "OSA_DATABASE_URL": url}
+    done = subprocess.run([OSA, *command], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "S3cretPw" not in done.stdout + done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith(f"osa {command[0]}: error:")
+
+
+def test_the_webhook_resource_refuses_the_development_secret_outside_development(monkeypatch):
+    from osa.ingest.signature import DEVELOPMENT_WEBHOOK_SECRET, MissingSecretError
+
+    resource = WebhookSecretResource(secret=DEVELOPMENT_WEBHOOK_SECRET)  # as EnvVar binds an explicit value
+    monkeypatch.setenv("OSA_ENV", "development")
+    assert resource.get() == DEVELOPMENT_WEBHOOK_SECRET
+    for environment in ("production", "staging"):
+        monkeypatch.setenv("OSA_ENV", environment)
+        with pytest.raises(MissingSecretError, match="OSA_WEBHOOK_SECRET") as refused:
+            resource.get()
+        assert DEVELOPMENT_WEBHOOK_SECRET not in str(refused.value)
+    assert WebhookSecretResource(secret="a-real-secret-of-enough-length").get() == "a-real-secret-of-enough-length"
+
+
+def _first_use(home: str, barrier) -> None:
+    import os
+
+    from osa import cli
+
+    os.environ["DAGSTER_HOME"] = home
+    barrier.wait()
+    cli._dagster_home()
+
+
+def test_first_uses_of_a_fresh_dagster_home_do_not_race(tmp_path):
+    """Several processes opening a new DAGSTER_HOME at once: the SQLite schema is created once, under a lock."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(3)
+    workers = [ctx.Process(target=_first_use, args=(str(tmp_path / "home"), barrier)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
+        assert instance.get_runs() == []

@@ -73,6 +73,28 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
+def scrub_credentials(message: str, url: str) -> str:
+    """`message` with every form of `url`'s password (raw, percent-decoded, the whole user part, the URL
+    itself) replaced by ***, including when the URL is malformed and libpq quotes a piece of it back."""
+    from urllib.parse import unquote
+
+    candidates = {url}
+    if "://" in url:
+        rest = url.split("://", 1)[1]
+        userinfo = rest.rsplit("@", 1)[0] if "@" in rest else ""
+        if userinfo:
+            candidates.add(userinfo)
+            if ":" in userinfo:
+                password = userinfo.split(":", 1)[1]
+                candidates |= {password, unquote(password)}
+    else:
+        for match in re.finditer(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", url):
+            candidates |= {match.group(1), match.group(1).strip("'")}
+    for candidate in sorted((c for c in candidates if len(c) >= 3), key=len, reverse=True):
+        message = message.replace(candidate, "***")
+    return message.strip().splitlines()[0] if message.strip() else "connection failed"
+
+
 def _lock_key(name: str) -> int:
     """A stable signed 32-bit key for a table name (the same in every process and on every machine)."""
     value = zlib.crc32(name.encode())
@@ -419,9 +441,9 @@ class PostgresWarehouse(Warehouse):
                 connect_timeout=self.connect_timeout_s,
                 application_name=self.application_name,
             )
-        except psycopg.OperationalError as error:  # libpq messages never include the password
+        except psycopg.Error as error:  # libpq echoes parts of a malformed URL: scrub them all
             raise psycopg.OperationalError(
-                f"cannot connect to the warehouse at {redact_url(self.url)}: {error}".strip()
+                f"cannot connect to the warehouse at {redact_url(self.url)}: {scrub_credentials(str(error), self.url)}"
             ) from None
         try:
             if read_only:
