@@ -14,7 +14,16 @@ import pyarrow as pa
 from osa.contracts.intake import CREDENTIAL_KEYS, INTAKE_FORM
 from osa.ingest.recommendations import MACROS
 from osa.ingest.scratch import scratch_connection
-from osa.ingest.validate import compile_contract, reasons_sql, sql_str, structure_literal
+from osa.ingest.validate import (
+    JSON_INVALID,
+    JSON_OBJECT,
+    compile_contract,
+    reasons_sql,
+    sql_str,
+    structure_literal,
+    timestamp_sql,
+    with_line_checks,
+)
 
 
 @dataclass
@@ -57,27 +66,31 @@ def process_intake(
     """Run the intake path over raw landing `lines` (event_date, source_file, source_line, line)."""
     with scratch_connection(threads) as con:  # the same private scratch DuckDB as the delivery path
         con.execute(MACROS)
-        con.register("raw_lines", lines)
+        con.register("raw_lines", with_line_checks(lines))  # utf8_valid, and json_shape: strict JSON (RFC 8259)
         known = pa.table({"form_id": known_form_ids if known_form_ids is not None else pa.array([], pa.string())})
         con.register("known_ids", known)
         structure, type_paths, reasons = intake_validation_sql()
         con.execute(f"""
             CREATE TEMP TABLE parsed AS
             WITH shaped AS (
-                SELECT *, CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS is_object
+                SELECT *, utf8_valid AND json_shape = {JSON_OBJECT} AS is_object,
+                       NOT utf8_valid OR json_shape = {JSON_INVALID} AS is_unreadable
                 FROM raw_lines
             )
             SELECT *, sha256(line) AS form_id,
                 from_json(CASE WHEN is_object THEN line END, {structure}) AS s,
                 json_type(CASE WHEN is_object THEN line END, {type_paths}) AS t,
-                row_number() OVER (PARTITION BY line ORDER BY event_date, source_file, source_line) > 1
-                    OR sha256(line) IN (SELECT form_id FROM known_ids) AS is_duplicate
+                -- a line that is no JSON (a blank line, bad UTF-8) is no submission: never a duplicate
+                NOT is_unreadable AND (
+                    row_number() OVER (PARTITION BY line ORDER BY event_date, source_file, source_line) > 1
+                    OR sha256(line) IN (SELECT form_id FROM known_ids)) AS is_duplicate
             FROM shaped
         """)
         con.execute(f"""
             CREATE TEMP TABLE judged AS
             SELECT *,
-                CASE WHEN NOT json_valid(line) THEN ['invalid_json']
+                CASE WHEN NOT utf8_valid THEN ['invalid_utf8']
+                     WHEN json_shape = {JSON_INVALID} THEN ['invalid_json']
                      WHEN NOT is_object THEN ['form_not_object']
                      ELSE list_concat({reasons}, CASE
                         WHEN json_type(s.optimizely_config.api_credentials) = 'OBJECT'
@@ -92,7 +105,7 @@ def process_intake(
         """).to_arrow_table()
         silver = con.sql(f"""
             SELECT event_date, form_id, jstr(s.workflow_id) AS workflow_id,
-                TRY_CAST(jstr(s.submitted_at) AS TIMESTAMPTZ) AS submitted_at,
+                {timestamp_sql("jstr(s.submitted_at)")} AS submitted_at,
                 jstr(s.business_context.company_name) AS company_name,
                 jstr(s.business_context.industry) AS industry,
                 jlist(s.business_context.goals) AS goals,

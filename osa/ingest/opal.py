@@ -18,7 +18,16 @@ from osa.contracts.opal import AGENT_DATA, AGENT_SLAS, SIGNATURE_TOLERANCE_SECON
 from osa.ingest.recommendations import INSIGHT_QUERIES, MACROS, RECOMMENDATIONS_QUERY, base_table_sql
 from osa.ingest.scratch import SCRATCH_ROW_GROUP, scratch_connection
 from osa.ingest.signature import hmac_pads, hmac_sql, signatures_match
-from osa.ingest.validate import compile_contract, reasons_sql, sql_str, structure_literal
+from osa.ingest.validate import (
+    JSON_OBJECT,
+    compile_contract,
+    json_shapes,
+    reasons_sql,
+    sql_str,
+    structure_literal,
+    timestamp_sql,
+    with_line_checks,
+)
 
 ENVELOPE_STRUCTURE = '{"received_at":"JSON","headers":"JSON","body":"JSON"}'
 SIGNATURE_PATTERN = r"^t=(\d+),v1=([0-9a-f]{64})$"
@@ -96,6 +105,7 @@ def _process(
     con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str, known_delivery_ids: pa.Array | None
 ) -> DeliveryTables:
     con.execute(MACROS)
+    lines = with_line_checks(lines)
     con.register(
         "raw_lines", pa.Table.from_batches(lines.to_batches(max_chunksize=SCRATCH_ROW_GROUP), schema=lines.schema)
     )
@@ -104,18 +114,18 @@ def _process(
     )
     con.register("known_ids", known)
 
-    # 1. Envelope: JSON object with received_at (timestamp), headers.X-OSA-Signature and body (string).
-    #    The raw line is not carried further: from here on only the fields are. A valid JSON text whose
-    #    first non-blank character is an opening brace is an object: no separate json_type parse.
+    # 1. Envelope: JSON object with received_at (RFC 3339 timestamp), headers.X-OSA-Signature and body
+    #    (string). The raw line is not carried further: from here on only the fields are. Whether the line is
+    #    strict JSON (RFC 8259) and an object was decided in Python (`with_line_checks`); DuckDB, which is
+    #    lenient (NaN, Infinity, trailing commas), only parses lines that passed.
     con.execute(f"""
         CREATE TABLE envelope AS
         WITH parsed AS (
             SELECT * EXCLUDE (line), from_json(CASE WHEN is_object THEN line END, '{ENVELOPE_STRUCTURE}') AS env
-            FROM (SELECT *, starts_with(ltrim(line), '{{') AND json_valid(line) AS is_object
-                  FROM raw_lines)
+            FROM (SELECT *, utf8_valid AND json_shape = {JSON_OBJECT} AS is_object FROM raw_lines)
         ), fields AS (
             SELECT * EXCLUDE (env),
-                TRY_CAST(json_extract_string(env.received_at, '$') AS TIMESTAMPTZ) AS received_at,
+                {timestamp_sql("json_extract_string(env.received_at, '$')")} AS received_at,
                 coalesce(json_extract_string(env.headers, '$."X-OSA-Signature"'),
                          json_extract_string(env.headers, '$."x-osa-signature"')) AS signature_header,
                 CASE WHEN json_type(env.body) = 'VARCHAR' THEN json_extract_string(env.body, '$') END AS body
@@ -125,7 +135,8 @@ def _process(
             regexp_extract(signature_header, '{SIGNATURE_PATTERN}', 1) AS sig_t,
             regexp_extract(signature_header, '{SIGNATURE_PATTERN}', 2) AS sig_v1,
             list_filter([
-                CASE WHEN NOT is_object THEN 'malformed_envelope:not_json_object' END,
+                CASE WHEN NOT utf8_valid THEN 'invalid_utf8'
+                     WHEN NOT is_object THEN 'malformed_envelope:not_json_object' END,
                 CASE WHEN is_object AND received_at IS NULL THEN 'malformed_envelope:received_at' END,
                 CASE WHEN is_object AND body IS NULL THEN 'malformed_envelope:body' END,
                 CASE WHEN is_object AND signature_header IS NULL THEN 'missing_signature' END,
@@ -181,6 +192,11 @@ def _process(
     """)
     con.execute("DROP VIEW checked")
     con.execute("DROP TABLE envelope")
+    # Bodies are checked as strict JSON after extraction (the string DuckDB took out of the envelope is the
+    # one that was verified and is validated), once per distinct delivery.
+    bodies = con.sql("SELECT rowid AS rid, body FROM verified WHERE NOT is_duplicate").to_arrow_table()
+    con.register("body_shapes", pa.table({"rid": bodies["rid"], "body_shape": json_shapes(bodies["body"])}))
+    del bodies
 
     # 4. Body contract (common fields + the agent's own agent_data contract). The parsed struct is used in
     #    flight and never stored (storing it costs more than parsing): `validated` keeps typed common
@@ -189,14 +205,13 @@ def _process(
     con.execute(f"""
         CREATE TABLE validated AS
         WITH valid AS (
-            SELECT rowid AS rid, event_date, delivery_id, source_file, source_line, received_at,
-                   json_valid(body) AS body_is_json, body
-            FROM verified WHERE NOT is_duplicate
-        ), typed AS (
-            -- one parse gives the root type (object or not) and every top-level field's type
-            SELECT *, json_type(CASE WHEN body_is_json THEN body END, {type_paths}) AS t FROM valid
+            SELECT v.rowid AS rid, event_date, delivery_id, source_file, source_line, received_at,
+                   coalesce(b.body_shape > 0, false) AS body_is_json,
+                   coalesce(b.body_shape = {JSON_OBJECT}, false) AS body_is_object, body
+            FROM verified v LEFT JOIN body_shapes b ON b.rid = v.rowid WHERE NOT is_duplicate
         ), bodies AS (
-            SELECT *, coalesce(t[1] = 'OBJECT', false) AS body_is_object FROM typed
+            -- one parse gives every top-level field's type
+            SELECT *, json_type(CASE WHEN body_is_object THEN body END, {type_paths}) AS t FROM valid
         ), parsed AS (
             SELECT * EXCLUDE (body),
                    from_json(CASE WHEN body_is_object THEN body END, {structure}) AS s,

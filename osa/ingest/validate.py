@@ -13,7 +13,21 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import orjson
+import pyarrow as pa
+
 from osa.contracts.spec import Contract, Field
+
+# An RFC 3339 timestamp (ISO 8601 profile): date, `T`, time, optional fraction, and an explicit zone (`Z` or
+# `+hh:mm`/`-hh:mm`). DuckDB's cast alone also takes `2026-10-03 12:00:00 UTC`, zone names, no zone at all and
+# five-digit years, so the text must match this before it is cast (and the cast must then succeed: 02-30 fails).
+RFC3339_PATTERN = (
+    r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?"
+    r"([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)"
+)
+
+# Strict JSON shapes computed by `json_shapes`.
+JSON_INVALID, JSON_NOT_OBJECT, JSON_OBJECT = 0, 1, 2
 
 _TYPE_NAMES = {
     "string": ("VARCHAR",),
@@ -30,6 +44,42 @@ _TYPE_NAMES = {
 def sql_str(value: str) -> str:
     """Quote a Python string as a SQL literal."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def timestamp_sql(text: str) -> str:
+    """SQL: the TIMESTAMPTZ that the string expression `text` denotes if it is an RFC 3339 timestamp, else NULL."""
+    return f"CASE WHEN regexp_full_match({text}, {sql_str(RFC3339_PATTERN)}) THEN TRY_CAST({text} AS TIMESTAMPTZ) END"
+
+
+def json_shapes(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Per text, `JSON_OBJECT`, `JSON_NOT_OBJECT` (another JSON value) or `JSON_INVALID` (int8; NULL is invalid).
+
+    JSON here is RFC 8259, as `orjson` parses it: DuckDB's `json_valid`/`from_json` also accept `NaN`,
+    `Infinity`, `inf` and trailing commas, and DuckDB has no strict mode. orjson rejects those, and numbers that
+    overflow a double (`1e999`), so no non-finite number gets through; whitespace around the value is the
+    JSON whitespace (space, tab, CR, LF), leading or trailing. There is no columnar strict JSON parser, so this
+    is one Python pass over the column (measured with bench/ingest.py, see docs/data-contracts.md).
+    """
+    loads, error = orjson.loads, orjson.JSONDecodeError
+    shapes = []
+    for text in texts.to_pylist():
+        if text is None:
+            shapes.append(JSON_INVALID)
+            continue
+        try:
+            document = loads(text)
+        except error:
+            shapes.append(JSON_INVALID)
+            continue
+        shapes.append(JSON_OBJECT if isinstance(document, dict) else JSON_NOT_OBJECT)
+    return pa.array(shapes, pa.int8())
+
+
+def with_line_checks(lines: pa.Table) -> pa.Table:
+    """`lines` plus `utf8_valid` (as `read_lines` found it; true when absent) and `json_shape` (`json_shapes`)."""
+    if "utf8_valid" not in lines.column_names:
+        lines = lines.append_column("utf8_valid", pa.repeat(pa.scalar(True), lines.num_rows))
+    return lines.append_column("json_shape", json_shapes(lines["line"]))
 
 
 def _in_list(values: Iterable[str]) -> str:
@@ -89,7 +139,7 @@ def _value_reasons(
         if field_.pattern is not None:
             reasons.append((f"NOT regexp_full_match({text}, {sql_str(field_.pattern)})", f"bad_format:{code_path}"))
         if field_.kind == "timestamp":
-            reasons.append((f"TRY_CAST({text} AS TIMESTAMPTZ) IS NULL", f"invalid_timestamp:{code_path}"))
+            reasons.append((f"({timestamp_sql(text)}) IS NULL", f"invalid_timestamp:{code_path}"))
     elif field_.kind in ("number", "integer"):
         number = number or f"TRY_CAST({value} AS DOUBLE)"
         if field_.minimum is not None:
