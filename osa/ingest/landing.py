@@ -69,14 +69,21 @@ def days_with_data(landing_dir: Path) -> list[dt.date]:
 
 
 def read_lines(files: list[LandingFile], landing_dir: Path) -> pa.Table:
-    """All lines of `files` as (event_date, source_file, source_line, line), split in Arrow.
+    """All lines of `files` as (event_date, source_file, source_line, line, utf8_valid), split in Arrow.
 
     Lines are those of `split_lines`. A line that is not valid UTF-8 keeps its place with its bad bytes
-    replaced, so it is quarantined as invalid JSON rather than lost; a trailing carriage return is dropped.
+    replaced and `utf8_valid` false, so it is quarantined (`invalid_utf8`) rather than lost or accepted with
+    U+FFFD in it; a trailing carriage return is dropped.
     """
     parts = []
     for landing_file in files:
-        text = landing_file.path.read_bytes().decode("utf-8", errors="replace")  # b"\n" is never part of a bad sequence
+        raw = landing_file.path.read_bytes()
+        try:
+            text = raw.decode("utf-8")
+            utf8_valid = None  # every line
+        except UnicodeDecodeError:
+            text = raw.decode("utf-8", errors="replace")  # b"\n" is never part of a bad sequence
+            utf8_valid = pa.array([_is_utf8(line) for line in split_lines(raw)], pa.bool_())
         if text:
             # the final newline terminates the last line rather than starting another one
             text = text.removesuffix("\n")
@@ -92,6 +99,7 @@ def read_lines(files: list[LandingFile], landing_dir: Path) -> pa.Table:
                     "source_file": pa.repeat(pa.scalar(str(landing_file.path.relative_to(landing_dir))), count),
                     "source_line": pa.array(np.arange(1, count + 1, dtype=np.int32)),
                     "line": lines,
+                    "utf8_valid": pa.repeat(pa.scalar(True), count) if utf8_valid is None else utf8_valid,
                 }
             )
         )
@@ -102,9 +110,18 @@ def read_lines(files: list[LandingFile], landing_dir: Path) -> pa.Table:
                 "source_file": pa.array([], pa.string()),
                 "source_line": pa.array([], pa.int32()),
                 "line": pa.array([], pa.large_string()),
+                "utf8_valid": pa.array([], pa.bool_()),
             }
         )
     return pa.concat_tables(parts)
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def count_lines(files: list[LandingFile]) -> int:
