@@ -5,7 +5,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
-from assets.partitions import DAILY
+from assets.partitions import DAILY, days_in
 from osa import catalog
 from osa.catalog.ddl import drift
 from osa.ingest.landing import landing_files
@@ -42,8 +42,9 @@ def _accounting_check(source: str, asset: str):
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, landing: LandingZoneResource
     ) -> dg.AssetCheckResult:
         store = warehouse.get()
-        report = accounting_by_day(store, source, landing_files(landing.root, source))
         run_window = _run_window(context)
+        days = days_in(*run_window) if run_window is not None else None  # only the files of the run's days
+        report = accounting_by_day(store, source, landing_files(landing.root, source, days))
         if run_window is not None:  # only the days this run wrote
             start, end = run_window
             report = [row for row in report if start <= row["event_date"] < end]
