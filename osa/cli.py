@@ -71,11 +71,26 @@ def _materialize_days(first: dt.date, last: dt.date) -> None:
             instance=instance,
             tags=range_tags(first.isoformat(), last.isoformat()),
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            # Dagster prints a step's traceback at ERROR; the CLI reports the cause itself, in one line
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
     if not result.success:
-        failures = [e.message for e in result.all_events if e.is_failure]
-        raise CliError("the lakehouse run failed: " + ("; ".join(failures[:3]) or "see `osa ui`"))
+        raise CliError("the lakehouse run failed: " + (run_failure_cause(result) or "see `osa ui`"))
+
+
+def run_failure_cause(result) -> str:
+    """The root cause of a failed run in one line: the innermost error of the first failed step (a blocking
+    check's failure names its checks), never a traceback."""
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE" and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+            while error.cause is not None:
+                error = error.cause
+            lines = error.message.strip().splitlines() or [error.cls_name or "error"]
+            detail = " ".join(line.strip() for line in lines[:4]) if "blocking asset check" in lines[0] else lines[0]
+            return f"step {event.step_key}: {detail}"
+    failures = [e.message for e in result.all_events if e.is_failure]
+    return "; ".join(failures[:3])
 
 
 def _warehouse():

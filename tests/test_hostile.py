@@ -201,3 +201,32 @@ def test_first_uses_of_a_fresh_dagster_home_do_not_race(tmp_path):
         assert worker.exitcode == 0
     with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
         assert instance.get_runs() == []
+
+
+def test_staging_refuses_the_development_webhook_secret_from_the_cli(tmp_path):
+    """OSA_ENV=staging with real PII keys but the documented development webhook secret: `osa ingest` exits
+    non-zero with one line per failed range naming the variable, never the secret, and no traceback."""
+    import base64
+    import shutil
+
+    from osa.config import SEED_DATA_DIR
+    from osa.ingest.signature import DEVELOPMENT_WEBHOOK_SECRET
+
+    incoming = tmp_path / "in" / "opal_deliveries"
+    incoming.mkdir(parents=True)
+    shutil.copy(next((SEED_DATA_DIR / "opal_deliveries" / "dt=2026-07-01").glob("*.jsonl")), incoming)
+    key = base64.b64encode(b"k" * 32).decode()
+    env = {
+        **osa_env(tmp_path),
+        "OSA_ENV": "staging",
+        "OSA_WEBHOOK_SECRET": DEVELOPMENT_WEBHOOK_SECRET,
+        "OSA_PII_HMAC_KEY": base64.b64encode(b"h" * 32).decode(),
+        "OSA_PII_ENCRYPTION_KEYS": f"k1:{key}",
+        "OSA_PII_ACTIVE_KEY_ID": "k1",
+    }
+    done = subprocess.run([OSA, "ingest", str(tmp_path / "in")], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert lines and all(line.startswith("osa ingest: error:") for line in lines), done.stderr
+    assert all("OSA_WEBHOOK_SECRET" in line for line in lines)
+    assert DEVELOPMENT_WEBHOOK_SECRET not in done.stdout + done.stderr
