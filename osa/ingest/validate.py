@@ -58,20 +58,23 @@ def json_shapes(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     `Infinity`, `inf` and trailing commas, and DuckDB has no strict mode. orjson rejects those, and numbers that
     overflow a double (`1e999`), so no non-finite number gets through; whitespace around the value is the
     JSON whitespace (space, tab, CR, LF), leading or trailing. There is no columnar strict JSON parser, so this
-    is one Python pass over the column (measured with bench/ingest.py, see docs/data-contracts.md).
+    is one Python pass over the column. Measured with bench/ingest.py (98k deliveries, each line and each body
+    parsed once here): about 1.1-1.8 s more for verify+validate+silver, ~15% fewer deliveries/s.
     """
     loads, error = orjson.loads, orjson.JSONDecodeError
     shapes = []
-    for text in texts.to_pylist():
-        if text is None:
-            shapes.append(JSON_INVALID)
-            continue
-        try:
-            document = loads(text)
-        except error:
-            shapes.append(JSON_INVALID)
-            continue
-        shapes.append(JSON_OBJECT if isinstance(document, dict) else JSON_NOT_OBJECT)
+    # chunk by chunk, so that only one chunk's Python strings exist at a time
+    for chunk in texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]:
+        for text in chunk.to_pylist():
+            if text is None:
+                shapes.append(JSON_INVALID)
+                continue
+            try:
+                document = loads(text)
+            except error:
+                shapes.append(JSON_INVALID)
+                continue
+            shapes.append(JSON_OBJECT if isinstance(document, dict) else JSON_NOT_OBJECT)
     return pa.array(shapes, pa.int8())
 
 
