@@ -308,3 +308,11 @@ def _finite(text: str) -> float:
 def _strict_loads(text: str):
     """Python's json with the constants and overflowing numbers it would otherwise accept refused."""
     return json.loads(text, parse_constant=_reject, parse_float=_finite)
+
+
+def test_a_line_that_is_neither_utf8_nor_json_is_not_json(tmp_path):
+    files, root = _land(tmp_path, "opal_deliveries", b'{"body": "\xff"\n' + _neighbours()[0].encode() + b"\n")
+    result = process_deliveries(read_lines(files, root), secret=SECRET)
+    assert_balanced(result)
+    assert reasons(result) == [["malformed_envelope:not_json_object"]]
+    assert result.accepted == 1

@@ -89,8 +89,10 @@ def process_intake(
         con.execute(f"""
             CREATE TEMP TABLE judged AS
             SELECT *,
-                CASE WHEN NOT utf8_valid THEN ['invalid_utf8']
-                     WHEN json_shape = {JSON_INVALID} THEN ['invalid_json']
+                -- a line that is no JSON even with its bad bytes replaced is invalid_json (as before); one that
+                -- would be a JSON document but for bytes that are not UTF-8 is invalid_utf8
+                CASE WHEN json_shape = {JSON_INVALID} THEN ['invalid_json']
+                     WHEN NOT utf8_valid THEN ['invalid_utf8']
                      WHEN NOT is_object THEN ['form_not_object']
                      ELSE list_concat({reasons}, CASE
                         WHEN json_type(s.optimizely_config.api_credentials) = 'OBJECT'

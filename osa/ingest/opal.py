@@ -135,8 +135,8 @@ def _process(
             regexp_extract(signature_header, '{SIGNATURE_PATTERN}', 1) AS sig_t,
             regexp_extract(signature_header, '{SIGNATURE_PATTERN}', 2) AS sig_v1,
             list_filter([
-                CASE WHEN NOT utf8_valid THEN 'invalid_utf8'
-                     WHEN NOT is_object THEN 'malformed_envelope:not_json_object' END,
+                CASE WHEN json_shape <> {JSON_OBJECT} THEN 'malformed_envelope:not_json_object'
+                     WHEN NOT utf8_valid THEN 'invalid_utf8' END,
                 CASE WHEN is_object AND received_at IS NULL THEN 'malformed_envelope:received_at' END,
                 CASE WHEN is_object AND body IS NULL THEN 'malformed_envelope:body' END,
                 CASE WHEN is_object AND signature_header IS NULL THEN 'missing_signature' END,
