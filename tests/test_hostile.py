@@ -4,6 +4,7 @@ real ingest path (and, where the failure was in Dagster, a real run)."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -230,3 +231,20 @@ def test_staging_refuses_the_development_webhook_secret_from_the_cli(tmp_path):
     assert lines and all(line.startswith("osa ingest: error:") for line in lines), done.stderr
     assert all("OSA_WEBHOOK_SECRET" in line for line in lines)
     assert DEVELOPMENT_WEBHOOK_SECRET not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00Z", "1970-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+def test_a_day_no_partition_can_hold_is_quarantined_with_a_reason(when):
+    """Staging files a line received (or a form submitted) on a day outside the partitions under today; the
+    ingest then quarantines it with a reason instead of accepting it or aborting the batch."""
+    from tests.conftest import form, run_intake
+
+    epoch = int(dt.datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp())
+    line = envelope(json.dumps(body("content_review")), received_at=when, timestamp=epoch)
+    tables = run_deliveries([line, delivery(body("geo_audit"))])
+    assert_balanced(tables)
+    assert tables.accepted == 1
+    assert "malformed_envelope:received_at_out_of_range" in tables.quarantine["reason_codes"][0].as_py()
+    forms = run_intake([json.dumps(form(submitted_at=when)), json.dumps(form(workflow_id="wf-ok"))])
+    assert_balanced(forms)
+    assert forms.accepted == 1 and forms.quarantine["reason_codes"][0].as_py() == ["out_of_range:submitted_at"]

@@ -18,6 +18,7 @@ from osa.ingest.validate import (
     JSON_INVALID,
     JSON_OBJECT,
     compile_contract,
+    outside_partitions_sql,
     reasons_sql,
     sql_str,
     structure_literal,
@@ -96,7 +97,10 @@ def process_intake(
                      WHEN NOT is_object THEN ['form_not_object']
                      ELSE list_concat({reasons}, CASE
                         WHEN json_type(s.optimizely_config.api_credentials) = 'OBJECT'
-                         AND len({_CREDENTIALS_SUPPLIED}) = 0 THEN ['no_api_credentials'] ELSE [] END)
+                         AND len({_CREDENTIALS_SUPPLIED}) = 0 THEN ['no_api_credentials'] ELSE [] END,
+                        -- a form "submitted" on a day that is no partition (staging filed it under today)
+                        CASE WHEN {outside_partitions_sql(timestamp_sql("jstr(s.submitted_at)"))}
+                             THEN ['out_of_range:submitted_at'] ELSE [] END)
                 END AS reasons
             FROM parsed WHERE NOT is_duplicate
         """)

@@ -22,6 +22,7 @@ from osa.ingest.validate import (
     JSON_OBJECT,
     compile_contract,
     json_shapes,
+    outside_partitions_sql,
     reasons_sql,
     sql_str,
     structure_literal,
@@ -138,6 +139,9 @@ def _process(
                 CASE WHEN json_shape <> {JSON_OBJECT} THEN 'malformed_envelope:not_json_object'
                      WHEN NOT utf8_valid THEN 'invalid_utf8' END,
                 CASE WHEN is_object AND received_at IS NULL THEN 'malformed_envelope:received_at' END,
+                -- received on a day that is no partition (year 1, 1970, 9999: staging filed it under today)
+                CASE WHEN {outside_partitions_sql("received_at")} THEN 'malformed_envelope:received_at_out_of_range'
+                     END,
                 CASE WHEN is_object AND body IS NULL THEN 'malformed_envelope:body' END,
                 CASE WHEN is_object AND signature_header IS NULL THEN 'missing_signature' END,
                 CASE WHEN signature_header IS NOT NULL

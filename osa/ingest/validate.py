@@ -268,3 +268,15 @@ def reasons_sql(reasons: list[tuple[str, str]], compiled: CompiledContract | Non
 
 def structure_literal(structure: dict) -> str:
     return sql_str(json.dumps(structure, separators=(",", ":")))
+
+
+def outside_partitions_sql(timestamp: str) -> str:
+    """SQL true when the UTC day of `timestamp` (a TIMESTAMPTZ expression) lies before the first partition or
+    after tomorrow: no daily partition can hold it (staging files such lines under today, to be quarantined)."""
+    import datetime as dt
+
+    from osa.config import partitions_start
+
+    last = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    day = f"CAST(timezone('UTC', {timestamp}) AS DATE)"
+    return f"coalesce({day} < DATE '{partitions_start()}' OR {day} > DATE '{last}', false)"
