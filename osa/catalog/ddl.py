@@ -206,8 +206,8 @@ def write_migration(name: str) -> list[Path]:
         LiveColumn(c.table, c.name, c.position, _to_postgres_reported(c), c.nullable, c.comment) for c in live
     ]
     written = []
-    for dialect, statements in (("duckdb", duckdb_statements), ("postgres", None)):
-        statements = statements or migration_statements(postgres_live, dialect)
+    by_dialect = {"duckdb": duckdb_statements, "postgres": migration_statements(postgres_live, "postgres")}
+    for dialect, statements in by_dialect.items():
         version = _next_version(dialect)
         path = SQL_DIR / dialect / f"V{version:03d}__{name}.sql"
         header = f"-- V{version:03d}: {name.replace('_', ' ')} (written by `python -m osa.catalog.ddl new {name}`).\n"

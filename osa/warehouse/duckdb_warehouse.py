@@ -146,13 +146,14 @@ class DuckDBWarehouse(Warehouse):
     def applied_migrations(self) -> set[str]:
         if not self.path.exists():
             return set()
-        rows = self.query(
-            "SELECT table_name FROM duckdb_tables() WHERE table_name = 'schema_migrations' "
-            "AND schema_name = current_schema()"
-        )
-        if not rows.num_rows:
-            return set()
-        return set(self.query("SELECT version FROM schema_migrations").column(0).to_pylist())
+        with self.connect(read_only=True) as con:  # one connection: every step's readiness check calls this
+            exists = con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations' "
+                "AND schema_name = current_schema()"
+            ).fetchone()[0]
+            return (
+                {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()} if exists else set()
+            )
 
     def query(self, sql: str, params: list | None = None) -> pa.Table:
         with self.connect(read_only=True) as con:
