@@ -16,7 +16,7 @@ from assets.partitions import DAILY, SINGLE_RUN, days_in, window
 from assets.specs import step_specs
 from osa import catalog
 from osa.ingest.intake import process_intake
-from osa.ingest.landing import landing_files, read_lines
+from osa.ingest.landing import landing_files, read_lines, vanished_files
 from osa.ingest.opal import process_deliveries
 from osa.privacy import ProtectedRows, protect_rows, write_protected
 from resources import LandingZoneResource, PrivacyResource, WarehouseResource, WebhookSecretResource
@@ -92,6 +92,24 @@ def _known_ids(warehouse, table: str, column: str, start, end) -> pa.Array:
     ).column(0)
 
 
+def _read_window(store, landing: LandingZoneResource, source: str, start: dt.date, end: dt.date) -> pa.Table:
+    """The window's landing lines, refused if a file that stored rows came from is gone: the window would
+    otherwise be replaced without them, deleting committed rows with every check green."""
+    committed = store.query(
+        f"SELECT source_file FROM bronze_{source} WHERE event_date >= ? AND event_date < ?"
+        f" UNION SELECT source_file FROM quarantine_{source} WHERE event_date >= ? AND event_date < ?",
+        [start, end, start, end],
+    ).column(0)
+    gone = vanished_files(landing.root, committed.to_pylist())
+    if gone:
+        more = f" and {len(gone) - 1} more" if len(gone) > 1 else ""
+        raise dg.Failure(
+            f"landing file {gone[0]}{more} is gone since its rows were stored; restore it, or restage its source "
+            "with `osa ingest` to change a day on purpose (the stored rows are kept until then)"
+        )
+    return read_lines(landing_files(landing.root, source, days_in(start, end)), landing.root)
+
+
 @dg.multi_asset(
     specs=step_specs("intake_forms", process_intake),
     partitions_def=DAILY,
@@ -106,7 +124,7 @@ def intake_forms(
 ):
     start, end = window(context)
     store, protector = warehouse.get(), privacy.protector()
-    lines = read_lines(landing_files(landing.root, "intake_forms", days_in(start, end)), landing.root)
+    lines = _read_window(store, landing, "intake_forms", start, end)
     result = process_intake(lines, known_form_ids=_known_ids(store, "bronze_intake_forms", "form_id", start, end))
     protected = [
         protect_rows("silver_intake_forms", result.silver, protector),
@@ -130,7 +148,7 @@ def opal_deliveries(
 ):
     start, end = window(context)
     store, protector = warehouse.get(), privacy.protector()
-    lines = read_lines(landing_files(landing.root, "opal_deliveries", days_in(start, end)), landing.root)
+    lines = _read_window(store, landing, "opal_deliveries", start, end)
     known = _known_ids(store, "bronze_opal_deliveries", "delivery_id", start, end)
     result = process_deliveries(lines, secret=webhook.get(), known_delivery_ids=known)
     silver = {

@@ -234,7 +234,7 @@ def test_restaging_a_shrunk_file_removes_its_rows_and_failing_ranges_spare_the_o
     assert completed.returncode == 0, completed.stderr
     assert f"covering 3 day(s) in 3 run(s): {early}, {middle}, {today}" in completed.stdout
     assert rows(early) == 0 and rows(middle) > 0
-    assert not list((landing / "opal_deliveries").glob(f"dt={early}/*"))
+    assert not list((landing / "opal_deliveries").glob(f"dt={early}/*.jsonl"))
     assert all(row["unaccounted"] == 0 for row in _accounting(env))
 
     # a landing file that cannot be read (a real I/O error) in the middle day: its run fails, the run of the
@@ -250,6 +250,39 @@ def test_restaging_a_shrunk_file_removes_its_rows_and_failing_ranges_spare_the_o
     assert errors[0].startswith(f"osa ingest: error: ingesting {middle} failed: ") and "opal_deliveries" in errors[0]
     assert "covering 2 day(s) in 1 run(s)" in completed.stdout
     unreadable.unlink()
+    assert all(row["unaccounted"] == 0 for row in _accounting(env))
+
+
+def test_a_landing_file_gone_since_its_rows_were_stored_fails_its_day_and_keeps_the_rows(tmp_path):
+    """A staged copy deleted by hand (not by restaging) is an error for its day: the day's rows stay as they
+    were until the file is restored or its source restaged; the failure is one line naming the file."""
+    today = dt.datetime.now(dt.UTC).date()
+    day = today - dt.timedelta(2)
+    env = _env(tmp_path, today - dt.timedelta(10))
+    landing = Path(env["OSA_LANDING_DIR"])
+    folder = tmp_path / "opal_deliveries"
+    folder.mkdir()
+    first, second = folder / "first.jsonl", folder / "second.jsonl"
+    first.write_bytes(_deliveries(tmp_path, day))
+    assert osa("ingest", str(first), env=env).returncode == 0
+    warehouse = DuckDBWarehouse(env["OSA_DUCKDB_PATH"])
+    count = "SELECT count(*) FROM bronze_opal_deliveries"
+    stored = warehouse.scalar(count)
+    assert stored > 0
+
+    (staged,) = (landing / "opal_deliveries" / f"dt={day}").glob("*.jsonl")
+    staged.unlink()
+    second.write_bytes(_deliveries(tmp_path / "other", day, workflows=1))
+    completed = osa("ingest", str(second), env=env)  # touches the day again
+    assert completed.returncode == 1
+    (error,) = completed.stderr.strip().splitlines()
+    assert error.startswith(f"osa ingest: error: ingesting {day} failed: ") and "is gone since its rows" in error
+    assert f"opal_deliveries/dt={day}/{staged.name}" in error
+    assert warehouse.scalar(count) == stored  # nothing deleted
+
+    completed = osa("ingest", str(folder), env=env)  # restaging the source restores the copy
+    assert completed.returncode == 0, completed.stderr
+    assert warehouse.scalar(count) > stored  # both files' lines (the second's are replays of the first's)
     assert all(row["unaccounted"] == 0 for row in _accounting(env))
 
 

@@ -42,3 +42,38 @@ def test_timestamps_come_back_in_utc_whatever_the_machine_time_zone(tmp_path, mo
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def _damage(path, how: str) -> None:
+    raw = path.read_bytes()
+    middle = len(raw) // 2
+    if how == "truncated":
+        path.write_bytes(raw[:middle])
+    else:  # a run of zeros over blocks in the middle, as a torn write or a bad sector leaves
+        path.write_bytes(raw[:middle] + b"\0" * 65536 + raw[middle + 65536 :])
+
+
+@pytest.mark.parametrize("how", ["truncated", "overwritten"])
+def test_a_damaged_file_is_refused_by_the_startup_step_with_the_way_to_recover(tmp_path, how):
+    """A partly overwritten file opens and even takes writes in DuckDB; the startup step reads every block, so
+    `osa migrate` (and `osa run`, `osa ingest`, `osa ui`, which run it) stops before anything is written."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import osa_env
+
+    env = osa_env(tmp_path)
+    path = Path(env["OSA_DUCKDB_PATH"])
+    warehouse = DuckDBWarehouse(path)
+    warehouse.prepare()
+    with warehouse.connect() as con:  # enough data that the middle of the file is table blocks
+        con.execute("CREATE TABLE filler AS SELECT range AS i, md5(range::VARCHAR) AS s FROM range(500000)")
+    _damage(path, how)
+    before = path.read_bytes()
+    osa = str(Path(sys.executable).with_name("osa"))
+    done = subprocess.run([osa, "migrate"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    (line,) = done.stderr.strip().splitlines()
+    assert f"the DuckDB file {path} is damaged" in line and "osa run" in line and "backup" in line, line
+    assert path.read_bytes() == before  # nothing written into it

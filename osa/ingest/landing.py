@@ -201,7 +201,8 @@ def stage_file(
     (default `today`, the last partition of the daily partitions, which end today).
 
     Staging a file again replaces its earlier copies, and removes those of days (or of the other source) it
-    no longer has lines for: those days are touched too, so that their ingestion drops the old rows.
+    no longer has lines for: those days are touched too, so that their ingestion drops the old rows, and a
+    `removal_marker` says the copy went on purpose (see `vanished_files`).
     """
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; expected one of {SOURCES}")
@@ -226,6 +227,7 @@ def stage_file(
         tmp = target_dir / f".{name}.tmp"
         tmp.write_bytes(b"\n".join(day_lines) + b"\n")
         tmp.replace(target)  # atomic: the sensor never sees half a file
+        removal_marker(target).unlink(missing_ok=True)
         written.add(target)
     touched = set(by_day)
     names = {name} | ({legacy} if (legacy := _legacy_staged_name(path)) else set())
@@ -233,10 +235,30 @@ def stage_file(
         for day, day_dir in _day_dirs(landing_dir / any_source):
             for stale in (day_dir / n for n in names):
                 if stale not in written and stale.is_file():
+                    removal_marker(stale).touch()  # first: a crash in between leaves a marker, never a gap
                     stale.unlink()
                     if first_day <= day <= last_day:  # a day outside them was never ingested
                         touched.add(day)
     return sorted(touched)
+
+
+def removal_marker(staged: Path) -> Path:
+    """The marker that says a staged copy was removed on purpose (by restaging), next to where it was."""
+    return staged.with_name(f".{staged.name}.removed")
+
+
+def vanished_files(landing_dir: Path, committed: Iterable[str]) -> list[str]:
+    """Of the `source_file`s that rows in the warehouse came from, those no longer in the landing zone and
+    not removed on purpose (`removal_marker`).
+
+    Ingestion replaces a day's rows with what its files hold now, so a file that disappeared after it was
+    ingested (deleted by hand, lost with a disk, not yet synced back) would silently delete committed rows.
+    Such a day is an error until the file is restored or its source is restaged.
+    """
+    root = Path(landing_dir)
+    return sorted(
+        name for name in set(committed) if not (root / name).is_file() and not removal_marker(root / name).exists()
+    )
 
 
 def copy_tree(src: Path, dst: Path) -> None:

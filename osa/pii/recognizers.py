@@ -158,7 +158,10 @@ class EmailRecognizer(Recognizer):
     prefilter = r"[\w.%+-]@[A-Za-z0-9]"
     pattern = re.compile(
         r"(?<![\w.%+-])[A-Za-z0-9_][A-Za-z0-9._%+-]{0,63}@"
-        r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
+        r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
+        # An address glued into an identifier ("exec-jane@example.com-geo_audit") ends at
+        # "-" or "_"; only a letter or digit means the top-level domain goes on.
+        r"(?![A-Za-z0-9]|-[A-Za-z0-9-]*\.[A-Za-z])"
     )
     confidence = 0.95
     FILE_EXTENSIONS = frozenset(
@@ -221,10 +224,11 @@ class InternationalPhoneRecognizer(Recognizer):
     first_chars = r"[+0]"
     name = "phone_international"
     pii_type = "phone"
-    prefilter = rf"(?:\+|{WORD_START}00)\d{{1,3}}(?:[ .\-()]{{0,3}}\d){{5,}}"
+    prefilter = rf"(?:\+|{word_start().replace('_', '')}00)\d{{1,3}}(?:[ .\-()]{{0,3}}\d){{5,}}"
+    # "_" is a separator here: an id with a number glued on ("corr_+44 7700 900123") holds a phone.
     pattern = re.compile(
-        r"(?<![\w+])(?:\+|00)\d{1,3}(?:[ .-]?\(0\))?(?:[ .-]?(?:\(\d{1,5}\)|\d{1,6})){1,6}"
-        r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![\w])"
+        r"(?<![^\W_]|\+)(?:\+|00)\d{1,3}(?:[ .-]?\(0\))?(?:[ .-]?(?:\(\d{1,5}\)|\d{1,6})){1,6}"
+        r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![^\W_])"
     )
     confidence = 0.9
     context = _PHONE_CONTEXT
@@ -383,9 +387,13 @@ class CreditCardRecognizer(Recognizer):
     first_chars = r"\d"
     name = "credit_card_luhn"
     pii_type = "credit_card"
-    # Starts where the pattern may start (not inside an IBAN or a longer token).
-    prefilter = rf"{word_start('-')}(?:\d{{4}}[ \-]?\d{{4}}[ \-]?\d{{4}}|\d{{4}}[ \-]?\d{{6}}[ \-]?\d{{4}})"
-    pattern = re.compile(r"(?<![\w-])(?:\d{12,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -])\d{6}\2\d{4,5})(?![\w-])")
+    # Starts where the pattern may start (not inside an IBAN or a longer number). A number glued into an
+    # identifier by "-" or "_" ("wf-4111 1111 1111 1111-x") counts; one continuing a longer number does not.
+    prefilter = r"(?:^|[^\p{L}\p{N}])(?:\d{4}[ \-]?\d{4}[ \-]?\d{4}|\d{4}[ \-]?\d{6}[ \-]?\d{4})"
+    pattern = re.compile(
+        r"(?<![^\W_])(?<!\d-)(?:\d{12,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -])\d{6}\2\d{4,5})"
+        r"(?![^\W_])(?!-\d)"
+    )
     confidence = 0.95
     context = re.compile(r"card|visa|mastercard|amex|maestro|credit|debit|cc\b|payment|pan\b")
     context_boost = 0.05
@@ -404,8 +412,9 @@ class IbanRecognizer(Recognizer):
     first_chars = r"[A-Z]"
     name = "iban_mod97"
     pii_type = "bank_account"
-    prefilter = rf"{WORD_START}[A-Z]{{2}}\d{{2}} ?[A-Z0-9]{{4}}"
-    pattern = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?")
+    prefilter = rf"{word_start().replace('_', '')}[A-Z]{{2}}\d{{2}} ?[A-Z0-9]{{4}}"
+    # "_" is a separator: "corr_DE89370400440532013000" holds an IBAN (mod-97 keeps look-alikes out).
+    pattern = re.compile(r"(?<![^\W_])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?")
     confidence = 0.95
 
     def find(self, text: str, prefiltered: bool = False) -> list[Finding]:
@@ -477,10 +486,10 @@ class SsnRecognizer(Recognizer):
     first_chars = r"\d"
     name = "ssn_rules"
     pii_type = "ssn"
-    # Standalone, or a dashed part of an identifier after a letter ("wf-329-34-7960", "329-34-7960-b"): a sender
+    # Standalone, or a part of an identifier after a letter ("wf-329-34-7960", "wf_329-34-7960-b"): a sender
     # who puts an SSN into an id field gets it found there too. Longer digit runs ("123-456-78-9012") still not.
-    prefilter = rf"(?:{word_start('-')}|[A-Za-z]-)\d{{3}}[ \-]\d{{2}}[ \-]\d{{4}}(?:{word_end('-')}|-[A-Za-z])"
-    pattern = re.compile(r"(?:(?<![\w-])|(?<=[A-Za-z]-))(\d{3})([ -])(\d{2})\2(\d{4})(?:(?![\w-])|(?=-[A-Za-z]))")
+    prefilter = rf"(?:{word_start('-')}|[A-Za-z][-_])\d{{3}}[ \-]\d{{2}}[ \-]\d{{4}}(?:{word_end('-')}|[-_][A-Za-z])"
+    pattern = re.compile(r"(?:(?<![\w-])|(?<=[A-Za-z][-_]))(\d{3})([ -])(\d{2})\2(\d{4})(?:(?![\w-])|(?=[-_][A-Za-z]))")
     confidence = 0.85
     context = re.compile(r"ssn|social\s+security|ss#|\bss\s*no|sozialversicherung")
 

@@ -26,6 +26,10 @@ def check_identifier(name: str) -> str:
     return name
 
 
+class WarehouseDamaged(RuntimeError):
+    """The warehouse's storage failed its integrity check; the message says how to recover."""
+
+
 class Warehouse(ABC):
     """A place silver and gold tables live. Implementations must be safe across processes."""
 
@@ -93,9 +97,14 @@ class Warehouse(ABC):
         return len(statements)
 
     def prepare(self) -> dict[str, object]:
-        """The explicit startup step: apply pending migrations, then sync comments. Idempotent."""
+        """The explicit startup step: check the storage, apply pending migrations, sync comments. Idempotent."""
+        self.verify()
         applied = self.apply_schema()
         return {"migrations_applied": applied, "comments_updated": self.sync_comments()}
+
+    def verify(self) -> None:
+        """Raise `WarehouseDamaged` if the storage is corrupt. A server checks its own storage; an embedded
+        file is checked by the backend (see `DuckDBWarehouse.verify`)."""
 
     def scalar(self, sql: str, params: list | None = None):
         result = self.query(sql, params)

@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from osa.catalog.ddl import LiveColumn
-from osa.warehouse.base import Warehouse, check_identifier, migration_files
+from osa.warehouse.base import Warehouse, WarehouseDamaged, check_identifier, migration_files
 from osa.warehouse.readonly import ReadOnlyQueryRefused
 
 WAREHOUSE_MEMORY_LIMIT = os.environ.get("OSA_DUCKDB_MEMORY_LIMIT", "512MB")  # per connection; spills beyond
@@ -63,7 +63,12 @@ class DuckDBWarehouse(Warehouse):
                 config: dict[str, object] = {"memory_limit": WAREHOUSE_MEMORY_LIMIT}
                 if sandboxed:
                     config.update(enable_external_access=False, autoload_known_extensions=False)
-                con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+                try:
+                    con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+                except duckdb.Error as error:
+                    if _is_damage(error):
+                        raise self._damaged(error) from error
+                    raise
                 try:
                     # TIMESTAMPTZ then comes back as timestamp[us, tz=UTC] on every machine, the same Arrow
                     # type the Postgres backend returns (a config key at connect time can't load ICU).
@@ -75,6 +80,29 @@ class DuckDBWarehouse(Warehouse):
                     con.close()
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    def verify(self) -> None:
+        """Read every block of every table, so a partly overwritten file fails here, with the way to recover,
+        instead of in the middle of a run after writes went into it. DuckDB checks each block's checksum as it
+        reads it (a truncated file already fails to open); about 0.1 s per 36 MB on this machine."""
+        if not self.path.exists():
+            return
+        with self.connect(read_only=True) as con:
+            tables = [row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+            for table in tables:
+                try:
+                    con.execute(f'SELECT sum(hash(COLUMNS(*))) FROM "{table}"').fetchall()
+                except duckdb.Error as error:
+                    if _is_damage(error):
+                        raise self._damaged(error) from error
+                    raise
+
+    def _damaged(self, error: Exception) -> WarehouseDamaged:
+        cause = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        return WarehouseDamaged(
+            f"the DuckDB file {self.path} is damaged ({cause}); move it aside and run `osa run` to rebuild it "
+            "from the landing zone, or restore it from a backup"
+        )
 
     def apply_schema(self) -> list[str]:
         applied: list[str] = []
@@ -201,3 +229,9 @@ class DuckDBWarehouse(Warehouse):
         check_identifier(date_column)
         with self.connect() as con:
             return int(con.execute(f"DELETE FROM {table} WHERE {date_column} < ?", [cutoff]).fetchone()[0])
+
+
+def _is_damage(error: Exception) -> bool:
+    """DuckDB's errors for a file whose blocks fail their checksum or end before its metadata says."""
+    message = str(error)
+    return "Corrupt database file" in message or "Could not read enough bytes" in message

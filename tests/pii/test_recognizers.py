@@ -12,6 +12,14 @@ POSITIVES = [
     # (pii_type, text, expected span)
     ("email", "Send it to Jane.Doe+news@Example.co.uk today", "Jane.Doe+news@Example.co.uk"),
     ("email", "reply: o'brien_x@mail-server.io.", "brien_x@mail-server.io"),
+    # Glued into identifiers: "-" or "_" after the top-level domain ends the address.
+    ("email", "exec-wf-jane.doe@example.com-geo_audit-completed", "exec-wf-jane.doe@example.com"),
+    ("email", "corr_jane.doe@example.com_2", "corr_jane.doe@example.com"),
+    ("credit_card", "wf-4111 1111 1111 1111-x", "4111 1111 1111 1111"),
+    ("credit_card", "corr_4111111111111111_2", "4111111111111111"),
+    ("ssn", "wf_329-34-7960_b", "329-34-7960"),
+    ("phone", "corr_+44 7700 900123", "+44 7700 900123"),
+    ("bank_account", "corr_DE89370400440532013000", "DE89370400440532013000"),
     ("phone", "Call +1 (415) 555-0132 now", "+1 (415) 555-0132"),
     ("phone", "E.164 +14155550132", "+14155550132"),
     ("phone", "office 415-555-0132 ext. 12", "415-555-0132 ext. 12"),
@@ -94,6 +102,8 @@ HARD_NEGATIVES = [
     "ISBN 978-3-16-148410-0, ticket JIRA-4412, invoice INV-004512",
     "ZIP 94107 in the report, 12,450 impressions",
     "icon logo@2x.png and std::vector<int>",
+    "asset logo@2x.png-dark.svg",
+    "serial 1234-4111-1111-1111-1111 and 4111-1111-1111-1111-22 continue a longer number",
     "order number 1234567890123456 is not a card",
     "localhost 127.0.0.1 and 0.0.0.0 listen",
     "order number 1234567890 shipped, tracking no 5551234567",
