@@ -105,6 +105,7 @@ class Warehouse(ABC):
     def verify(self) -> None:
         """Raise `WarehouseDamaged` if the storage is corrupt. A server checks its own storage; an embedded
         file is checked by the backend (see `DuckDBWarehouse.verify`)."""
+        return None
 
     def scalar(self, sql: str, params: list | None = None):
         result = self.query(sql, params)
