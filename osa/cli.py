@@ -47,8 +47,13 @@ def _dagster_home() -> Path:
 
 
 def _quiet_dagster() -> None:
+    import logging
+
     warnings.filterwarnings("ignore")
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    # Great Expectations logs a whole traceback when it cannot write Data Docs (a full or read-only disk); the
+    # check's own result still reaches the run, and the CLI reports failures in one line
+    logging.getLogger("great_expectations").setLevel(logging.CRITICAL)
 
 
 def _materialize_days(first: dt.date, last: dt.date) -> None:
@@ -153,7 +158,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     landing = Path(args.landing) if args.landing else default_landing_dir()
     if not args.landing:
-        copy_tree(SEED_DATA_DIR, landing)  # the seed data is the default landing content
+        try:
+            copy_tree(SEED_DATA_DIR, landing)  # the seed data is the default landing content
+        except OSError as error:
+            raise CliError(f"cannot copy the seed data into {_shown(landing)}: {error.strerror or error}") from error
     days = days_with_data(landing)
     if not days:
         raise CliError(f"no landing files under {landing}")
@@ -424,8 +432,47 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except CliError as error:
-        print(f"osa {args.command}: error: {error}", file=sys.stderr)
-        return 1
+        message = str(error)
+    except KeyboardInterrupt:
+        print(f"osa {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except OSError as error:  # a read-only or full disk, a missing folder, a denied permission: name the file
+        where = f": {_shown(Path(os.fsdecode(error.filename)))}" if error.filename is not None else ""
+        message = f"{error.strerror or type(error).__name__}{where}"
+    except Exception as error:  # anything unforeseen is still one line; OSA_DEBUG=1 shows the traceback
+        if os.environ.get("OSA_DEBUG"):
+            raise
+        first = (str(error).strip().splitlines() or [""])[0]
+        message = f"{type(error).__name__}: {first}{_full_disks()} (set OSA_DEBUG=1 for the traceback)"
+    print(f"osa {args.command}: error: {_without_credentials(message)}", file=sys.stderr)
+    return 1
+
+
+def _full_disks(min_free: int = 1 << 20) -> str:
+    """ "; no space left on ..." for each state location whose disk has under `min_free` bytes free: libraries
+    report a full disk in their own words (SQLite says "disk I/O error"), so the cause is named here."""
+    from osa.config import default_duckdb_path
+
+    locations = {
+        "DAGSTER_HOME": os.environ.get("DAGSTER_HOME"),
+        "the landing zone": str(default_landing_dir()),
+        "the DuckDB warehouse": str(default_duckdb_path().parent),
+    }
+    full = []
+    for label, location in locations.items():
+        if location and os.path.isdir(location) and shutil.disk_usage(location).free < min_free:
+            full.append(f"{label} ({_shown(Path(location))})")
+    return f"; no space left for {', '.join(full)}" if full else ""
+
+
+def _without_credentials(message: str) -> str:
+    """`message` with the configured database URL's password scrubbed (errors may quote the URL back)."""
+    url = os.environ.get("OSA_DATABASE_URL")
+    if not url:
+        return message
+    from osa.warehouse.postgres_warehouse import scrub_credentials
+
+    return scrub_credentials(message, url)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import os
 import re
-import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,12 +220,8 @@ def stage_file(
     name = staged_name(path)
     written: set[Path] = set()
     for day, day_lines in by_day.items():
-        target_dir = landing_dir / source / f"dt={day.isoformat()}"
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / name
-        tmp = target_dir / f".{name}.tmp"
-        tmp.write_bytes(b"\n".join(day_lines) + b"\n")
-        tmp.replace(target)  # atomic: the sensor never sees half a file
+        target = landing_dir / source / f"dt={day.isoformat()}" / name
+        _write_atomically(target, b"\n".join(day_lines) + b"\n")
         removal_marker(target).unlink(missing_ok=True)
         written.add(target)
     touched = set(by_day)
@@ -262,5 +257,19 @@ def vanished_files(landing_dir: Path, committed: Iterable[str]) -> list[str]:
 
 
 def copy_tree(src: Path, dst: Path) -> None:
-    """Copy a landing tree (used to seed a fresh landing zone from `seed-data/`)."""
-    shutil.copytree(src, dst, dirs_exist_ok=True)
+    """Copy a landing tree (used to seed a fresh landing zone from `seed-data/`), each file written under a
+    temporary name and renamed, so a full disk leaves no truncated landing file for a run to read."""
+    for path in sorted(Path(src).rglob("*")):
+        if path.is_file():
+            _write_atomically(Path(dst) / path.relative_to(src), path.read_bytes())
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """`data` as `target`, whole or not at all: the sensor and the reader never see half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)

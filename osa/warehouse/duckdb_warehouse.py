@@ -115,10 +115,9 @@ class DuckDBWarehouse(Warehouse):
             for version, path in migration_files(self.backend):
                 if version in done:
                     continue
-                con.execute("BEGIN")
-                con.execute(path.read_text())
-                con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, path.name])
-                con.execute("COMMIT")
+                with _transaction(con):
+                    con.execute(path.read_text())
+                    con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, path.name])
                 applied.append(version)
         return applied
 
@@ -129,31 +128,19 @@ class DuckDBWarehouse(Warehouse):
         for table in tables:
             check_identifier(table)
         written = 0
-        with self.connect() as con:
-            con.execute("BEGIN")
-            try:
-                for table, rows in tables.items():
-                    con.register("incoming_rows", rows)
-                    con.execute(f"DELETE FROM {table} WHERE {date_column} >= ? AND {date_column} < ?", [start, end])
-                    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")
-                    con.unregister("incoming_rows")
-                    written += rows.num_rows
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
+        with self.connect() as con, _transaction(con):
+            for table, rows in tables.items():
+                con.register("incoming_rows", rows)
+                con.execute(f"DELETE FROM {table} WHERE {date_column} >= ? AND {date_column} < ?", [start, end])
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")
+                con.unregister("incoming_rows")
+                written += rows.num_rows
         return written
 
     def execute(self, statements: list[str]) -> None:
-        with self.connect() as con:
-            con.execute("BEGIN")
-            try:
-                for statement in statements:
-                    con.execute(statement)
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
+        with self.connect() as con, _transaction(con):
+            for statement in statements:
+                con.execute(statement)
 
     def live_columns(self) -> list[LiveColumn]:
         rows = self.query(
@@ -235,3 +222,17 @@ def _is_damage(error: Exception) -> bool:
     """DuckDB's errors for a file whose blocks fail their checksum or end before its metadata says."""
     message = str(error)
     return "Corrupt database file" in message or "Could not read enough bytes" in message
+
+
+@contextlib.contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN ... COMMIT, rolled back on error. When DuckDB has already aborted the transaction itself (a full
+    disk, an I/O error), ROLLBACK fails with "no transaction is active": the original error is the one raised."""
+    con.execute("BEGIN")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
