@@ -87,3 +87,45 @@ def test_osa_ingest_into_a_full_landing_zone_is_one_line_and_leaves_no_partial_f
         assert code == 1
         assert errors == [f"osa ingest: error: cannot stage {incoming}: No space left on device"], errors
         assert [p for p in landing.rglob("*") if p.is_file()] == []  # no partial copy, no temporary file
+
+
+def test_a_database_that_stops_accepting_connections_mid_run_is_one_line(tmp_path, new_pg_database, pg_server):
+    """The Postgres warehouse goes away while `osa run` writes: its sessions are terminated and new ones refused
+    (what clients see of a stopped database). The run ends in one line naming the cause, without the password."""
+    import time
+    from urllib.parse import urlsplit
+
+    url = new_pg_database(with_schema=False)
+    name = urlsplit(url).path.lstrip("/")
+    password = urlsplit(url).password
+    env = {**osa_env(tmp_path), "OSA_WAREHOUSE": "postgres", "OSA_DATABASE_URL": url}
+    run = subprocess.Popen([OSA, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while run.poll() is None and time.monotonic() < deadline:  # until the run has written its first rows
+            with pg_server.admin() as con:
+                written = con.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND query ILIKE 'COPY %%'",
+                    [name],
+                ).fetchone()[0]
+                if written:
+                    con.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+                    con.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = %s AND backend_type = 'client backend'",
+                        [name],
+                    )
+                    break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the run ended before it wrote anything")
+        _, stderr = run.communicate(timeout=300)
+    finally:
+        run.kill()
+        with pg_server.admin() as con:
+            con.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+    assert run.returncode == 1
+    errors = stderr.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("osa run: error: "), stderr[-3000:]
+    assert "terminat" in errors[0] or "not currently accepting connections" in errors[0], errors[0]
+    assert url not in errors[0] and f":{password}@" not in errors[0]  # the test role's password is "osa" itself
