@@ -278,6 +278,39 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    """Semantic search over the knowledge base: the closest items to a free-text question, with their sources."""
+    import polars as pl
+
+    from osa import catalog
+    from osa.embeddings import EmbeddingConfigError, EmbeddingError, configured_provider
+    from osa.knowledge.search import search
+    from osa.privacy import text_redactor
+    from osa.warehouse import WarehouseNotReady, ready
+
+    if args.k < 1:
+        raise CliError(f"--k must be at least 1, not {args.k}")
+    if not args.text.strip():
+        raise CliError("the search text is empty")
+    try:
+        provider = configured_provider(catalog.EMBEDDING_DIMENSIONS)
+        store = ready(_warehouse())
+        redact = text_redactor() if provider.external else None
+        result = search(store, provider, args.text, k=args.k, knowledge_type=args.type, redact=redact)
+    except (EmbeddingConfigError, EmbeddingError, WarehouseNotReady, FileNotFoundError, ValueError) as error:
+        raise CliError(str(error)) from error
+    if result.num_rows == 0:
+        raise CliError("the knowledge base is empty: run `osa run` (or the lakehouse job) first")
+    frame = pl.from_arrow(result).select(
+        pl.col("similarity").round(3), "knowledge_type", "title", "source_agent", "workflow_id", "industry"
+    )
+    with pl.Config(
+        tbl_rows=args.k, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=180, tbl_hide_dataframe_shape=True
+    ):
+        print(frame)
+    return 0
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from collections import Counter
 
@@ -410,6 +443,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=DEFAULT_QUERY_TIMEOUT_S, help="seconds before the query is interrupted"
     )
     query.set_defaults(func=cmd_query)
+    search = sub.add_parser("search", help="semantic search over the knowledge base")
+    search.add_argument("text")
+    search.add_argument("--k", type=int, default=10, help="how many items")
+    search.add_argument("--type", choices=("recommendation", "insight", "intake_form"), help="only this kind")
+    search.set_defaults(func=cmd_search)
     ingest = sub.add_parser("ingest", help="stage one file or folder into the landing zone and ingest it")
     ingest.add_argument("path")
     ingest.add_argument("--source", choices=("intake_forms", "opal_deliveries"))

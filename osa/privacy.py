@@ -138,6 +138,14 @@ def default_protector() -> PiiProtector:
     )
 
 
+def text_redactor(protector: PiiProtector | None = None):
+    """The choke point in front of an external API (embeddings, chat): each text as the storage policy
+    protects it, so what leaves the machine is what the warehouse would store."""
+    chosen = protector or default_protector()
+    engine, context = chosen.engine, chosen.context
+    return lambda texts: [engine.protect_text(text, context=context) for text in texts]
+
+
 @dataclass(frozen=True)
 class ProtectedRows:
     """Rows that have been through `protect_rows`; the only thing `write_protected` accepts."""

@@ -7,9 +7,15 @@ import os
 import dagster as dg
 
 from pipelines import lakehouse, maintenance
-from resources import LandingZoneResource, PrivacyResource, WarehouseResource, WebhookSecretResource
+from resources import (
+    EmbeddingResource,
+    LandingZoneResource,
+    PrivacyResource,
+    WarehouseResource,
+    WebhookSecretResource,
+)
 
-OPTIONAL_SECRETS = ("OSA_DATABASE_URL", "OSA_WEBHOOK_SECRET")
+OPTIONAL_SECRETS = ("OSA_DATABASE_URL", "OSA_WEBHOOK_SECRET", "OPENAI_API_KEY", "OPENAI_BASE_URL")
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
@@ -23,6 +29,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         "landing": LandingZoneResource(),
         "webhook": WebhookSecretResource(secret=dg.EnvVar("OSA_WEBHOOK_SECRET")),
         "privacy": PrivacyResource(),
+        "embeddings": EmbeddingResource(api_key=dg.EnvVar("OPENAI_API_KEY"), base_url=dg.EnvVar("OPENAI_BASE_URL")),
     }
 
 

@@ -13,9 +13,10 @@ from resources import LandingZoneResource
 
 lakehouse_job = dg.define_asset_job(
     "lakehouse_job",
-    selection=dg.AssetSelection.groups("bronze", "silver", "quarantine", "gold", "pii"),
+    selection=dg.AssetSelection.groups("bronze", "silver", "quarantine", "gold", "pii", "knowledge"),
     partitions_def=DAILY,
-    description="Ingest landing files into bronze/silver/quarantine/PII tables, check them and refresh gold.",
+    description="Ingest landing files into bronze/silver/quarantine/PII tables, check them, refresh gold and "
+    "the knowledge base (items and their embeddings).",
 )
 
 
@@ -103,7 +104,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneReso
 
 
 defs = dg.Definitions(
-    assets=[*specs.landing_specs(), *knowledge.KNOWLEDGE_SPECS, *dg.load_assets_from_modules([ingest, gold])],
+    assets=[*specs.landing_specs(), *dg.load_assets_from_modules([ingest, gold, knowledge])],
     asset_checks=dg.load_asset_checks_from_modules([checks]),
     jobs=[lakehouse_job],
     schedules=[nightly_lakehouse],

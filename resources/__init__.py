@@ -9,7 +9,7 @@ import dagster as dg
 
 from osa.config import default_duckdb_path, default_landing_dir, is_development
 from osa.ingest.signature import check_webhook_secret, resolve_webhook_secret
-from osa.privacy import PassThroughProtector, Protector, default_protector
+from osa.privacy import PassThroughProtector, Protector, default_protector, text_redactor
 from osa.warehouse import backend, ready
 from osa.warehouse.base import Warehouse
 
@@ -82,3 +82,38 @@ class PrivacyResource(dg.ConfigurableResource):
     def scanner(self):
         """The PII engine, for leak checks (whatever the protector, the scan always uses the real engine)."""
         return default_protector().engine
+
+    def redactor(self):
+        """The choke point in front of an external API: each text as the storage policy protects it."""
+        return text_redactor()
+
+
+class EmbeddingResource(dg.ConfigurableResource):
+    """The embedding provider, chosen by `provider` or OSA_EMBEDDING_PROVIDER: `hashing` (the offline default,
+    no key, no network) or `openai` (the official client; key and base URL bound to `EnvVar`s so they never
+    land in run config). Dimensions default to the index's (`catalog.EMBEDDING_DIMENSIONS`); a configuration
+    that would give other dimensions is an error when the step starts, never a table of mixed vectors."""
+
+    provider: str = ""
+    model: str = ""
+    dimensions: int = 0
+    api_key: str = ""
+    base_url: str = ""
+    max_concurrency: int = 4
+
+    def get(self):
+        from osa import catalog
+        from osa.embeddings import configured_provider
+
+        return configured_provider(
+            catalog.EMBEDDING_DIMENSIONS,
+            provider=self.provider,
+            model=self.model,
+            dimensions=self.dimensions,
+            api_key=self.api_key,
+            base_url=self.base_url,
+            max_concurrency=self.max_concurrency,
+        )
+
+    def __repr__(self) -> str:  # never print the key
+        return f"EmbeddingResource(provider={self.provider!r}, model={self.model!r}, api_key=***)"

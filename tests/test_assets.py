@@ -22,7 +22,7 @@ from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
 from pipelines import lakehouse
 from pipelines.definitions import defs
 from pipelines.lakehouse import range_tags
-from resources import LandingZoneResource, PrivacyResource, WebhookSecretResource
+from resources import EmbeddingResource, LandingZoneResource, PrivacyResource, WebhookSecretResource
 from tests.conftest import SMALL_DAYS as SMALL_DAY_COUNT
 from tests.conftest import SMALL_FIRST, SMALL_LAST, SMALL_WORKFLOWS, warehouse_resource
 
@@ -35,6 +35,7 @@ def lakehouse_resources(duckdb_path: Path | str, landing: Path | str) -> dict:
         "landing": LandingZoneResource(path=str(landing)),
         "webhook": WebhookSecretResource(secret=DEVELOPMENT_WEBHOOK_SECRET),  # what the generator signs with
         "privacy": PrivacyResource(),
+        "embeddings": EmbeddingResource(),  # the offline default
     }
 
 
@@ -94,7 +95,7 @@ def test_full_run_succeeds_and_checks_pass(shared_run):
     leaks = [e for e in evaluations if e.check_name == "no_raw_pii"]
     assert sum(e.metadata["rows_scanned"].value for e in leaks) > 0
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    external = {"landing_intake_forms", "landing_opal_deliveries", "recommendation_embeddings"}
+    external = {"landing_intake_forms", "landing_opal_deliveries"}
     everything = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     assert materialized == everything - external
 
@@ -104,7 +105,7 @@ def test_every_table_has_rows(shared_run):
     tables = snapshot(warehouse)
     assert len(tables) >= 20
     empty = [name for name, rows in tables.items() if not rows]
-    assert set(empty) <= {"recommendation_embeddings"}  # V002's table is filled by the embeddings work (later)
+    assert empty == []
     assert {r["event_date"] for r in tables["silver_agent_executions"]} == set(SMALL_DAYS)
 
 
@@ -317,6 +318,8 @@ def test_every_string_bound_for_silver_gold_and_quarantine_passes_the_choke_poin
         table, name = column["table_name"], column["column_name"]
         if table.startswith("bronze_") or table in ("schema_migrations", "quarantine_records"):
             continue  # bronze is the restricted raw zone; the view only unions the quarantine tables
+        if table in catalog.CATALOG and catalog.table(table).layer == "knowledge":
+            continue  # built from protected silver text (checked below), plus ids, hashes and enums of its own
         value = f"unnest({name})" if column["data_type"].endswith("[]") else name
         unmarked = warehouse.scalar(
             f"SELECT count(*) FROM (SELECT {value} AS v FROM {table}) "
@@ -327,6 +330,9 @@ def test_every_string_bound_for_silver_gold_and_quarantine_passes_the_choke_poin
     assert {t for t in checked if t.startswith("silver_")} and {t for t in checked if t.startswith("gold_")}
     assert {"quarantine_intake_forms", "quarantine_opal_deliveries"} <= checked
     assert warehouse.scalar(f"SELECT count(*) FROM silver_intake_forms WHERE starts_with(company_name, '{MARK}')") > 0
+    # every knowledge item's text is made of protected silver text only
+    assert warehouse.scalar("SELECT count(*) FROM knowledge_items") > 0
+    assert warehouse.scalar(f"SELECT count(*) FROM knowledge_items WHERE NOT contains(content, '{MARK}')") == 0
 
 
 # ------------------------------------------------------------------ the multiprocess executor

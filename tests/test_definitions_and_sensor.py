@@ -24,7 +24,7 @@ from resources import LandingZoneResource
 GROUPS = {"bronze", "silver", "quarantine", "gold", "pii", "knowledge"}
 
 
-EXTERNAL = {"landing_intake_forms", "landing_opal_deliveries", "recommendation_embeddings"}
+EXTERNAL = {"landing_intake_forms", "landing_opal_deliveries"}
 
 
 def test_every_catalogue_table_is_an_asset_described_from_the_catalogue():

@@ -18,7 +18,7 @@ from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
 from osa.warehouse.postgres_warehouse import PostgresWarehouse, redact_url, to_pg_placeholders
 from pipelines.definitions import build_resources
 from resources import WarehouseResource
-from tests.backends import PARTITIONED_TABLES, apply_schema_and_report
+from tests.backends import PARTITIONED_TABLES, apply_schema_and_report, with_required_columns
 
 DAY1, DAY2 = dt.date(2026, 7, 1), dt.date(2026, 7, 2)
 DIM = 1536
@@ -34,8 +34,8 @@ def test_lakehouse_tables_are_hypertables_with_one_day_chunks(pg_database):
     }
     # every partitioned lakehouse table; the embeddings table stays plain for one global HNSW index
     assert {dimensions[t] for t in PARTITIONED_TABLES} == {("event_date", dt.timedelta(days=1))}
-    assert "recommendation_embeddings" not in dimensions
-    assert store.is_hypertable("silver_agent_executions") and not store.is_hypertable("recommendation_embeddings")
+    assert "knowledge_items" not in dimensions
+    assert store.is_hypertable("silver_agent_executions") and not store.is_hypertable("knowledge_items")
 
 
 def test_concurrent_appliers_apply_each_migration_once(new_pg_database):
@@ -80,13 +80,16 @@ def _embeddings(rng: np.random.Generator) -> tuple[pa.Table, np.ndarray, list[st
     vectors = np.concatenate([background, planted]).astype(np.float32)
     ids = [f"bg-{i}" for i in range(1200)] + [f"near-{k}" for k in range(5)]
     days = [DAY1 if i % 2 else DAY2 for i in range(len(ids))]
-    table = pa.table(
-        {
-            "event_date": pa.array(days, pa.date32()),
-            "recommendation_id": ids,
-            "model": ["text-embedding-3-small"] * len(ids),
-            "embedding": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), DIM),
-        }
+    table = with_required_columns(
+        "knowledge_items",
+        pa.table(
+            {
+                "event_date": pa.array(days, pa.date32()),
+                "item_id": ids,
+                "embedding_model": ["text-embedding-3-small"] * len(ids),
+                "embedding": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), DIM),
+            }
+        ),
     )
     unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
     exact = np.argsort(1 - unit @ (query / np.linalg.norm(query)))[:5]
@@ -95,71 +98,75 @@ def _embeddings(rng: np.random.Generator) -> tuple[pa.Table, np.ndarray, list[st
 
 
 NEAREST_SQL = (
-    "SELECT recommendation_id, embedding <=> ?::vector AS distance FROM recommendation_embeddings "
-    "ORDER BY embedding <=> ?::vector LIMIT 5"
+    "SELECT item_id, embedding <=> ?::vector AS distance FROM knowledge_items ORDER BY embedding <=> ?::vector LIMIT 5"
 )
 
 
 def test_hnsw_nearest_neighbours_are_the_right_ones_and_use_the_index(pg_database, tmp_path):
     store = PostgresWarehouse(pg_database)
     table, query, _ = _embeddings(np.random.default_rng(42))
-    assert store.replace_window("recommendation_embeddings", table, DAY1, DAY2 + dt.timedelta(days=1)) == 1205
+    assert store.replace_window("knowledge_items", table, DAY1, DAY2 + dt.timedelta(days=1)) == 1205
     with store.connect(autocommit=True) as con:
-        con.execute("ANALYZE recommendation_embeddings")
+        con.execute("ANALYZE knowledge_items")
         literal = _vector_literal(query)
         plan = "\n".join(
             r[0] for r in con.execute("EXPLAIN " + to_pg_placeholders(NEAREST_SQL), [literal, literal]).fetchall()
         )
-    assert "Index Scan using recommendation_embeddings_hnsw_idx" in plan, plan
+    assert "Index Scan using knowledge_items_embedding_hnsw_idx" in plan, plan
     nearest = store.query(NEAREST_SQL, [literal, literal]).to_pylist()
-    assert [r["recommendation_id"] for r in nearest] == [f"near-{k}" for k in range(5)]
+    assert [r["item_id"] for r in nearest] == [f"near-{k}" for k in range(5)]
     assert all(a["distance"] < b["distance"] for a, b in zip(nearest, nearest[1:], strict=False))
     # the same question on DuckDB (an exact scan) gives the same answer
     duck = DuckDBWarehouse(tmp_path / "w.duckdb")
     duck.apply_schema()
-    duck.replace_window("recommendation_embeddings", table, DAY1, DAY2 + dt.timedelta(days=1))
+    duck.replace_window("knowledge_items", table, DAY1, DAY2 + dt.timedelta(days=1))
     exact = duck.query(
-        f"SELECT recommendation_id FROM recommendation_embeddings "
-        f"ORDER BY array_cosine_distance(embedding, ?::FLOAT[{DIM}]) LIMIT 5",
+        f"SELECT item_id FROM knowledge_items ORDER BY array_cosine_distance(embedding, ?::FLOAT[{DIM}]) LIMIT 5",
         [query.tolist()],
     )
-    assert exact.column(0).to_pylist() == [r["recommendation_id"] for r in nearest]
+    assert exact.column(0).to_pylist() == [r["item_id"] for r in nearest]
     # vectors come back bit-identical
-    back = store.query("SELECT embedding FROM recommendation_embeddings WHERE recommendation_id = 'near-0'")
+    back = store.query("SELECT embedding FROM knowledge_items WHERE item_id = 'near-0'")
     assert np.array_equal(
         np.asarray(back.column(0)[0].as_py(), np.float32),
-        table.filter(pa.compute.equal(table["recommendation_id"], "near-0"))["embedding"][0].values.to_numpy(),
+        table.filter(pa.compute.equal(table["item_id"], "near-0"))["embedding"][0].values.to_numpy(),
     )
 
 
 def test_a_wrong_dimension_is_rejected(pg_database):
     store = PostgresWarehouse(pg_database)
-    bad = pa.table(
-        {
-            "event_date": pa.array([DAY1], pa.date32()),
-            "recommendation_id": ["r"],
-            "model": ["m"],
-            "embedding": pa.FixedSizeListArray.from_arrays(pa.array(np.zeros(3, np.float32)), 3),
-        }
+    bad = with_required_columns(
+        "knowledge_items",
+        pa.table(
+            {
+                "event_date": pa.array([DAY1], pa.date32()),
+                "item_id": ["r"],
+                "embedding_model": ["m"],
+                "embedding": pa.FixedSizeListArray.from_arrays(pa.array(np.zeros(3, np.float32)), 3),
+            }
+        ),
     )
     with pytest.raises(psycopg.errors.DataException, match="1536"):
-        store.replace_window("recommendation_embeddings", bad, DAY1, DAY2)
+        store.replace_window("knowledge_items", bad, DAY1, DAY2)
 
 
 def test_retention_on_the_plain_embeddings_table_deletes_old_days(pg_database):
     store = PostgresWarehouse(pg_database)
     days = [DAY1, DAY1, DAY1, DAY2, DAY2]
-    table = pa.table(
-        {
-            "event_date": pa.array(days, pa.date32()),
-            "recommendation_id": [f"r{i}" for i in range(5)],
-            "model": ["m"] * 5,
-            "embedding": pa.FixedSizeListArray.from_arrays(pa.array(np.ones(5 * DIM, np.float32)), DIM),
-        }
+    table = with_required_columns(
+        "knowledge_items",
+        pa.table(
+            {
+                "event_date": pa.array(days, pa.date32()),
+                "item_id": [f"r{i}" for i in range(5)],
+                "embedding_model": ["m"] * 5,
+                "embedding": pa.FixedSizeListArray.from_arrays(pa.array(np.ones(5 * DIM, np.float32)), DIM),
+            }
+        ),
     )
-    store.replace_window("recommendation_embeddings", table, DAY1, DAY2 + dt.timedelta(days=1))
-    assert store.drop_before("recommendation_embeddings", DAY2) == 3
-    assert store.query("SELECT DISTINCT event_date FROM recommendation_embeddings").column(0).to_pylist() == [DAY2]
+    store.replace_window("knowledge_items", table, DAY1, DAY2 + dt.timedelta(days=1))
+    assert store.drop_before("knowledge_items", DAY2) == 3
+    assert store.query("SELECT DISTINCT event_date FROM knowledge_items").column(0).to_pylist() == [DAY2]
 
 
 # ------------------------------------------------------------------ configuration and secrets

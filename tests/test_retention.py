@@ -29,7 +29,7 @@ def test_retention_drops_old_partitions_of_every_partitioned_table(warehouse):
     days = [dt.date(2026, 7, 1) + dt.timedelta(days=i) for i in range(4)]
     _fill(warehouse, days)
     partitioned = set(warehouse.partitioned_tables())
-    assert partitioned >= PARTITIONED_TABLES | {"recommendation_embeddings"}
+    assert partitioned >= PARTITIONED_TABLES | {"knowledge_items", "embedding_cache"}
     assert not partitioned & {"quarantine_records", "schema_migrations"}  # a view, a bookkeeping table
     removed = warehouse.apply_retention(days[2])
     assert {table: n for table, n in removed.items() if n} == {table: 4 for table in TABLES}

@@ -263,7 +263,7 @@ def test_every_table_has_the_same_columns_and_arrow_types_on_both_backends(tmp_p
     for table in duck.table_names():
         expected = duck.query(f"SELECT * FROM {table} LIMIT 0").schema
         assert postgres.query(f"SELECT * FROM {table} LIMIT 0").schema.equals(expected), table
-    embedding = postgres.query("SELECT embedding FROM recommendation_embeddings LIMIT 0").schema.field(0).type
+    embedding = postgres.query("SELECT embedding FROM knowledge_items LIMIT 0").schema.field(0).type
     assert str(embedding) == "fixed_size_list<: float>[1536]"
 
 

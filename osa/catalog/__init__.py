@@ -7,7 +7,7 @@ table("silver_recommendations").columns
 from __future__ import annotations
 
 from osa.catalog.model import RETENTION_CATEGORIES, Column, SqlType, Table
-from osa.catalog.tables import TABLES
+from osa.catalog.tables import EMBEDDING_DIMENSIONS, TABLES
 
 CATALOG: dict[str, Table] = {t.name: t for t in TABLES}
 
@@ -37,6 +37,7 @@ def insight_tables() -> list[Table]:
 
 __all__ = [
     "CATALOG",
+    "EMBEDDING_DIMENSIONS",
     "RETENTION_CATEGORIES",
     "Column",
     "SqlType",

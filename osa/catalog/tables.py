@@ -808,23 +808,75 @@ GOLD = (
 )
 
 # ------------------------------------------------------------------------------------------ knowledge
+KNOWLEDGE_TYPES = ("recommendation", "insight", "intake_form")
+EMBEDDING_DIMENSIONS = 1536  # the index's dimensions: every provider must produce exactly these (VECTOR_1536)
+
 KNOWLEDGE = (
     Table(
-        "recommendation_embeddings",
+        "knowledge_items",
         "knowledge",
         "embeddings",
-        "Embeddings of recommendation text for semantic search (filled by the embeddings step).",
-        grain="one recommendation embedded by one model",
+        "The searchable knowledge base: every recommendation, agent insight and intake form of a day as a "
+        "titled, summarized text with its embedding. Built from silver tables, so every text in it has already "
+        "passed the PII choke point; only such text is ever sent to an external embedding API.",
+        grain="one knowledge item (a recommendation, an insight or an intake form) embedded by one model",
         owner=ANALYTICS,
         retention="strategy_workflow",
-        key=("recommendation_id", "model"),
-        depends_on=("silver_recommendations",),
-        hypertable=False,  # one global HNSW index instead of one per daily chunk
+        key=("item_id", "embedding_model"),
+        depends_on=("silver_recommendations", "silver_intake_forms", "silver_agent_executions"),
+        hypertable=False,  # one global HNSW index instead of one small index per daily chunk
+        indexes=(("workflow_id",), ("knowledge_type", "industry")),
+        count_by="knowledge_type",
+        figures={"items": "count(*)", "workflows": "count(DISTINCT workflow_id)"},
         columns=(
-            event_date("the day of the recommendation"),
-            Column("recommendation_id", TEXT, "The recommendation embedded.", nullable=False),
-            Column("model", TEXT, "Embedding model.", nullable=False),
-            Column("embedding", VECTOR_1536, "The embedding (cosine distance).", nullable=False),
+            event_date("the day of the source record"),
+            Column(
+                "item_id",
+                TEXT,
+                "Stable id: the source record's id prefixed by its kind (rec:, insight:, form:).",
+                nullable=False,
+            ),
+            Column("knowledge_type", TEXT, "What the item is.", nullable=False, allowed=KNOWLEDGE_TYPES),
+            Column("title", TEXT, "Short title.", privacy=FREE_TEXT, nullable=False),
+            Column("summary", TEXT, "One-line summary (category, impact, effort or industry).", privacy=FREE_TEXT),
+            Column("content", TEXT, "The text that was embedded.", privacy=FREE_TEXT, nullable=False),
+            Column("source_agent", TEXT, "The OPAL agent it came from (none for intake forms).", allowed=AGENT_IDS),
+            workflow_id(),
+            Column(
+                "industry", TEXT, "The workflow's industry, from its intake form, when known.", privacy=ORGANIZATION
+            ),
+            Column("category", TEXT, "Recommendation category, when the item is a recommendation."),
+            Column("confidence", DOUBLE, "The agent's confidence in the output (0-1).", minimum=0, maximum=1),
+            Column("relevance_tags", TEXT_LIST, "Tags for filtering: agent, category, impact, effort, industry."),
+            Column(
+                "content_hash", TEXT, "SHA-256 of `content`: the embedding cache key with the model.", nullable=False
+            ),
+            Column("embedding", VECTOR_1536, "The embedding of `content` (cosine distance).", nullable=False),
+            Column("embedding_model", TEXT, "Provider/model that computed the embedding.", nullable=False),
+            Column("created_at", TIMESTAMPTZ, "When the source record was received.", nullable=False),
+            Column("expires_at", TIMESTAMPTZ, "When the item stops being served (retention: 365 days)."),
+            Column("is_active", BOOL, "Served by search and recommendations.", nullable=False),
+        ),
+    ),
+    Table(
+        "embedding_cache",
+        "knowledge",
+        "embeddings",
+        "Embeddings by (content hash, model, dimensions), so a re-run embeds only new or changed text and a "
+        "no-op re-run makes no API call. Holds vectors and hashes only, never text.",
+        grain="one text (by hash) embedded by one model at one dimension count",
+        owner=DATA_PLATFORM,
+        retention="strategy_workflow",
+        key=("content_hash", "model", "dimensions"),
+        depends_on=("knowledge_items",),
+        hypertable=False,  # looked up by key, across all days
+        indexes=(("content_hash", "model", "dimensions"),),
+        columns=(
+            event_date("the day the text was first embedded"),
+            Column("content_hash", TEXT, "SHA-256 of the embedded text.", nullable=False),
+            Column("model", TEXT, "Provider/model.", nullable=False),
+            Column("dimensions", INT, "Vector length.", nullable=False, minimum=1),
+            Column("embedding", VECTOR_1536, "The embedding.", nullable=False),
         ),
     ),
 )

@@ -9,6 +9,7 @@ Plain Python + numpy; no Dagster imports. See docs/embeddings.md.
 """
 
 from .cache import CacheKey, EmbeddingCache, InMemoryEmbeddingCache, cache_key, content_hash, embed_with_cache
+from .config import PROVIDERS, configured_provider
 from .errors import EmbeddingConfigError, EmbeddingError
 from .hashing import HashingEmbeddingProvider
 from .providers import (
@@ -36,6 +37,7 @@ __all__ = [
     "MAX_TOKENS_PER_REQUEST",
     "MODEL_DIMENSIONS",
     "PRICE_PER_MILLION_TOKENS",
+    "PROVIDERS",
     "CacheKey",
     "EmbeddingCache",
     "EmbeddingConfigError",
@@ -48,6 +50,7 @@ __all__ = [
     "Redactor",
     "cache_key",
     "check_dimensions",
+    "configured_provider",
     "content_hash",
     "count_tokens",
     "embed_redacted",

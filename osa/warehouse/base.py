@@ -26,6 +26,12 @@ def check_identifier(name: str) -> str:
     return name
 
 
+#: What a nearest-neighbour search returns of each knowledge item.
+NEAREST_COLUMNS = (
+    "item_id, knowledge_type, title, summary, source_agent, workflow_id, industry, category, confidence, event_date"
+)
+
+
 class WarehouseDamaged(RuntimeError):
     """The warehouse's storage failed its integrity check; the message says how to recover."""
 
@@ -61,6 +67,12 @@ class Warehouse(ABC):
         """Run ONE untrusted SELECT-like statement (what `osa query` sends) that cannot write, read files,
         change its session or outlive `timeout_s`; raises `osa.warehouse.readonly.ReadOnlyQueryRefused`
         for anything else and `TimeoutError` when interrupted."""
+
+    @abstractmethod
+    def nearest(self, vector, k: int, *, where: str = "", params: list | None = None) -> pa.Table:
+        """The `k` active knowledge items most similar to `vector` (cosine), best first, with a `similarity`
+        column; `where` (trusted SQL with `?` parameters) narrows the candidates. DuckDB scans exactly;
+        Postgres walks the HNSW index."""
 
     @abstractmethod
     def drop_before(self, table: str, cutoff: dt.date, date_column: str = "event_date") -> int:

@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from osa.catalog.ddl import LiveColumn
-from osa.warehouse.base import Warehouse, WarehouseDamaged, check_identifier, migration_files
+from osa.warehouse.base import NEAREST_COLUMNS, Warehouse, WarehouseDamaged, check_identifier, migration_files
 from osa.warehouse.readonly import ReadOnlyQueryRefused
 
 WAREHOUSE_MEMORY_LIMIT = os.environ.get("OSA_DUCKDB_MEMORY_LIMIT", "512MB")  # per connection; spills beyond
@@ -173,6 +173,15 @@ class DuckDBWarehouse(Warehouse):
     def query(self, sql: str, params: list | None = None) -> pa.Table:
         with self.connect(read_only=True) as con:
             return con.sql(sql, params=params or None).to_arrow_table()
+
+    def nearest(self, vector, k: int, *, where: str = "", params: list | None = None) -> pa.Table:
+        dimensions = len(vector)
+        narrowed = f"AND {where}" if where else ""
+        return self.query(
+            f"SELECT {NEAREST_COLUMNS}, array_cosine_similarity(embedding, CAST(? AS FLOAT[{dimensions}])) "
+            f"AS similarity FROM knowledge_items WHERE is_active {narrowed} ORDER BY similarity DESC, item_id LIMIT ?",
+            [[float(x) for x in vector], *(params or []), k],
+        )
 
     # Statement types an untrusted query may have: SELECT covers FROM-first, WITH, VALUES, TABLE, DESCRIBE,
     # SHOW and SUMMARIZE; EXPLAIN (ANALYZE) only runs what a SELECT could.
