@@ -12,6 +12,7 @@ from assets.partitions import DAILY, SINGLE_RUN, window
 from assets.specs import step_specs
 from osa import catalog
 from osa.embeddings import embed_with_cache
+from osa.knowledge.daily import form_recommendations, workflow_recommendations
 from osa.knowledge.items import (
     WarehouseEmbeddingCache,
     build_items,
@@ -62,3 +63,22 @@ def knowledge(
     figures = {f"embedding/{name}": value for name, value in stats.as_metadata().items() if value is not None}
     yield dg.MaterializeResult(asset_key="knowledge_items", metadata={"embedding_model": model, **figures})
     yield dg.MaterializeResult(asset_key="embedding_cache")
+
+
+@dg.multi_asset(
+    specs=step_specs("recommendations", workflow_recommendations, form_recommendations),
+    partitions_def=DAILY,
+    backfill_policy=SINGLE_RUN,
+    can_subset=False,
+)
+def recommendations(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    start, end = window(context)
+    store = warehouse.get()
+    tables = {
+        "workflow_recommendations": workflow_recommendations(store, start, end),
+        "form_recommendations": form_recommendations(store, start, end),
+    }
+    store.replace_windows(tables, start, end)
+    for name, rows in tables.items():
+        report_partitions(context, name, start, end, daily_metadata(catalog.table(name), rows))
+        yield dg.MaterializeResult(asset_key=name)

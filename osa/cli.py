@@ -311,6 +311,49 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recommend(args: argparse.Namespace) -> int:
+    """A workflow's ranked recommendations, or what worked for workflows like a new intake form, with provenance."""
+    import polars as pl
+
+    from osa.warehouse import WarehouseNotReady, ready
+
+    if bool(args.workflow_id) == bool(args.form):
+        raise CliError("give a workflow id or --form FORM_ID (one of them)")
+    if args.k < 1:
+        raise CliError(f"--k must be at least 1, not {args.k}")
+    try:
+        store = ready(_warehouse())
+        if args.form:
+            rows = store.query(
+                "SELECT rank, category, title, score, support, reason FROM form_recommendations "
+                "WHERE form_id = ? ORDER BY event_date DESC, rank LIMIT ?",
+                [args.form, args.k],
+            )
+            what = f"intake form {args.form}"
+        else:
+            rows = store.query(
+                "SELECT event_date, rank, category, title, impact_estimate AS impact, effort_estimate AS effort, "
+                "score, agents, merged_recommendation_ids, related_workflow_id FROM workflow_recommendations "
+                "WHERE workflow_id = ? ORDER BY event_date, rank LIMIT ?",
+                [args.workflow_id, args.k],
+            )
+            what = f"workflow {args.workflow_id}"
+    except (WarehouseNotReady, FileNotFoundError) as error:
+        raise CliError(str(error)) from error
+    if rows.num_rows == 0:
+        raise CliError(f"no recommendations for {_shown(Path(what))}: unknown id, or `osa run` has not reached it")
+    frame = pl.from_arrow(rows).with_columns(pl.col("score").round(3))
+    if "merged_recommendation_ids" in frame.columns:
+        frame = frame.with_columns(pl.col("merged_recommendation_ids").list.len().alias("merged")).drop(
+            "merged_recommendation_ids"
+        )
+    with pl.Config(
+        tbl_rows=args.k, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200, tbl_hide_dataframe_shape=True
+    ):
+        print(frame)
+    return 0
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from collections import Counter
 
@@ -448,6 +491,11 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--k", type=int, default=10, help="how many items")
     search.add_argument("--type", choices=("recommendation", "insight", "intake_form"), help="only this kind")
     search.set_defaults(func=cmd_search)
+    recommend = sub.add_parser("recommend", help="a workflow's ranked recommendations, or proposals for a form")
+    recommend.add_argument("workflow_id", nargs="?")
+    recommend.add_argument("--form", help="an intake form id: what worked for the most similar past workflows")
+    recommend.add_argument("--k", type=int, default=20, help="how many rows")
+    recommend.set_defaults(func=cmd_recommend)
     ingest = sub.add_parser("ingest", help="stage one file or folder into the landing zone and ingest it")
     ingest.add_argument("path")
     ingest.add_argument("--source", choices=("intake_forms", "opal_deliveries"))

@@ -82,12 +82,39 @@ def test_knowledge_items_cover_every_source_row_with_unit_vectors_and_rerun_embe
     assert set(items.column("embedding_model").to_pylist()) == {provider.model}
     assert knowledge_metadata(first)["embedding/embedded"] > 0
 
+    assert_recommendations_account_for_every_input(store)
+
     before = sorted(map(json.dumps, store.query("SELECT item_id, content_hash FROM knowledge_items").to_pylist()))
     second = run(warehouse_location, small_landing, EmbeddingResource())
     figures = knowledge_metadata(second)
     assert figures["embedding/embedded"] == 0 and figures["embedding/cache_hits"] > 0
     after = sorted(map(json.dumps, store.query("SELECT item_id, content_hash FROM knowledge_items").to_pylist()))
     assert after == before  # idempotent
+
+
+def assert_recommendations_account_for_every_input(store) -> None:
+    """Oracles from the silver tables: every recommendation of a (workflow, day) is in exactly one merged group,
+    ranks are 1..n, and a form is never recommended its own workflow's work."""
+    silver = store.query("SELECT recommendation_id, workflow_id, event_date FROM silver_recommendations").to_pylist()
+    groups = store.query(
+        "SELECT workflow_id, event_date, rank, recommendation_id, merged_recommendation_ids, agents "
+        "FROM workflow_recommendations"
+    ).to_pylist()
+    merged = sorted(rid for g in groups for rid in g["merged_recommendation_ids"])
+    assert merged == sorted(r["recommendation_id"] for r in silver)
+    assert all(g["recommendation_id"] in g["merged_recommendation_ids"] and g["agents"] for g in groups)
+    by_key: dict = {}
+    for g in groups:
+        by_key.setdefault((g["workflow_id"], g["event_date"]), []).append(g["rank"])
+    assert all(sorted(ranks) == list(range(1, len(ranks) + 1)) for ranks in by_key.values())
+    home = {r["recommendation_id"]: (r["workflow_id"], r["event_date"]) for r in silver}
+    assert all(
+        home[rid] == (g["workflow_id"], g["event_date"]) for g in groups for rid in g["merged_recommendation_ids"]
+    )
+    forms = store.query("SELECT workflow_id, past_workflow_ids, support FROM form_recommendations").to_pylist()
+    assert forms, "no form got a proposal"
+    assert all(f["workflow_id"] not in f["past_workflow_ids"] and f["support"] == len(f["past_workflow_ids"])
+               for f in forms)  # fmt: skip
 
 
 @pytest.fixture
@@ -153,6 +180,10 @@ def test_search_is_exact_on_duckdb_and_matches_it_through_hnsw_on_postgres(tmp_p
     duck, pg = str(tmp_path / "w.duckdb"), new_pg_database(with_schema=False)
     for location in (duck, pg):
         run(location, small_landing, EmbeddingResource())
+    for table, order in (("workflow_recommendations", "workflow_id, event_date, rank"), ("form_recommendations",
+                         "form_id, rank")):  # fmt: skip
+        rows = [open_warehouse(x).query(f"SELECT * FROM {table} ORDER BY {order}").to_pylist() for x in (duck, pg)]
+        assert rows[0] == rows[1], table  # the same recommendations on both backends
     provider = HashingEmbeddingProvider(catalog.EMBEDDING_DIMENSIONS)
     stored = open_warehouse(duck).query("SELECT item_id, embedding FROM knowledge_items ORDER BY item_id")
     ids = stored.column("item_id").to_pylist()
@@ -188,6 +219,11 @@ def test_osa_search_from_the_command_line(tmp_path, small_landing):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("recommendation") >= 3 and "similarity" in done.stdout
+    workflow = open_warehouse(env["OSA_DUCKDB_PATH"]).scalar("SELECT min(workflow_id) FROM workflow_recommendations")
+    ranked = subprocess.run([osa, "recommend", workflow, "--k", "3"], env=env, capture_output=True, text=True)
+    assert ranked.returncode == 0 and "rank" in ranked.stdout and "merged" in ranked.stdout, ranked.stderr
+    unknown = subprocess.run([osa, "recommend", "wf-nope"], env=env, capture_output=True, text=True)
+    assert unknown.returncode == 1 and unknown.stderr.startswith("osa recommend: error: no recommendations for")
     no_key = subprocess.run(
         [osa, "search", "x"], env={**env, "OSA_EMBEDDING_PROVIDER": "openai"}, capture_output=True, text=True
     )

@@ -14,7 +14,7 @@ import polars as pl
 import pyarrow as pa
 
 Layer = Literal["bronze", "silver", "quarantine", "pii", "gold", "knowledge"]
-Step = Literal["intake_forms", "opal_deliveries", "gold", "embeddings"]
+Step = Literal["intake_forms", "opal_deliveries", "gold", "embeddings", "recommendations"]
 # Retention categories (the nightly retention job maps each to a policy; see docs/catalog.md).
 RetentionCategory = Literal["pii_data", "strategy_workflow", "audit_log", "user_analytics"]
 RETENTION_CATEGORIES: dict[str, str] = {

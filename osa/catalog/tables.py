@@ -881,6 +881,73 @@ KNOWLEDGE = (
     ),
 )
 
+RECOMMENDATIONS = (
+    Table(
+        "workflow_recommendations",
+        "knowledge",
+        "recommendations",
+        "Each workflow's recommendations ranked by priority, impact, effort and agent confidence (agents below "
+        "their confidence threshold, failed or timed out weigh less), near-duplicates across agents merged by "
+        "embedding similarity with the provenance of every merged item, and each linked to the most similar "
+        "knowledge item of another workflow in the same industry (docs/recommendations.md has the formula).",
+        grain="one merged recommendation of one workflow, from the recommendations received that day",
+        owner=ANALYTICS,
+        retention="strategy_workflow",
+        key=("workflow_id", "rank"),
+        depends_on=("silver_recommendations", "silver_agent_executions", "knowledge_items"),
+        indexes=(("workflow_id", "rank"),),
+        count_by="category",
+        figures={"recommendations": "count(*)", "merged_away": "sum(len(merged_recommendation_ids)) - count(*)"},
+        columns=(
+            event_date("the day the recommendations were received"),
+            workflow_id(),
+            Column("rank", INT, "1 = first to act on, per workflow and day.", nullable=False, minimum=1),
+            Column("recommendation_id", TEXT, "The group's representative (its best-scored member).", nullable=False),
+            Column("title", TEXT, "Short title.", privacy=FREE_TEXT),
+            Column("description", TEXT, "What to do and why.", privacy=FREE_TEXT),
+            Column("category", TEXT, "Recommendation category.", nullable=False, allowed=RECOMMENDATION_CATEGORIES),
+            Column("impact_estimate", TEXT, "Expected impact.", allowed=IMPACTS),
+            Column("effort_estimate", TEXT, "Expected effort.", allowed=EFFORTS),
+            Column("priority", INT, "Priority of the representative (1-10).", minimum=1, maximum=10),
+            Column("score", DOUBLE, "Ranking score (formula in docs/recommendations.md).", nullable=False, minimum=0),
+            Column("agents", TEXT_LIST, "Agents whose recommendations were merged into this one.", nullable=False),
+            Column("merged_recommendation_ids", TEXT_LIST, "Every recommendation in the group.", nullable=False),
+            Column("agent_confidence", DOUBLE, "The representative's agent confidence (0-1).", minimum=0, maximum=1),
+            Column("related_item_id", TEXT, "Most similar knowledge item of another workflow, same industry."),
+            Column("related_workflow_id", TEXT, "That item's workflow."),
+            Column("related_similarity", DOUBLE, "Cosine similarity to that item.", minimum=-1, maximum=1),
+        ),
+    ),
+    Table(
+        "form_recommendations",
+        "knowledge",
+        "recommendations",
+        "For each intake form: the recommendations that worked (completed, confident, in time) for the most "
+        "similar past workflows (by form embedding, same industry first), with the reason: which workflows "
+        "and how similar. Evaluated offline against a popularity baseline (docs/recommendations.md).",
+        grain="one proposed recommendation (category and title) for one intake form",
+        owner=ANALYTICS,
+        retention="strategy_workflow",
+        key=("form_id", "rank"),
+        depends_on=("silver_intake_forms", "silver_recommendations", "silver_agent_executions", "knowledge_items"),
+        indexes=(("form_id", "rank"),),
+        count_by="category",
+        figures={"proposals": "count(*)", "forms": "count(DISTINCT form_id)"},
+        columns=(
+            event_date("the day the form was received"),
+            Column("form_id", TEXT, "The intake form.", nullable=False),
+            workflow_id(),
+            Column("rank", INT, "1 = strongest proposal.", nullable=False, minimum=1),
+            Column("category", TEXT, "Recommendation category.", nullable=False, allowed=RECOMMENDATION_CATEGORIES),
+            Column("title", TEXT, "A representative title of what worked.", privacy=FREE_TEXT),
+            Column("score", DOUBLE, "Similarity-weighted share of the neighbours that had it.", nullable=False),
+            Column("support", INT, "How many similar past workflows had it.", nullable=False, minimum=1),
+            Column("past_workflow_ids", TEXT_LIST, "The similar past workflows that had it.", nullable=False),
+            Column("reason", TEXT, "Why: the workflows and their similarity, in words.", nullable=False),
+        ),
+    ),
+)
+
 TABLES: tuple[Table, ...] = (
     *BRONZE,
     SILVER_FORMS,
@@ -893,4 +960,5 @@ TABLES: tuple[Table, ...] = (
     *PII,
     *GOLD,
     *KNOWLEDGE,
+    *RECOMMENDATIONS,
 )

@@ -375,8 +375,9 @@ def link_related(
     related_id[has] = items["item_id"].to_numpy()[best_row[has]]
     related_wf[has] = items["workflow_id"].to_numpy()[best_row[has]]
     out = frame.drop("industry").with_columns(
-        pl.Series("related_item_id", related_id, dtype=pl.String),
-        pl.Series("related_workflow_id", related_wf, dtype=pl.String),
+        # lists, not object arrays: an all-None object array would not cast to String
+        pl.Series("related_item_id", related_id.tolist(), dtype=pl.String),
+        pl.Series("related_workflow_id", related_wf.tolist(), dtype=pl.String),
         pl.Series("related_similarity", best_sim, dtype=pl.Float64).fill_nan(None),
     )
     return out.to_arrow()
