@@ -229,3 +229,12 @@ def test_osa_search_from_the_command_line(tmp_path, small_landing):
     )
     assert no_key.returncode == 1
     assert no_key.stderr.strip() == "osa search: error: OSA_EMBEDDING_PROVIDER=openai needs OPENAI_API_KEY"
+    unreachable = {
+        **env,
+        "OSA_EMBEDDING_PROVIDER": "openai",
+        "OPENAI_API_KEY": "sk-secret-never-shown",
+        "OPENAI_BASE_URL": "http://127.0.0.1:1/v1",
+    }
+    down = subprocess.run([osa, "search", "x"], env=unreachable, capture_output=True, text=True, timeout=120)
+    assert down.returncode == 1 and len(down.stderr.strip().splitlines()) == 1, down.stderr
+    assert "unreachable" in down.stderr and "sk-secret" not in down.stderr
