@@ -197,6 +197,14 @@ def test_search_is_exact_on_duckdb_and_matches_it_through_hnsw_on_postgres(tmp_p
             got = [(row["item_id"], round(row["similarity"], 4)) for row in found]
             assert [s for _, s in got] == [s for _, s in exact], (location[:12], question)
             assert set(got) == set(exact) or len({s for _, s in exact}) < 10, (location[:12], question)
+    # a filter narrows the candidates without losing any: Postgres keeps scanning the index until k rows pass it
+    filtered = [
+        search(open_warehouse(x), provider, QUESTIONS[0], k=10, knowledge_type="insight").to_pylist()
+        for x in (duck, pg)
+    ]
+    assert all(row["knowledge_type"] == "insight" for rows in filtered for row in rows)
+    assert [round(r["similarity"], 4) for r in filtered[0]] == [round(r["similarity"], 4) for r in filtered[1]]
+    assert len(filtered[1]) == 10  # ties may order differently; the similarities may not
 
 
 def test_osa_search_from_the_command_line(tmp_path, small_landing):
