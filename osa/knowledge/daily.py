@@ -70,18 +70,33 @@ def workflow_recommendations(store, start: dt.date, end: dt.date) -> pa.Table:
         pl.col("workflow_id").str.split("|").list.get(0).alias("workflow_id"),
         pl.col("workflow_id").str.split("|").list.get(1).str.to_date().alias("event_date"),
     )
-    all_ids, all_meta, all_matrix = _vectors(store, "knowledge_type = 'recommendation'", [])
-    industries = _frame(store, "SELECT workflow_id, min(industry) AS industry FROM silver_intake_forms GROUP BY 1")
+    # related knowledge as of each day: items of days up to it, so day-by-day and ranged runs agree
+    _, all_meta, all_matrix = _vectors(store, "knowledge_type = 'recommendation' AND event_date < ?", [end])
+    industries = _frame(
+        store,
+        "SELECT workflow_id, event_date AS form_day, min(industry) AS industry FROM silver_intake_forms GROUP BY 1, 2",
+    )
     position = {item: row for row, item in enumerate(ids)}
     ranked_vectors = matrix[[position["rec:" + rid] for rid in ranked["recommendation_id"].to_list()]]
-    linked = link_related(
-        ranked.drop("event_date"),
-        all_matrix,
-        all_meta.select("item_id", "workflow_id"),
-        industry_of_workflow=industries,
-        ranked_vectors=ranked_vectors,
-    )
-    out = pl.from_arrow(linked).with_columns(ranked["event_date"])  # type: ignore[union-attr]
+    parts = []
+    for day in ranked["event_date"].unique().sort().to_list():
+        today = (ranked["event_date"] == day).to_numpy()
+        candidates = (all_meta["event_date"] <= day).to_numpy()
+        known = (  # each workflow's industry as known that day (its latest form up to it)
+            industries.filter(pl.col("form_day") <= day)
+            .sort("form_day")
+            .group_by("workflow_id")
+            .agg(pl.col("industry").last())
+        )
+        linked = link_related(
+            ranked.filter(pl.Series(today)).drop("event_date"),
+            all_matrix[candidates],
+            all_meta.filter(pl.Series(candidates)).select("item_id", "workflow_id"),
+            industry_of_workflow=known,
+            ranked_vectors=ranked_vectors[today],
+        )
+        parts.append(pl.from_arrow(linked).with_columns(pl.lit(day).alias("event_date")))
+    out = pl.concat(parts)
     return out.select(schema.names).to_arrow().cast(schema)
 
 
@@ -91,27 +106,31 @@ def form_recommendations(store, start: dt.date, end: dt.date, *, top: int = 10) 
     form_ids, form_meta, form_matrix = _vectors(store, f"knowledge_type = 'intake_form' AND {WINDOW}", [start, end])
     if not form_ids:
         return schema.empty_table()
-    past_ids, past_meta, past_matrix = _vectors(store, "knowledge_type = 'intake_form'", [])
+    # past = other workflows' forms and reliable recommendations of days up to the form's: a partition depends
+    # only on days up to its own, so day-by-day and ranged runs agree
+    _, past_meta, past_matrix = _vectors(store, "knowledge_type = 'intake_form' AND event_date < ?", [end])
     worked = worked_recommendations(
-        _frame(store, f"SELECT {RECOMMENDATION_COLUMNS} FROM silver_recommendations"),
-        _frame(store, f"SELECT {EXECUTION_COLUMNS} FROM silver_agent_executions"),
+        _frame(store, f"SELECT {RECOMMENDATION_COLUMNS} FROM silver_recommendations WHERE event_date < ?", [end]),
+        _frame(store, f"SELECT {EXECUTION_COLUMNS} FROM silver_agent_executions WHERE event_date < ?", [end]),
     )
     parts = []
     for row, form in enumerate(form_meta.iter_rows(named=True)):
+        day = form["event_date"]
+        known = (past_meta["event_date"] <= day).to_numpy()
         proposals = recommend_for_form(
             form_matrix[row],
             form["industry"],
-            past_matrix,
-            past_meta["workflow_id"].to_list(),
-            past_meta["industry"].to_list(),
-            worked,
+            past_matrix[known],
+            past_meta.filter(pl.Series(known))["workflow_id"].to_list(),
+            past_meta.filter(pl.Series(known))["industry"].to_list(),
+            worked.filter(pl.col("event_date") <= day),
             top=top,
             exclude_workflows=[form["workflow_id"]],
         )
         if proposals.num_rows:
             parts.append(
                 pl.from_arrow(proposals).with_columns(  # type: ignore[union-attr]
-                    pl.lit(form["event_date"]).alias("event_date"),
+                    pl.lit(day).alias("event_date"),
                     pl.lit(form_ids[row].removeprefix("form:")).alias("form_id"),
                     pl.lit(form["workflow_id"]).alias("workflow_id"),
                 )

@@ -38,7 +38,7 @@ class Sources:
     executions: pl.DataFrame  # delivery_id -> confidence, received_at
     forms: pl.DataFrame
     insights: dict[str, pl.DataFrame]
-    industries: pl.DataFrame  # workflow_id -> industry, over all days (a form may arrive on another day)
+    industries: pl.DataFrame  # (workflow_id, form_day, industry) of every form, any day: see `industry_as_of`
 
 
 def read_sources(store, start: dt.date, end: dt.date) -> Sources:
@@ -67,7 +67,10 @@ def read_sources(store, start: dt.date, end: dt.date) -> Sources:
             [start, end],
         ),
         insights=insights,
-        industries=read("SELECT workflow_id, min(industry) AS industry FROM silver_intake_forms GROUP BY workflow_id"),
+        industries=read(
+            "SELECT workflow_id, event_date AS form_day, min(industry) AS industry FROM silver_intake_forms "
+            "GROUP BY workflow_id, event_date"
+        ),
     )
 
 
@@ -145,7 +148,7 @@ def build_items(sources: Sources) -> pl.DataFrame:
     items = pl.concat([recommendations, *insights, forms], how="vertical_relaxed")
     items = (
         items.filter(pl.col("content").str.len_chars() > 0)
-        .join(sources.industries, on="workflow_id", how="left")
+        .pipe(industry_as_of, sources.industries)
         .with_columns(
             pl.col("title").fill_null(pl.col("knowledge_type")),
             # tags: no nulls, the industry added where known
@@ -158,6 +161,16 @@ def build_items(sources: Sources) -> pl.DataFrame:
         )
     )
     return items.sort("item_id")
+
+
+def industry_as_of(frame: pl.DataFrame, industries: pl.DataFrame) -> pl.DataFrame:
+    """`frame` plus each workflow's industry as known on the row's day: from its latest form received on or
+    before that day. A partition then depends only on days up to its own, so materializing days one by one
+    or as one range gives the same rows."""
+    known = industries.select("workflow_id", "form_day", "industry").sort("form_day")
+    ordered = frame.with_row_index("_order").sort("event_date")
+    joined = ordered.join_asof(known, left_on="event_date", right_on="form_day", by="workflow_id", strategy="backward")
+    return joined.sort("_order").drop("_order", "form_day")
 
 
 def _hashes(content: pl.Series) -> pl.Series:
