@@ -255,6 +255,14 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_table(frame, rows: int) -> None:
+    """A result as the CLI prints every table: all columns, up to `rows` rows, long text cut at 60 characters."""
+    import polars as pl
+
+    with pl.Config(tbl_rows=rows, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
+        print(frame)
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     """One read-only statement through `Warehouse.query_readonly` (see osa/warehouse/readonly.py)."""
     import polars as pl
@@ -273,8 +281,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     except configured_backend().errors() as error:  # bad SQL, a permission the sandbox withholds, ...
         lines = str(error).strip().splitlines() or [type(error).__name__]
         raise CliError(f"query failed: {lines[0]}") from error
-    with pl.Config(tbl_rows=args.limit, tbl_cols=-1, fmt_str_lengths=60, tbl_hide_dataframe_shape=True):
-        print(pl.from_arrow(result))
+    _print_table(pl.from_arrow(result), args.limit)
     return 0
 
 
@@ -304,10 +311,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     frame = pl.from_arrow(result).select(
         pl.col("similarity").round(3), "knowledge_type", "title", "source_agent", "workflow_id", "industry"
     )
-    with pl.Config(
-        tbl_rows=args.k, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=180, tbl_hide_dataframe_shape=True
-    ):
-        print(frame)
+    _print_table(frame, args.k)
     return 0
 
 
@@ -347,10 +351,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         frame = frame.with_columns(pl.col("merged_recommendation_ids").list.len().alias("merged")).drop(
             "merged_recommendation_ids"
         )
-    with pl.Config(
-        tbl_rows=args.k, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200, tbl_hide_dataframe_shape=True
-    ):
-        print(frame)
+    _print_table(frame, args.k)
     return 0
 
 

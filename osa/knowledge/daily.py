@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from osa import catalog
 from osa.knowledge.forms import recommend_for_form, worked_recommendations
+from osa.knowledge.items import FORM_INDUSTRIES_SQL, read_frame, vectors_of
 from osa.knowledge.recommend import link_related, rank_workflow_recommendations
 
 WINDOW = "event_date >= ? AND event_date < ?"
@@ -25,10 +26,6 @@ RECOMMENDATION_COLUMNS = (
 EXECUTION_COLUMNS = "delivery_id, workflow_id, agent_id, execution_status, confidence_score, is_timeout"
 
 
-def _frame(store, sql: str, params: list | None = None) -> pl.DataFrame:
-    return pl.from_arrow(store.query(sql, params))  # type: ignore[return-value]
-
-
 def _vectors(store, where: str, params: list) -> tuple[list[str], pl.DataFrame, np.ndarray]:
     """(item ids, their metadata, their unit vectors) of the active knowledge items matching `where`."""
     items = store.query(
@@ -36,31 +33,21 @@ def _vectors(store, where: str, params: list) -> tuple[list[str], pl.DataFrame, 
         f"WHERE is_active AND {where} ORDER BY item_id",
         params,
     )
-    ids = items.column("item_id").to_pylist()
-    dimensions = catalog.EMBEDDING_DIMENSIONS
-    flat = items.column("embedding").combine_chunks()
-    matrix = (
-        np.asarray(flat.flatten() if isinstance(flat, pa.FixedSizeListArray) else flat.to_pylist(), np.float32).reshape(
-            -1, dimensions
-        )
-        if len(ids)
-        else np.zeros((0, dimensions), np.float32)
-    )
-    return ids, pl.from_arrow(items.drop_columns(["embedding"])), matrix  # type: ignore[return-value]
-
-
-def _with_day(table: pa.Table, days: pl.DataFrame, on: str) -> pl.DataFrame:
-    return pl.from_arrow(table).join(days, on=on, how="left")  # type: ignore[union-attr]
+    matrix = vectors_of(items.column("embedding"), catalog.EMBEDDING_DIMENSIONS)
+    meta: pl.DataFrame = pl.from_arrow(items.drop_columns(["embedding"]))  # type: ignore[assignment]
+    return items.column("item_id").to_pylist(), meta, matrix
 
 
 def workflow_recommendations(store, start: dt.date, end: dt.date) -> pa.Table:
     """Per workflow and day: merged, ranked recommendations linked to related knowledge of the same industry."""
     schema = catalog.table("workflow_recommendations").arrow_schema
-    recommendations = _frame(store, f"SELECT {RECOMMENDATION_COLUMNS} FROM silver_recommendations WHERE {WINDOW}",
+    recommendations = read_frame(store, f"SELECT {RECOMMENDATION_COLUMNS} FROM silver_recommendations WHERE {WINDOW}",
                              [start, end])  # fmt: skip
     if recommendations.height == 0:
         return schema.empty_table()
-    executions = _frame(store, f"SELECT {EXECUTION_COLUMNS} FROM silver_agent_executions WHERE {WINDOW}", [start, end])
+    executions = read_frame(
+        store, f"SELECT {EXECUTION_COLUMNS} FROM silver_agent_executions WHERE {WINDOW}", [start, end]
+    )
     ids, _, matrix = _vectors(store, f"knowledge_type = 'recommendation' AND {WINDOW}", [start, end])
     own = [item.removeprefix("rec:") for item in ids]
     # a workflow's recommendations of one day are one ranking: the day is part of the workflow's key here
@@ -72,10 +59,7 @@ def workflow_recommendations(store, start: dt.date, end: dt.date) -> pa.Table:
     )
     # related knowledge as of each day: items of days up to it, so day-by-day and ranged runs agree
     _, all_meta, all_matrix = _vectors(store, "knowledge_type = 'recommendation' AND event_date < ?", [end])
-    industries = _frame(
-        store,
-        "SELECT workflow_id, event_date AS form_day, min(industry) AS industry FROM silver_intake_forms GROUP BY 1, 2",
-    )
+    industries = read_frame(store, FORM_INDUSTRIES_SQL)
     position = {item: row for row, item in enumerate(ids)}
     ranked_vectors = matrix[[position["rec:" + rid] for rid in ranked["recommendation_id"].to_list()]]
     parts = []
@@ -110,8 +94,8 @@ def form_recommendations(store, start: dt.date, end: dt.date, *, top: int = 10) 
     # only on days up to its own, so day-by-day and ranged runs agree
     _, past_meta, past_matrix = _vectors(store, "knowledge_type = 'intake_form' AND event_date < ?", [end])
     worked = worked_recommendations(
-        _frame(store, f"SELECT {RECOMMENDATION_COLUMNS} FROM silver_recommendations WHERE event_date < ?", [end]),
-        _frame(store, f"SELECT {EXECUTION_COLUMNS} FROM silver_agent_executions WHERE event_date < ?", [end]),
+        read_frame(store, f"SELECT {RECOMMENDATION_COLUMNS} FROM silver_recommendations WHERE event_date < ?", [end]),
+        read_frame(store, f"SELECT {EXECUTION_COLUMNS} FROM silver_agent_executions WHERE event_date < ?", [end]),
     )
     parts = []
     for row, form in enumerate(form_meta.iter_rows(named=True)):

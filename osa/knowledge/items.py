@@ -41,12 +41,33 @@ class Sources:
     industries: pl.DataFrame  # (workflow_id, form_day, industry) of every form, any day: see `industry_as_of`
 
 
+#: Every form's industry by workflow and day: what `industry_as_of` looks industries up in.
+FORM_INDUSTRIES_SQL = (
+    "SELECT workflow_id, event_date AS form_day, min(industry) AS industry FROM silver_intake_forms "
+    "GROUP BY workflow_id, event_date"
+)
+
+
+def read_frame(store, sql: str, params: list | None = None) -> pl.DataFrame:
+    """A query's result as a polars frame (either backend)."""
+    return pl.from_arrow(store.query(sql, params))  # type: ignore[return-value]
+
+
+def vectors_of(column: pa.ChunkedArray | pa.Array, dimensions: int) -> np.ndarray:
+    """An embedding column (fixed-size lists, as both backends return it) as an (n, dimensions) float32 matrix,
+    without going through Python lists."""
+    flat = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if len(flat) == 0:
+        return np.zeros((0, dimensions), np.float32)
+    return np.asarray(flat.flatten(), np.float32).reshape(-1, dimensions)
+
+
 def read_sources(store, start: dt.date, end: dt.date) -> Sources:
     """The window's silver rows (and every workflow's industry) from a warehouse of either backend."""
     window = "WHERE event_date >= ? AND event_date < ?"
 
     def read(sql: str, params: list | None = None) -> pl.DataFrame:
-        return pl.from_arrow(store.query(sql, params))  # type: ignore[return-value]
+        return read_frame(store, sql, params)
 
     insights = {}
     for table, (title, content) in INSIGHT_TEXT.items():
@@ -67,10 +88,7 @@ def read_sources(store, start: dt.date, end: dt.date) -> Sources:
             [start, end],
         ),
         insights=insights,
-        industries=read(
-            "SELECT workflow_id, event_date AS form_day, min(industry) AS industry FROM silver_intake_forms "
-            "GROUP BY workflow_id, event_date"
-        ),
+        industries=read(FORM_INDUSTRIES_SQL),
     )
 
 
@@ -215,10 +233,8 @@ class WarehouseEmbeddingCache:
             "AND content_hash IN (SELECT unnest(CAST(? AS TEXT[])))",
             [model, dimensions, hashes],
         )
-        vectors = {
-            CacheKey(h, model, dimensions): np.asarray(v, dtype=np.float32)
-            for h, v in zip(found.column(0).to_pylist(), found.column(1).to_pylist(), strict=True)
-        }
+        matrix = vectors_of(found.column("embedding"), dimensions)
+        vectors = {CacheKey(h, model, dimensions): matrix[row] for row, h in enumerate(found.column(0).to_pylist())}
         return {key: vectors[key] for key in wanted if key in vectors}
 
     def put_many(self, items) -> None:
