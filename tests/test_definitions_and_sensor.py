@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 from osa import catalog
 from osa.config import PROJECT_ROOT
 from pipelines.definitions import defs
+from pipelines.instance_storage import EngineCachingSqliteEventLogStorage
 from pipelines.lakehouse import changed_since, landing_sensor, range_tags
 from resources import LandingZoneResource
+from tests.instances import open_instance
 
 GROUPS = {"bronze", "silver", "quarantine", "gold", "pii", "knowledge"}
 
@@ -131,8 +133,28 @@ def test_workspace_loads_with_the_dagster_cli(tmp_path):
 
 def test_instance_configuration_has_telemetry_off(tmp_path):
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
-    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+    with open_instance(tmp_path) as instance:
         assert instance.telemetry_enabled is False
+
+
+def test_local_instance_reuses_one_engine_per_event_log_database(tmp_path):
+    """The local storage keeps Dagster's files and behaviour; it only stops building an engine per event."""
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+
+    @dg.asset(partitions_def=dg.DailyPartitionsDefinition(start_date="2026-01-01"))
+    def daily(context):
+        context.add_output_metadata({"n": 1})
+
+    with open_instance(tmp_path) as instance:
+        storage = instance.event_log_storage
+        assert isinstance(storage, EngineCachingSqliteEventLogStorage)
+        for day in ("2026-01-01", "2026-01-02", "2026-01-03"):
+            assert dg.materialize([daily], instance=instance, partition_key=day).success
+        assert len(storage._engines) <= 1 + 3  # the index database and one per run, not one per event
+    assert (tmp_path / "history" / "runs.db").exists() and (tmp_path / "history" / "runs" / "index.db").exists()
+    with open_instance(tmp_path) as reopened:  # another process's view: every event is on disk
+        records = reopened.fetch_materializations(dg.AssetKey("daily"), limit=10).records
+        assert sorted(r.partition_key for r in records) == ["2026-01-01", "2026-01-02", "2026-01-03"]
 
 
 # ------------------------------------------------------------------ the landing sensor

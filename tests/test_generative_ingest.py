@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 from osa import catalog
 from osa.ingest.landing import split_lines
 from tests.conftest import SECRET, VALID_AGENT_DATA, body, envelope, form, osa_env
+from tests.instances import open_instance
 
 OSA = str(Path(sys.executable).with_name("osa"))
 DAYS = ("2026-07-03", "2026-07-04")
@@ -209,7 +210,7 @@ def _text_of_every_column(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def _check_evaluations(home: Path) -> list[tuple[str, str, bool]]:
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    with open_instance(home) as instance:
         records = instance.get_event_records(dg.EventRecordsFilter(dg.DagsterEventType.ASSET_CHECK_EVALUATION))
     return [
         (e.asset_key.to_user_string(), e.check_name, e.passed)
@@ -252,8 +253,9 @@ def test_a_generated_hostile_batch_loses_no_line_and_stores_no_planted_value(bat
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
 
-    failed = [check for check in _check_evaluations(root / "dagster_home") if not check[2]]
-    assert failed == []
+    evaluations = _check_evaluations(root / "dagster_home")
+    assert evaluations, "no asset-check evaluation was stored: wrong instance directory?"
+    assert [check for check in evaluations if not check[2]] == []
 
     with duckdb.connect(env["OSA_DUCKDB_PATH"], read_only=True) as con:
         for source, accepted, key in (

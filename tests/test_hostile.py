@@ -30,6 +30,7 @@ from tests.conftest import (
     run_deliveries,
     warehouse_resource,
 )
+from tests.instances import open_instance
 
 OSA = str(Path(sys.executable).with_name("osa"))
 
@@ -200,7 +201,7 @@ def test_first_uses_of_a_fresh_dagster_home_do_not_race(tmp_path):
     for worker in workers:
         worker.join(timeout=120)
         assert worker.exitcode == 0
-    with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
+    with open_instance(tmp_path / "home") as instance:
         assert instance.get_runs() == []
 
 
