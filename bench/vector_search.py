@@ -100,7 +100,7 @@ def generated_items(seed: int, workflows: int, days: int = 40) -> pl.DataFrame:
         ),
         forms=forms,
         insights={table: pl.from_arrow(deliveries.insights[table]) for table in INSIGHT_TEXT},
-        industries=forms.group_by("workflow_id").agg(pl.col("industry").min()),
+        industries=forms.group_by("workflow_id", pl.col("event_date").alias("form_day")).agg(pl.col("industry").min()),
     )
     return build_items(sources)
 
@@ -285,23 +285,12 @@ def bench_postgres(scratch: str, table: pa.Table, queries: np.ndarray, oracle, a
             con.execute("SELECT 1").fetchall()
         times.append(time.perf_counter() - started)
     log(f"postgres: connect + SELECT 1 (what nearest() pays per call before searching): {percentiles(times)}")
-    from pgvector.psycopg import register_vector
 
-    search = (
-        "SELECT item_id, 1 - (embedding <=> %s) AS similarity FROM knowledge_items WHERE is_active "
-        "ORDER BY embedding <=> %s LIMIT 10"
-    )
     for ef in args.ef:
         default = " (the class default)" if ef == PostgresWarehouse.HNSW_EF_SEARCH else ""
-        with store.connect(read_only=True) as con, con.transaction():
-            register_vector(con)
-            con.execute(f"SET LOCAL hnsw.ef_search = {ef}")
-            plan = "\n".join(r[0] for r in con.execute("EXPLAIN " + search, [queries[0], queries[0]]).fetchall())
-        uses_index = INDEX in plan
-        kind = "HNSW index scan" if uses_index else "NOT the index: " + plan.splitlines()[1].strip().split("(")[0]
-        # 1) the class's own path, the planner's choice: nearest() connects per call
-        store.HNSW_EF_SEARCH = ef  # instance attribute: nearest() runs SET LOCAL hnsw.ef_search = ef
-        count = len(queries) if uses_index else min(len(queries), args.scan_queries)
+        store.HNSW_EF_SEARCH = ef  # instance attribute: the search session runs SET hnsw.ef_search = ef
+        # 1) nearest(): what one `osa search` pays, a new connection per call
+        count = min(len(queries), args.scan_queries)
         times, returned = [], []
         for q in queries[:count]:
             started = time.perf_counter()
@@ -309,23 +298,19 @@ def bench_postgres(scratch: str, table: pa.Table, queries: np.ndarray, oracle, a
             times.append(time.perf_counter() - started)
             returned.append(result.column("item_id").to_pylist())
         log(
-            f"postgres: ef_search {ef}{default}: plan {kind}; nearest(): recall@10 "
+            f"postgres: ef_search {ef}{default}: nearest() (connection per call): recall@10 "
             f"{recall(returned, sims[:count], top[:count], index, K)}, {percentiles(times)} over {count} queries"
         )
-        # 2) the same SQL on one open connection with the index forced (enable_seqscan off): the HNSW itself
+        # 2) vector_search(): the same query on one open connection, as a service would run it
         times, returned = [], []
-        with store.connect(read_only=True) as con:
-            register_vector(con)
+        with store.vector_search() as search:
             for q in queries:
                 started = time.perf_counter()
-                with con.transaction():
-                    con.execute(f"SET LOCAL hnsw.ef_search = {ef}")
-                    con.execute("SET LOCAL enable_seqscan = off")
-                    rows = con.execute(search, [q, q]).fetchall()
+                result = search(q, K)
                 times.append(time.perf_counter() - started)
-                returned.append([r[0] for r in rows])
+                returned.append(result.column("item_id").to_pylist())
         log(
-            f"postgres: ef_search {ef}: index forced, open connection: recall@10 "
+            f"postgres: ef_search {ef}{default}: vector_search() (one connection): recall@10 "
             f"{recall(returned, sims, top, index, K)}, {percentiles(times)} over {len(queries)} queries"
         )
 
@@ -361,7 +346,7 @@ def main() -> None:
     parser.add_argument("--ef", default="40,100,200", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--maintenance-work-mem", default="2GB")
     parser.add_argument(
-        "--scan-queries", type=int, default=30, help="queries timed through nearest() when the plan is not the index"
+        "--scan-queries", type=int, default=30, help="queries timed through nearest() (a connection per call)"
     )
     parser.add_argument("--skip", default="", help="comma list of backends to skip: postgres,duckdb")
     args = parser.parse_args()

@@ -140,10 +140,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def _summary() -> str:
     warehouse = _warehouse()
-    views = {"quarantine_records", "pii_audit_log", "pii_subject_index"}
     rows = []
-    for table in warehouse.table_names():
-        if table == "schema_migrations" or table in views:
+    for table in warehouse.table_names(views=False):
+        if table == "schema_migrations":
             continue
         rows.append((table, warehouse.scalar(f"SELECT count(*) FROM {table}")))
     width = max(len(t) for t, _ in rows)

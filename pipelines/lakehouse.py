@@ -6,17 +6,17 @@ import json
 
 import dagster as dg
 
-from assets import checks, gold, ingest, knowledge, specs
+from assets import checks, gold, ingest, knowledge, metrics, specs
 from assets.partitions import DAILY
 from osa.ingest.landing import SOURCES, landing_files
 from resources import LandingZoneResource
 
 lakehouse_job = dg.define_asset_job(
     "lakehouse_job",
-    selection=dg.AssetSelection.groups("bronze", "silver", "quarantine", "gold", "pii", "knowledge"),
+    selection=dg.AssetSelection.groups("bronze", "silver", "quarantine", "gold", "pii", "knowledge", "metrics"),
     partitions_def=DAILY,
     description="Ingest landing files into bronze/silver/quarantine/PII tables, check them, refresh gold and "
-    "the knowledge base (items and their embeddings).",
+    "the knowledge base (items and their embeddings), then the metric store and its rollups.",
 )
 
 
@@ -104,8 +104,8 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneReso
 
 
 defs = dg.Definitions(
-    assets=[*specs.landing_specs(), *dg.load_assets_from_modules([ingest, gold, knowledge])],
-    asset_checks=dg.load_asset_checks_from_modules([checks]),
+    assets=[*specs.landing_specs(), *dg.load_assets_from_modules([ingest, gold, knowledge, metrics])],
+    asset_checks=dg.load_asset_checks_from_modules([checks, metrics]),
     jobs=[lakehouse_job],
     schedules=[nightly_lakehouse],
     sensors=[landing_sensor],

@@ -141,12 +141,46 @@ def drop_expired_partitions(
     )
 
 
+class MetricRetentionConfig(dg.Config):
+    """The metric store's retention windows (defaults: OSA_METRICS_*_DAYS, else 90 / 365 / 730 days)."""
+
+    as_of: str | None = Field(default=None, description="The day to count back from (ISO date); empty: today (UTC).")
+
+
+@dg.op(
+    description="Expires the metric store by its own windows: raw observations after 90 days (only days both "
+    "rollups fully count), hourly rollups after a year, daily after two.",
+    tags={"osa/maintenance": "retention"},
+)
+def expire_metric_windows(
+    context: dg.OpExecutionContext, config: MetricRetentionConfig, warehouse: WarehouseResource
+) -> dg.Output[None]:
+    from osa.metrics import MetricRetention, expire_metrics
+
+    today = dt.date.fromisoformat(config.as_of) if config.as_of else dt.datetime.now(dt.UTC).date()
+    result = expire_metrics(warehouse.get(), today, MetricRetention.from_env())
+    blocked = ", ".join(str(d) for d in result.blocked_days[:10]) or "none"
+    context.log.info(
+        f"metric retention as of {today}: removed {result.removed}; raw days kept (rollups short): {blocked}"
+    )
+    return dg.Output(
+        None,
+        metadata={
+            **{f"removed/{table}": n for table, n in result.removed.items()},
+            **{f"cutoff/{table}": str(day) for table, day in result.cutoffs.items()},
+            "raw_days_blocked": len(result.blocked_days),
+        },
+    )
+
+
 @dg.job(
-    description="Drops expired warehouse partitions (whole chunks/days, never row by row).",
+    description="Drops expired warehouse partitions (whole chunks/days, never row by row); the metric store "
+    "expires by its own windows, raw observations only after their rollups are complete.",
     tags={"osa/maintenance": "retention"},
 )
 def warehouse_retention() -> None:
     drop_expired_partitions()
+    expire_metric_windows()
 
 
 warehouse_retention_schedule = dg.ScheduleDefinition(
@@ -154,7 +188,8 @@ warehouse_retention_schedule = dg.ScheduleDefinition(
     cron_schedule="47 2 * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Daily at 02:47 UTC: drop partitions older than OSA_WAREHOUSE_RETENTION_DAYS (off when unset).",
+    description="Daily at 02:47 UTC: drop partitions older than OSA_WAREHOUSE_RETENTION_DAYS (off when unset) "
+    "and expire the metric store by its windows.",
 )
 
 defs = dg.Definitions(

@@ -40,8 +40,8 @@ def test_catalogue_ddl_builds_the_same_schema_as_the_migrations(backend: str, wa
 def test_prepare_syncs_comments_from_the_catalogue_and_is_idempotent(backend: str, warehouse_location: str):
     store = _open(backend, warehouse_location)
     first = store.prepare()
-    assert first["migrations_applied"] and first["comments_updated"] > 0
-    assert store.prepare() == {"migrations_applied": [], "comments_updated": 0}
+    assert first["migrations_applied"] and first["comments_updated"] > 0 and first["views_created"] > 0
+    assert store.prepare() == {"migrations_applied": [], "comments_updated": 0, "views_created": 0}
     comments = {(c.table, c.name): c.comment for c in store.live_columns()}
     for table in catalog.TABLES:
         assert store.table_comments()[table.name] == ddl.table_comment(table)

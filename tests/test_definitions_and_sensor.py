@@ -23,7 +23,7 @@ from pipelines.lakehouse import changed_since, landing_sensor, range_tags
 from resources import LandingZoneResource
 from tests.instances import open_instance
 
-GROUPS = {"bronze", "silver", "quarantine", "gold", "pii", "knowledge"}
+GROUPS = {"bronze", "silver", "quarantine", "gold", "pii", "knowledge", "metrics"}
 
 
 EXTERNAL = {"landing_intake_forms", "landing_opal_deliveries"}

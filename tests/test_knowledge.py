@@ -205,6 +205,18 @@ def test_search_is_exact_on_duckdb_and_matches_it_through_hnsw_on_postgres(tmp_p
     assert all(row["knowledge_type"] == "insight" for rows in filtered for row in rows)
     assert [round(r["similarity"], 4) for r in filtered[0]] == [round(r["similarity"], 4) for r in filtered[1]]
     assert len(filtered[1]) == 10  # ties may order differently; the similarities may not
+    # many searches on one open connection (vector_search) answer exactly as one nearest() call each
+    vectors = provider.embed(list(QUESTIONS))
+    for location in (duck, pg):
+        store = open_warehouse(location)
+        with store.vector_search() as nearest:
+            kept = [nearest(v, 10).column("similarity").to_pylist() for v in vectors]
+            kept.append(
+                nearest(vectors[0], 10, where="knowledge_type = ?", params=["insight"])["similarity"].to_pylist()
+            )
+        single = [store.nearest(v, 10).column("similarity").to_pylist() for v in vectors]
+        single.append([r["similarity"] for r in filtered[0]])  # the filtered search above (equal on both)
+        assert [[round(x, 4) for x in row] for row in kept] == [[round(x, 4) for x in row] for row in single]
 
 
 def test_osa_search_from_the_command_line(tmp_path, small_landing):

@@ -13,15 +13,20 @@ from typing import Literal
 import polars as pl
 import pyarrow as pa
 
-Layer = Literal["bronze", "silver", "quarantine", "pii", "gold", "knowledge"]
-Step = Literal["intake_forms", "opal_deliveries", "gold", "embeddings", "recommendations"]
+Layer = Literal["bronze", "silver", "quarantine", "pii", "gold", "knowledge", "metrics"]
+Step = Literal["intake_forms", "opal_deliveries", "gold", "embeddings", "recommendations", "metrics"]
 # Retention categories (the nightly retention job maps each to a policy; see docs/catalog.md).
-RetentionCategory = Literal["pii_data", "strategy_workflow", "audit_log", "user_analytics"]
+RetentionCategory = Literal[
+    "pii_data", "strategy_workflow", "audit_log", "user_analytics", "metrics_raw", "metrics_hourly", "metrics_daily"
+]
 RETENTION_CATEGORIES: dict[str, str] = {
     "pii_data": "raw personal data (bronze payloads and forms): 30 days, then deleted",
     "strategy_workflow": "strategy workflow data (silver, gold, knowledge): 365 days, then archived to Parquet",
     "audit_log": "audit trails: 2555 days (7 years), archived, chain kept verifiable",
     "user_analytics": "user analytics data: 90 days, then anonymized",
+    "metrics_raw": "raw metric observations: 90 days, dropped by whole partitions once their rollups are checked",
+    "metrics_hourly": "hourly metric rollups: 1 year",
+    "metrics_daily": "daily metric rollups: 2 years",
 }
 
 

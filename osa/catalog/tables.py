@@ -948,7 +948,7 @@ RECOMMENDATIONS = (
     ),
 )
 
-TABLES: tuple[Table, ...] = (
+PIPELINE_TABLES: tuple[Table, ...] = (
     *BRONZE,
     SILVER_FORMS,
     QUARANTINE[0],
@@ -962,3 +962,90 @@ TABLES: tuple[Table, ...] = (
     *KNOWLEDGE,
     *RECOMMENDATIONS,
 )
+
+METRIC_TYPES = ("counter", "gauge", "histogram", "summary")
+
+
+def _rollup_columns(percentiles: tuple[str, ...]) -> tuple[Column, ...]:
+    return (
+        Column("metric_name", TEXT, "Metric name (docs/dashboards.md lists them).", nullable=False),
+        Column("metric_type", TEXT, "counter, gauge, histogram or summary.", nullable=False, allowed=METRIC_TYPES),
+        Column("tags", TEXT, "The tag set, canonical JSON (sorted keys).", nullable=False, json=True),
+        Column("count", BIGINT, "Observations.", nullable=False, minimum=1),
+        Column("sum", DOUBLE, "Sum of the values.", nullable=False),
+        Column("avg", DOUBLE, "Mean value.", nullable=False),
+        Column("min", DOUBLE, "Smallest value.", nullable=False),
+        Column("max", DOUBLE, "Largest value.", nullable=False),
+        *(
+            Column(p, DOUBLE, f"{p[1:]}th percentile (continuous: linear interpolation).", nullable=False)
+            for p in percentiles
+        ),
+    )
+
+
+METRICS = (
+    Table(
+        "metric_events",
+        "metrics",
+        "metrics",
+        "The platform's metric store (spec INF-007): observations the pipeline derives from each day's data "
+        "(agent executions, workflows, PII operations, recommendations, quarantine, embeddings, row counts and "
+        "step runtimes). Tags are enumerations and ids of the platform, never personal data.",
+        grain="one observation of one metric with one tag set",
+        owner=DATA_PLATFORM,
+        retention="metrics_raw",
+        # the metric queries read a few silver, quarantine, PII and knowledge tables; `pipeline.rows` counts
+        # every table, so the step runs after all of them
+        depends_on=tuple(t.name for t in PIPELINE_TABLES),
+        indexes=(("metric_name", "time DESC"),),
+        count_by="metric_name",
+        figures={"observations": "count(*)", "metrics": "count(DISTINCT metric_name)"},
+        columns=(
+            event_date("the day the observation belongs to (UTC)"),
+            Column("time", TIMESTAMPTZ, "When it was observed (the source record's time).", nullable=False),
+            Column("metric_name", TEXT, "Metric name (docs/dashboards.md lists them).", nullable=False),
+            Column("metric_type", TEXT, "counter, gauge, histogram or summary.", nullable=False, allowed=METRIC_TYPES),
+            Column("value", DOUBLE, "The observed value.", nullable=False),
+            Column("tags", TEXT, "Dimensions, canonical JSON (sorted keys).", nullable=False, json=True),
+            Column("metadata", TEXT, "Extra context (JSON), e.g. the run that measured a step.", json=True),
+        ),
+    ),
+    Table(
+        "metric_rollups_hourly",
+        "metrics",
+        "metrics",
+        "Hourly rollups of metric_events per metric and tag set (time_bucket on both backends); kept a year, "
+        "long after the raw observations expire.",
+        grain="one metric and tag set in one hour",
+        owner=DATA_PLATFORM,
+        retention="metrics_hourly",
+        key=("bucket", "metric_name", "tags"),
+        depends_on=("metric_events",),
+        indexes=(("metric_name", "bucket DESC"),),
+        count_by="metric_name",
+        figures={"rollup_rows": "count(*)", "observations": "sum(count)"},
+        columns=(
+            event_date("the day of the hour"),
+            Column("bucket", TIMESTAMPTZ, "Start of the hour (UTC).", nullable=False),
+            *_rollup_columns(("p50", "p95", "p99")),
+        ),
+    ),
+    Table(
+        "metric_rollups_daily",
+        "metrics",
+        "metrics",
+        "Daily rollups of metric_events per metric and tag set, computed from the raw observations (percentiles "
+        "cannot be merged from hourly ones); kept two years. Dashboards read these.",
+        grain="one metric and tag set on one day",
+        owner=DATA_PLATFORM,
+        retention="metrics_daily",
+        key=("event_date", "metric_name", "tags"),
+        depends_on=("metric_events",),
+        indexes=(("metric_name", "event_date DESC"),),
+        count_by="metric_name",
+        figures={"rollup_rows": "count(*)", "observations": "sum(count)"},
+        columns=(event_date("the day (UTC)"), *_rollup_columns(("p50", "p95"))),
+    ),
+)
+
+TABLES: tuple[Table, ...] = (*PIPELINE_TABLES, *METRICS)

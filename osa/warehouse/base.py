@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Protocol
 
 import pyarrow as pa
 
@@ -24,6 +26,12 @@ def check_identifier(name: str) -> str:
     if not _IDENTIFIER.match(name):
         raise ValueError(f"not a plain SQL identifier: {name!r}")
     return name
+
+
+class VectorSearch(Protocol):
+    """One nearest-neighbour search on an open connection (see `Warehouse.vector_search`)."""
+
+    def __call__(self, vector, k: int, *, where: str = "", params: list | None = None) -> pa.Table: ...
 
 
 #: What a nearest-neighbour search returns of each knowledge item.
@@ -68,11 +76,17 @@ class Warehouse(ABC):
         change its session or outlive `timeout_s`; raises `osa.warehouse.readonly.ReadOnlyQueryRefused`
         for anything else and `TimeoutError` when interrupted."""
 
-    @abstractmethod
     def nearest(self, vector, k: int, *, where: str = "", params: list | None = None) -> pa.Table:
         """The `k` active knowledge items most similar to `vector` (cosine), best first, with a `similarity`
         column; `where` (trusted SQL with `?` parameters) narrows the candidates. DuckDB scans exactly;
-        Postgres walks the HNSW index."""
+        Postgres walks the HNSW index. One search; for many, `vector_search()` keeps one connection."""
+        with self.vector_search() as search:
+            return search(vector, k, where=where, params=params)
+
+    @abstractmethod
+    def vector_search(self) -> AbstractContextManager[VectorSearch]:
+        """A `nearest()` that keeps its connection (and session settings) open for many searches: on Postgres
+        opening a connection costs more than an HNSW search (bench/vector_search.py)."""
 
     @abstractmethod
     def drop_before(self, table: str, cutoff: dt.date, date_column: str = "event_date") -> int:
@@ -112,7 +126,27 @@ class Warehouse(ABC):
         """The explicit startup step: check the storage, apply pending migrations, sync comments. Idempotent."""
         self.verify()
         applied = self.apply_schema()
-        return {"migrations_applied": applied, "comments_updated": self.sync_comments()}
+        return {
+            "migrations_applied": applied,
+            "comments_updated": self.sync_comments(),
+            "views_created": self.create_views(),
+        }
+
+    def create_views(self) -> int:
+        """(Re)create the dashboard views whose declaration (`osa.metrics.views`) changed; returns how many.
+
+        Each view's comment is its question plus a fingerprint of its SQL, so an unchanged view is left alone."""
+        from osa.metrics.views import VIEWS, view_comment, view_statements
+
+        current = self.view_comments()
+        stale = [v for v in VIEWS if current.get(v.name) != view_comment(v, self.backend)]
+        if stale:
+            self.execute(view_statements(stale, self.backend))
+        return len(stale)
+
+    @abstractmethod
+    def view_comments(self) -> dict[str, str | None]:
+        """The comment on every view (None where there is none)."""
 
     def verify(self) -> None:
         """Raise `WarehouseDamaged` if the storage is corrupt. A server checks its own storage; an embedded
@@ -123,12 +157,13 @@ class Warehouse(ABC):
         result = self.query(sql, params)
         return result.column(0)[0].as_py() if result.num_rows else None
 
-    def table_names(self) -> list[str]:
+    def table_names(self, *, views: bool = True) -> list[str]:
+        only_tables = " AND table_type = 'BASE TABLE'" if not views else ""
         return [
             r
             for r in self.query(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
-                "ORDER BY table_name"
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+                f"{only_tables} ORDER BY table_name"
             )
             .column(0)
             .to_pylist()
@@ -151,7 +186,12 @@ class Warehouse(ABC):
     def apply_retention(self, cutoff: dt.date) -> dict[str, int]:
         """Drop every partition older than `cutoff` from every partitioned table; rows removed per table.
         Orchestrated by Dagster (pipelines/maintenance.py), so it needs no TimescaleDB background jobs."""
-        return {table: self.drop_before(table, cutoff) for table in self.partitioned_tables()}
+        from osa import catalog
+
+        own_windows = {t.name for t in catalog.tables(layer="metrics")}  # osa.metrics.retention: rollups first
+        return {
+            table: self.drop_before(table, cutoff) for table in self.partitioned_tables() if table not in own_windows
+        }
 
 
 def migration_files(backend: str) -> list[tuple[str, Path]]:

@@ -22,7 +22,14 @@ import duckdb
 import pyarrow as pa
 
 from osa.catalog.ddl import LiveColumn
-from osa.warehouse.base import NEAREST_COLUMNS, Warehouse, WarehouseDamaged, check_identifier, migration_files
+from osa.warehouse.base import (
+    NEAREST_COLUMNS,
+    VectorSearch,
+    Warehouse,
+    WarehouseDamaged,
+    check_identifier,
+    migration_files,
+)
 from osa.warehouse.readonly import ReadOnlyQueryRefused
 
 WAREHOUSE_MEMORY_LIMIT = os.environ.get("OSA_DUCKDB_MEMORY_LIMIT", "512MB")  # per connection; spills beyond
@@ -158,6 +165,13 @@ class DuckDBWarehouse(Warehouse):
         )
         return {r["table_name"]: r["comment"] for r in rows.to_pylist()}
 
+    def view_comments(self) -> dict[str, str | None]:
+        rows = self.query(
+            "SELECT view_name, comment FROM duckdb_views() WHERE NOT internal AND schema_name = current_schema() "
+            "AND database_name = current_database()"
+        )
+        return {r["view_name"]: r["comment"] for r in rows.to_pylist()}
+
     def applied_migrations(self) -> set[str]:
         if not self.path.exists():
             return set()
@@ -174,14 +188,20 @@ class DuckDBWarehouse(Warehouse):
         with self.connect(read_only=True) as con:
             return con.sql(sql, params=params or None).to_arrow_table()
 
-    def nearest(self, vector, k: int, *, where: str = "", params: list | None = None) -> pa.Table:
-        dimensions = len(vector)
-        narrowed = f"AND {where}" if where else ""
-        return self.query(
-            f"SELECT {NEAREST_COLUMNS}, array_cosine_similarity(embedding, CAST(? AS FLOAT[{dimensions}])) "
-            f"AS similarity FROM knowledge_items WHERE is_active {narrowed} ORDER BY similarity DESC, item_id LIMIT ?",
-            [[float(x) for x in vector], *(params or []), k],
-        )
+    @contextlib.contextmanager
+    def vector_search(self) -> Iterator[VectorSearch]:
+        with self.connect(read_only=True) as con:
+
+            def search(vector, k: int, *, where: str = "", params: list | None = None) -> pa.Table:
+                narrowed = f"AND {where}" if where else ""
+                return con.sql(
+                    f"SELECT {NEAREST_COLUMNS}, array_cosine_similarity(embedding, CAST(? AS FLOAT[{len(vector)}])) "
+                    f"AS similarity FROM knowledge_items WHERE is_active {narrowed} "
+                    f"ORDER BY similarity DESC, item_id LIMIT ?",
+                    params=[[float(x) for x in vector], *(params or []), k],
+                ).to_arrow_table()
+
+            yield search
 
     # Statement types an untrusted query may have: SELECT covers FROM-first, WITH, VALUES, TABLE, DESCRIBE,
     # SHOW and SUMMARIZE; EXPLAIN (ANALYZE) only runs what a SELECT could.

@@ -39,7 +39,7 @@ from psycopg.adapt import Dumper, Loader
 from psycopg.pq import Format
 
 from osa.catalog.ddl import LiveColumn
-from osa.warehouse.base import NEAREST_COLUMNS, Warehouse, check_identifier, migration_files
+from osa.warehouse.base import NEAREST_COLUMNS, VectorSearch, Warehouse, check_identifier, migration_files
 from osa.warehouse.readonly import check_pg_readonly
 
 # Advisory-lock namespaces (first key of the two-int form). Day locks use the one-bigint form, which
@@ -647,6 +647,14 @@ class PostgresWarehouse(Warehouse):
             ).fetchall()
         return dict(rows)
 
+    def view_comments(self) -> dict[str, str | None]:
+        with self.connect(read_only=True) as con:
+            rows = con.execute(
+                "SELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'v'"
+            ).fetchall()
+        return dict(rows)
+
     def applied_migrations(self) -> set[str]:
         with self.connect(read_only=True) as con:
             return self._applied_versions(con)
@@ -663,28 +671,36 @@ class PostgresWarehouse(Warehouse):
     #: HNSW candidates per search (pgvector's default is 40): recall@10 vs exact search measured in bench/.
     HNSW_EF_SEARCH = 100
 
-    def nearest(self, vector, k: int, *, where: str = "", params: list | None = None) -> pa.Table:
+    @contextlib.contextmanager
+    def vector_search(self) -> Iterator[VectorSearch]:
         import numpy as np
         from pgvector.psycopg import register_vector
 
-        query = np.asarray(vector, dtype=np.float32)
-        with self.connect(read_only=True) as con, con.transaction():
+        with self.connect(read_only=True) as con:
             register_vector(con)  # the pgvector package adapts numpy arrays to `vector`
-            con.execute(f"SET LOCAL hnsw.ef_search = {int(self.HNSW_EF_SEARCH)}")
             # pgvector's cost estimate grows with ef_search, and the planner then picked a parallel seq scan (~1 s
-            # at 100k rows, bench/vector_search.py): the index is the only sensible plan for this query. With a
-            # filter, iterative scans keep reading the index until k rows pass it (pgvector >= 0.8).
-            con.execute("SET LOCAL enable_seqscan = off")
-            con.execute("SET LOCAL hnsw.iterative_scan = strict_order")
-            with con.cursor() as cur:
-                cur.execute(
-                    to_pg_placeholders(
-                        f"SELECT {NEAREST_COLUMNS}, 1 - (embedding <=> ?) AS similarity FROM knowledge_items "
-                        f"WHERE is_active {('AND ' + where) if where else ''} ORDER BY embedding <=> ? LIMIT ?"
-                    ),
-                    [query, *(params or []), query, k],
-                )
-                return self._arrow_result(con, cur)
+            # at 100k rows, bench/vector_search.py): the index is the only sensible plan for these queries. With a
+            # filter, iterative scans keep reading the index until k rows pass it (pgvector >= 0.8). Session
+            # settings: this connection runs nothing else and is closed at the end.
+            con.execute(f"SET hnsw.ef_search = {int(self.HNSW_EF_SEARCH)}")
+            con.execute("SET enable_seqscan = off")
+            con.execute("SET hnsw.iterative_scan = strict_order")
+            con.commit()
+
+            def search(vector, k: int, *, where: str = "", params: list | None = None) -> pa.Table:
+                query = np.asarray(vector, dtype=np.float32)
+                with con.transaction(), con.cursor() as cur:
+                    cur.execute(
+                        to_pg_placeholders(
+                            f"SELECT {NEAREST_COLUMNS}, 1 - (embedding <=> ?) AS similarity FROM knowledge_items "
+                            f"WHERE is_active {('AND ' + where) if where else ''} ORDER BY embedding <=> ? LIMIT ?"
+                        ),
+                        [query, *(params or []), query, k],
+                        prepare=True,
+                    )
+                    return self._arrow_result(con, cur)
+
+            yield search
 
     # The role `osa query` switches to (sql/postgres/V005): the one named after this database, else (a
     # database copied from another, e.g. a test template) another NOLOGIN reader role granted to us.

@@ -1,0 +1,95 @@
+"""The metrics step: metric observations from the window's data, then the warehouse's hourly and daily rollups.
+
+Logic lives in `osa.metrics`; this module reads the window, adds what only Dagster knows (the run's step
+times), writes delete-then-insert per window (idempotent backfills) and reports per partition. The check
+beside it is what lets raw observations expire: both rollups must count every raw observation of a day.
+"""
+
+import datetime as dt
+
+import dagster as dg
+
+from assets.metadata import daily_metadata, report_partitions
+from assets.partitions import DAILY, SINGLE_RUN, days_in, window
+from assets.specs import step_specs
+from osa import catalog
+from osa.metrics import DAILY as DAILY_ROLLUP
+from osa.metrics import HOURLY as HOURLY_ROLLUP
+from osa.metrics import SOURCE_TABLES, compute_events, compute_rollups, uncovered_days
+from resources import WarehouseResource
+
+
+def _row_counts(store, start: dt.date, end: dt.date) -> dict[str, dict[dt.date, int]]:
+    """Rows per day of every table the pipeline writes (one UNION ALL query)."""
+    tables = [t.name for t in catalog.tables() if t.layer != "metrics"]
+    union = " UNION ALL ".join(
+        f"SELECT '{name}' AS table_name, event_date, count(*) AS n FROM {name} "
+        f"WHERE event_date >= ? AND event_date < ? GROUP BY event_date"
+        for name in tables
+    )
+    counts: dict[str, dict[dt.date, int]] = {}
+    for row in store.query(union, [start, end] * len(tables)).to_pylist():
+        counts.setdefault(row["table_name"], {})[row["event_date"]] = int(row["n"])
+    return counts
+
+
+def _step_seconds(context: dg.AssetExecutionContext) -> dict[str, float]:
+    """Wall time of each step this run has finished so far (all upstream steps: this one runs last)."""
+    stats = context.instance.get_run_step_stats(context.run_id)
+    return {s.step_key: round(s.end_time - s.start_time, 3) for s in stats if s.end_time and s.start_time}
+
+
+@dg.multi_asset(
+    specs=step_specs("metrics", compute_events, compute_rollups),
+    partitions_def=DAILY,
+    backfill_policy=SINGLE_RUN,
+    can_subset=False,
+)
+def metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    start, end = window(context)
+    store = warehouse.get()
+    inputs = {
+        name: store.query(f"SELECT * FROM {name} WHERE event_date >= ? AND event_date < ?", [start, end])
+        for name in SOURCE_TABLES
+    }
+    events = compute_events(
+        inputs,
+        row_counts=_row_counts(store, start, end),
+        step_seconds=_step_seconds(context),
+        window_days=days_in(start, end),
+        run_id=context.run_id,
+    )
+    store.replace_windows({"metric_events": events}, start, end)
+    rollups = compute_rollups(store, start, end)  # by the warehouse itself, from what was just written
+    store.replace_windows(rollups, start, end)
+    for name, rows in {"metric_events": events, **rollups}.items():
+        report_partitions(context, name, start, end, daily_metadata(catalog.table(name), rows))
+        yield dg.MaterializeResult(asset_key=name)
+
+
+def _run_days(context: dg.AssetCheckExecutionContext) -> tuple[dt.date, dt.date]:
+    from assets.checks import _run_window
+
+    run_window = _run_window(context)
+    return run_window if run_window is not None else (dt.date(1970, 1, 1), dt.date(9999, 1, 1))
+
+
+@dg.asset_check(
+    asset=DAILY_ROLLUP,
+    name="rollups_cover_raw",
+    blocking=True,
+    additional_deps=[HOURLY_ROLLUP, "metric_events"],
+    description="For every day the run covers: the hourly and the daily rollups together count every raw "
+    "metric observation. Raw observations of a day may expire only when this holds (osa.metrics.retention "
+    "asks the same question before dropping anything).",
+)
+def rollups_cover_raw(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    start, end = _run_days(context)
+    short = uncovered_days(warehouse.get(), start, end)
+    return dg.AssetCheckResult(
+        passed=not short,
+        metadata={
+            "days_not_covered": len(short),
+            "first_days": ", ".join(str(r["event_date"]) for r in short[:10]) or "none",
+        },
+    )
