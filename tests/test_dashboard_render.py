@@ -10,6 +10,7 @@ assertion failed). Nothing is skipped: without chromium or Playwright the browse
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import decimal
 import errno
@@ -292,6 +293,25 @@ def test_a_missing_frame_is_an_error_and_a_query_error_is_shown() -> None:
     page = render_html(CHARTS, frames, title="t", generated_at=dt.datetime.now(dt.UTC), errors={CHARTS[0].name: "boom"})
     section = parse(page).sections[CHARTS[0].name]
     assert section["attrs"]["data-error"] == "boom" and "boom" in section["text"]
+
+
+def test_a_column_the_chart_reads_but_the_query_lacks_is_an_error_naming_it(
+    warehouse: DuckDBWarehouse, tmp_path: Path
+) -> None:
+    sql = "SELECT day, runs AS total FROM daily_runs"
+    renamed = Chart("renamed", "Renamed", "What if a view column is renamed?", sql, "line", "day", "runs")
+    message = "the query returns no column 'runs' (it returns day, total)"
+    assert collect([renamed], warehouse.query) == ({}, {"renamed": message})
+    frame = warehouse.query(renamed.sql)
+    page = render_html([renamed], {"renamed": frame}, title="t", generated_at=dt.datetime.now(dt.UTC))
+    assert parse(page).sections["renamed"]["attrs"]["data-error"] == message
+    with pytest.raises(ValueError, match="no column 'runs'"):
+        render_images([renamed], {"renamed": frame}, tmp_path)
+    # no rows, but the schema still tells: an empty result is not taken for "no data" when a column is missing
+    no_rows = dataclasses.replace(CHARTS[-1], sql="SELECT day, n AS total FROM feedback_daily")
+    assert collect([no_rows], warehouse.query)[1] == {
+        "no-feedback": "the query returns no column 'n' (it returns day, total)"
+    }
 
 
 def test_vendored_scripts_match_their_pinned_versions_and_vl_convert() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -76,10 +77,21 @@ class Chart:
 
 def check_unique(charts: Sequence[Chart]) -> None:
     """Chart names address sections, files and URLs: two charts with one name would overwrite each other."""
-    seen: set[str] = set()
-    duplicates = sorted({chart.name for chart in charts if chart.name in seen or seen.add(chart.name)})
+    duplicates = sorted(name for name, count in Counter(chart.name for chart in charts).items() if count > 1)
     if duplicates:
         raise ValueError(f"chart names must be unique; repeated: {duplicates}")
+
+
+def column_error(chart: Chart, columns: Sequence[str] | None) -> str | None:
+    """Why a result cannot feed `chart` (a column it reads is missing), or None; `columns` None: not known.
+
+    Without this a renamed view column gives an empty-looking chart instead of an error naming the column."""
+    if columns is None:
+        return None
+    missing = [column for column in chart.columns if column not in columns]
+    if not missing:
+        return None
+    return f"the query returns no column {', '.join(map(repr, missing))} (it returns {', '.join(columns) or 'none'})"
 
 
 def _encoding(

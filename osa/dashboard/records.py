@@ -59,6 +59,15 @@ def as_arrow(frame: Frame) -> pa.Table | None:
     return None
 
 
+def frame_columns(frame: Frame) -> list[str] | None:
+    """The column names of `frame`; None for rows without a schema and no rows (nothing to tell)."""
+    table = as_arrow(frame)
+    if table is not None:
+        return list(table.column_names)
+    rows = list(frame or [])
+    return list(dict.fromkeys(key for row in rows for key in row)) if rows else None
+
+
 def json_safe_rows(frame: Frame) -> list[dict[str, Any]]:
     """The rows of `frame` as a list of JSON-safe dicts."""
     table = as_arrow(frame)

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from osa.dashboard.chart import IMAGE_WIDTH, Chart, check_unique, vega_lite_spec
-from osa.dashboard.records import Frame, json_safe_rows
+from osa.dashboard.chart import IMAGE_WIDTH, Chart, check_unique, column_error, vega_lite_spec
+from osa.dashboard.records import Frame, frame_columns, json_safe_rows
 
 STATIC = Path(__file__).with_name("static")
 SCRIPTS = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")  # in load order: embed needs vega and vega-lite
@@ -110,7 +110,7 @@ def _section(chart: Chart, rows: list[dict] | None, error: str | None) -> str:
         message = html.escape(error)
         return (
             f'<section data-chart="{name}" data-rows="0" data-error="{html.escape(error, quote=True)}">\n{heading}'
-            f'<p class="notice error">This chart could not be queried: {message}</p>\n</section>'
+            f'<p class="notice error">This chart could not be drawn: {message}</p>\n</section>'
         )
     if not rows:
         return (
@@ -142,6 +142,8 @@ def render_html(
     sections, payload = [], []
     for chart in charts:
         error = errors.get(chart.name)
+        if error is None:
+            error = column_error(chart, frame_columns(frames_by_chart_name[chart.name]))
         rows = None if error is not None else json_safe_rows(frames_by_chart_name[chart.name])
         sections.append(_section(chart, rows, error))
         if rows:
@@ -203,7 +205,11 @@ def render_images(
     check_unique(charts)
     images = {}
     for chart in charts:
-        rows = json_safe_rows(frames[chart.name]) if chart.name in frames else []
+        frame = frames.get(chart.name)
+        problem = column_error(chart, frame_columns(frame)) if frame is not None else None
+        if problem:
+            raise ValueError(f"chart {chart.name!r}: {problem}")
+        rows = json_safe_rows(frame) if frame is not None else []
         if rows:
             images[chart.name] = render_image(chart, rows, Path(out_dir))
     return images

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from osa.dashboard.chart import Chart, check_unique
-from osa.dashboard.records import Frame, json_safe_rows
+from osa.dashboard.chart import Chart, check_unique, column_error
+from osa.dashboard.records import Frame, frame_columns, json_safe_rows
 from osa.dashboard.render import render_html, render_image
 
 Query = Callable[[str], Frame]  # SQL -> pyarrow.Table or polars.DataFrame
@@ -38,9 +38,15 @@ def collect(charts: Sequence[Chart], query: Query) -> tuple[dict[str, list[dict]
     errors: dict[str, str] = {}
     for chart in charts:
         try:
-            frames[chart.name] = json_safe_rows(query(chart.sql))
+            frame = query(chart.sql)
         except Exception as error:  # noqa: BLE001 - one broken view must not blank the whole dashboard
             errors[chart.name] = f"{type(error).__name__}: {error}".strip()
+            continue
+        problem = column_error(chart, frame_columns(frame))
+        if problem:
+            errors[chart.name] = problem
+        else:
+            frames[chart.name] = json_safe_rows(frame)
     return frames, errors
 
 

@@ -8,11 +8,13 @@ Routes: `/` the page, `/healthz` "ok", `/chart/<name>.json` one chart's rows, `/
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import ipaddress
 import json
 import logging
+import socket
 import threading
 from collections.abc import Sequence
 from http import HTTPStatus
@@ -62,12 +64,14 @@ class DashboardServer(ThreadingHTTPServer):
         self.title = title
         # One query at a time: a warehouse connection (DuckDB's above all) is not meant to be shared by threads.
         self.query_lock = threading.Lock()
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, DashboardHandler)
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
 class DashboardHandler(BaseHTTPRequestHandler):
@@ -90,7 +94,14 @@ class DashboardHandler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(value, allow_nan=False).encode(), "application/json")
 
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-        path = unquote(urlsplit(self.path).path)
+        try:
+            self._route(unquote(urlsplit(self.path).path))
+        except Exception as error:  # noqa: BLE001 - an answer naming the error beats a dropped connection
+            log.exception("dashboard: GET %s failed", self.path)
+            with contextlib.suppress(OSError):
+                self._send(HTTPStatus.INTERNAL_SERVER_ERROR, f"{error}\n".encode(), "text/plain; charset=utf-8")
+
+    def _route(self, path: str) -> None:
         if path in ("/", "/index.html"):
             with self.server.query_lock:
                 frames, errors = collect(self.server.charts, self.server.query)
