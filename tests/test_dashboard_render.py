@@ -39,6 +39,7 @@ from osa.dashboard import (
     make_server,
     render_html,
     render_images,
+    serve,
     vega_lite_spec,
 )
 from osa.dashboard.render import STATIC
@@ -394,6 +395,17 @@ def test_server_routes(warehouse: DuckDBWarehouse) -> None:
         assert status == 200 and list(parse(body.decode()).sections) == [chart.name for chart in CHARTS]
 
 
+def test_each_page_load_queries_again(tmp_path: Path) -> None:
+    store = DuckDBWarehouse(tmp_path / "live.duckdb")
+    with store.connect() as con:
+        con.execute("CREATE TABLE category_mix AS SELECT 'content' AS category, 1 AS n")
+    with running(store, [CHARTS[1]]) as base:
+        assert parse(get(f"{base}/")[1].decode()).sections["category-mix"]["attrs"]["data-rows"] == "1"
+        with store.connect() as con:
+            con.execute("INSERT INTO category_mix VALUES ('analytics', 2)")
+        assert parse(get(f"{base}/")[1].decode()).sections["category-mix"]["attrs"]["data-rows"] == "2"
+
+
 def test_a_taken_port_raises_an_error_naming_it_and_only_loopback_is_served(warehouse: DuckDBWarehouse) -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
@@ -402,6 +414,8 @@ def test_a_taken_port_raises_an_error_naming_it_and_only_loopback_is_served(ware
         with pytest.raises(PortInUseError, match=f"port {port} .*already in use") as raised:
             make_server(CHARTS, warehouse.query, port=port)
         assert raised.value.__cause__.errno == errno.EADDRINUSE
+        with pytest.raises(PortInUseError, match=f"port {port} "):
+            serve(CHARTS, warehouse.query, port=port)  # what `osa dashboard --port` calls: fails before serving
     with pytest.raises(ValueError, match="loopback"):
         make_server(CHARTS, warehouse.query, host="0.0.0.0", port=free_port())
 
