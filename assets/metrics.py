@@ -16,6 +16,7 @@ from osa import catalog
 from osa.metrics import DAILY as DAILY_ROLLUP
 from osa.metrics import HOURLY as HOURLY_ROLLUP
 from osa.metrics import SOURCE_TABLES, compute_events, compute_rollups, uncovered_days
+from osa.metrics.charts import CHARTS
 from resources import WarehouseResource
 
 
@@ -92,4 +93,51 @@ def rollups_cover_raw(context: dg.AssetCheckExecutionContext, warehouse: Warehou
             "days_not_covered": len(short),
             "first_days": ", ".join(str(r["event_date"]) for r in short[:10]) or "none",
         },
+    )
+
+
+@dg.asset(
+    name="dashboard_report",
+    deps=[DAILY_ROLLUP, "workflow_recommendations", "knowledge_items"],  # what the dashboard views read
+    partitions_def=DAILY,
+    backfill_policy=SINGLE_RUN,
+    group_name="metrics",
+    owners=["team:analytics"],
+    kinds={"html", "vega-lite"},
+    description="The dashboard's charts (osa.metrics.charts over the dashboard views) rendered after each run to a "
+    "static HTML page and a PNG and an SVG per chart, under <state>/reports/dashboard/. Open the `report` path in "
+    "this asset's metadata; `osa dashboard` serves the same charts live.",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "every_chart_renders",
+            asset="dashboard_report",
+            description="Every chart's query ran and its image rendered (a chart may be empty, not broken).",
+        )
+    ],
+)
+def dashboard_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from osa.config import STATE_DIR
+    from osa.dashboard import build_report
+
+    start, end = window(context)
+    out = STATE_DIR / "reports" / "dashboard"
+    result = build_report(CHARTS, warehouse.get().query, out, title="OSA Lakehouse report")
+    rows = "\n".join(f"| {name} | {n} |" for name, n in result.row_counts.items())
+    return dg.MaterializeResult(
+        metadata={
+            "report": dg.MetadataValue.path(str(result.html_path)),
+            "report_url": dg.MetadataValue.url(result.html_path.resolve().as_uri()),
+            "charts": len(CHARTS),
+            "images": len(result.images),
+            "rows_per_chart": dg.MetadataValue.md("| chart | rows |\n|---|---|\n" + rows),
+            **{f"seconds/{step}": round(t, 2) for step, t in result.seconds.items()},
+            "window": f"{start}..{end}",
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="every_chart_renders",
+                passed=not result.errors,
+                metadata={"broken_charts": ", ".join(sorted(result.errors)) or "none"},
+            )
+        ],
     )

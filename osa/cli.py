@@ -314,6 +314,34 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Serve the dashboard (osa.metrics.charts over the dashboard views) on 127.0.0.1 until Ctrl-C."""
+    from osa.dashboard import PortInUseError, make_server
+    from osa.metrics.charts import CHARTS
+    from osa.metrics.views import VIEWS
+    from osa.warehouse import WarehouseNotReady, ready
+
+    try:
+        store = ready(_warehouse())
+        missing = [v.name for v in VIEWS if v.name not in store.view_comments()]
+    except (WarehouseNotReady, FileNotFoundError) as error:
+        raise CliError(str(error)) from error
+    if missing:
+        raise CliError(f"the dashboard views are missing ({missing[0]}, ...): run `osa migrate` or `osa run` first")
+    try:
+        server = make_server(CHARTS, store.query, host=args.host, port=args.port, title="OSA Lakehouse dashboard")
+    except (PortInUseError, ValueError) as error:
+        raise CliError(str(error)) from error
+    print(f"dashboard of {_warehouse_label()} on {server.url} (Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def cmd_recommend(args: argparse.Namespace) -> int:
     """A workflow's ranked recommendations, or what worked for workflows like a new intake form, with provenance."""
     import polars as pl
@@ -496,6 +524,10 @@ def build_parser() -> argparse.ArgumentParser:
     recommend.add_argument("--form", help="an intake form id: what worked for the most similar past workflows")
     recommend.add_argument("--k", type=int, default=20, help="how many rows")
     recommend.set_defaults(func=cmd_recommend)
+    dashboard = sub.add_parser("dashboard", help="serve the metric dashboards on 127.0.0.1 (default port 8050)")
+    dashboard.add_argument("--port", type=int, default=8050)
+    dashboard.add_argument("--host", default="127.0.0.1", help="a loopback address (the default)")
+    dashboard.set_defaults(func=cmd_dashboard)
     ingest = sub.add_parser("ingest", help="stage one file or folder into the landing zone and ingest it")
     ingest.add_argument("path")
     ingest.add_argument("--source", choices=("intake_forms", "opal_deliveries"))

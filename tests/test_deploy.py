@@ -18,6 +18,7 @@ SECRETS = {
     "OSA_WEBHOOK_SECRET": "whsec-from-env",
     "OSA_PII_HMAC_KEY": "hmac-from-env",
     "OSA_PII_ENCRYPTION_KEYS": "k1:from-env",
+    "GRAFANA_ADMIN_PASSWORD": "grafana-from-env",
 }
 
 
@@ -68,7 +69,7 @@ def test_compose_file_is_valid():
         assert "OSA_DB_PASSWORD" in str(missing_secret)
     stack = yaml.safe_load(_interpolate(raw, SECRETS))
     services = stack["services"]
-    assert set(services) == {"warehouse-db", "warehouse-migrate", "dagster-webserver", "dagster-daemon"}
+    assert set(services) == {"warehouse-db", "warehouse-migrate", "dagster-webserver", "dagster-daemon", "grafana"}
     assert services["warehouse-db"]["image"].startswith("timescale/timescaledb-ha:pg15")
     migrate = services.pop("warehouse-migrate")  # the one-shot startup step: migrations + catalogue comments
     assert migrate["command"] == ["osa", "migrate"] and migrate["restart"] == "no"
@@ -91,10 +92,16 @@ def test_compose_file_is_valid():
             assert env[variable], variable  # everything dagster.prod.yaml reads
     assert services["dagster-webserver"]["command"][0] == "dagster-webserver"
     assert services["dagster-daemon"]["command"][:2] == ["dagster-daemon", "run"]
-    assert set(stack["volumes"]) >= {"warehouse-data", "landing", "dagster-storage"}
-    for mount in services["warehouse-db"]["volumes"]:  # bind mounts point at files in the checkout
-        source = mount.split(":")[0]
-        assert source in stack["volumes"] or (PROJECT_ROOT / source).exists(), source
+    assert set(stack["volumes"]) >= {"warehouse-data", "landing", "dagster-storage", "grafana-data"}
+    for name in ("warehouse-db", "grafana"):  # bind mounts point at files in the checkout
+        for mount in services[name]["volumes"]:
+            source = mount.split(":")[0]
+            assert source in stack["volumes"] or (PROJECT_ROOT / source).exists(), source
+    grafana = services["grafana"]
+    assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD"] == SECRETS["GRAFANA_ADMIN_PASSWORD"]
+    assert grafana["environment"]["OSA_DB_PASSWORD"] == SECRETS["OSA_DB_PASSWORD"]  # the data source's password
+    assert grafana["depends_on"]["warehouse-migrate"]["condition"] == "service_completed_successfully"
+    assert all(port.startswith("127.0.0.1:") for port in grafana["ports"])
     # no literal secret anywhere in the file: every password is a ${...} reference
     assert not re.search(r"(?i)(password|secret|key)s?:\s*['\"]?(?!\$\{)[A-Za-z0-9]", raw), (
         "a literal secret in docker-compose.yml"

@@ -115,7 +115,8 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
     require_browser()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for old in SCREENSHOTS.glob("*.png"):
-        old.unlink()
+        if not old.name.startswith("dashboard-"):  # the dashboard tests' screenshots are theirs to replace
+            old.unlink()
     root = tmp_path_factory.mktemp("ui_browser")
     env = osa_env(root)
     ran = subprocess.run([OSA, "run"], env=env, cwd=root, capture_output=True, text=True, timeout=300)
@@ -348,3 +349,53 @@ def test_run_launched_from_the_ui_succeeds(ui: Ui, page) -> None:
         failed = page.get_by_text(re.compile(r"^(Failure|Canceled)$"))
         success.or_(failed).first.wait_for(timeout=RUN_TIMEOUT_S * 1000)
         assert success.count() and not failed.count(), f"run {run_id} did not succeed: {page.inner_text('body')[:1500]}"
+
+
+# ---------------------------------------------------------------------------------------------- dashboards
+def _wait_for_charts(page) -> dict[str, dict]:
+    """Every chart section once the page says all are drawn: name -> its data-* attributes."""
+    page.locator("body[data-rendered]").wait_for(state="attached", timeout=60_000)
+    return page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('section[data-chart]')].map(s =>
+            [s.dataset.chart, {rendered: s.dataset.rendered, marks: Number(s.dataset.marks || 0),
+                               rows: Number(s.dataset.rows || 0), empty: s.dataset.empty, error: s.dataset.error}]))"""
+    )
+
+
+def test_osa_dashboard_serves_every_chart_with_data(ui: Ui, page) -> None:
+    """`osa dashboard` as a user starts it, on the warehouse `osa run` built: every declared chart is drawn with
+    marks, none is empty or broken; the same for the report the `dashboard_report` asset wrote."""
+    from osa.metrics.charts import CHARTS
+
+    port = free_port()
+    env = osa_env(ui.root)
+    log_path = ui.root / "osa-dashboard.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [OSA, "dashboard", "--port", str(port)], env=env, cwd=ui.root, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"osa dashboard exited with {process.returncode}: {log_path.read_text()[-2000:]}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            assert time.monotonic() < deadline, "osa dashboard did not start listening in 60 s"
+            time.sleep(0.5)
+        with screenshot(page, "dashboard-osa"):
+            page.goto(f"http://127.0.0.1:{port}/")
+            charts = _wait_for_charts(page)
+            assert list(charts) == [c.name for c in CHARTS]
+            for name, state in charts.items():
+                assert not state["error"] and not state["empty"], (name, state)
+                assert state["rendered"] == "true" and state["rows"] > 0 and state["marks"] > 0, (name, state)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    report = ui.root / "state" / "reports" / "dashboard" / "index.html"
+    with screenshot(page, "dashboard-report"):
+        page.goto(report.as_uri())
+        charts = _wait_for_charts(page)
+        assert all(state["marks"] > 0 for state in charts.values()), charts
+    assert all((report.parent / f"{c.name}.png").stat().st_size > 0 for c in CHARTS)

@@ -922,9 +922,8 @@ RECOMMENDATIONS = (
         "form_recommendations",
         "knowledge",
         "recommendations",
-        "For each intake form: the recommendations that worked (completed, confident, in time) for the most "
-        "similar past workflows (by form embedding, same industry first), with the reason: which workflows "
-        "and how similar. Evaluated offline against a popularity baseline (docs/recommendations.md).",
+        "For each intake form: what worked (completed, confident, in time) for the most similar past workflows "
+        "(form embedding, same industry first), with the reason. Evaluated in docs/recommendations.md.",
         grain="one proposed recommendation (category and title) for one intake form",
         owner=ANALYTICS,
         retention="strategy_workflow",

@@ -3,7 +3,7 @@
 A view is a name, the question it answers, what it reads, its columns (name -> meaning) and one SQL template;
 `{tag:NAME}` in the template becomes the dialect's JSON extraction of a tag. `view_statements`
 renders them for a backend (the warehouse's `prepare()` runs them), `docs/dashboards.md` is generated from
-the same declarations (`python -m osa.metrics.views`), and tests run every view on both backends.
+the same declarations (`python -m osa.metrics.docs`), and tests run every view on both backends.
 Dashboards (Grafana panels, `osa dashboard`, the report asset) query these views only.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -284,17 +283,3 @@ def view_statements(views: Iterable[View], backend: str) -> list[str]:
 
 def view(name: str) -> View:
     return next(v for v in VIEWS if v.name == name)
-
-
-def markdown() -> str:
-    """The views' reference section of docs/dashboards.md."""
-    lines = []
-    for v in VIEWS:
-        lines += [f"### `{v.name}`", "", v.question, "", f"Reads: {v.reads}.", "", "| column | meaning |", "|---|---|"]
-        lines += [f"| `{name}` | {meaning} |" for name, meaning in v.columns.items()]
-        lines.append("")
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    sys.stdout.write(markdown())
