@@ -317,6 +317,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Serve the dashboard (osa.metrics.charts over the dashboard views) on 127.0.0.1 until Ctrl-C."""
     from osa.dashboard import PortInUseError, make_server
+    from osa.dashboard.server import serve_until_interrupted
     from osa.metrics.charts import CHARTS
     from osa.metrics.views import VIEWS
     from osa.warehouse import WarehouseNotReady, ready
@@ -333,12 +334,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     except (PortInUseError, ValueError) as error:
         raise CliError(str(error)) from error
     print(f"dashboard of {_warehouse_label()} on {server.url} (Ctrl-C stops it)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_interrupted(server)
     return 0
 
 

@@ -168,6 +168,11 @@ def serve(
     """Serve the dashboard until interrupted (Ctrl-C returns normally). Raises PortInUseError if the port is taken."""
     server = make_server(charts, query, host=host, port=port, title=title)
     log.warning("dashboard serving %d charts at %s", len(server.charts), server.url)
+    serve_until_interrupted(server)
+
+
+def serve_until_interrupted(server: DashboardServer) -> None:
+    """Serve until Ctrl-C (which returns normally), then release the port."""
     try:
         server.serve_forever()
     except KeyboardInterrupt:
