@@ -1,20 +1,33 @@
-"""The local Dagster instance's SQLite storage, with one SQLAlchemy engine per event-log database.
+"""The local Dagster instance's SQLite storage, made cheap per event: pooled engines, WAL with NORMAL sync.
 
-Dagster's `SqliteEventLogStorage` builds a new engine for every read and write and disposes of it, so
-SQLAlchemy's compiled-statement cache (which lives on the engine) is always empty: `osa run` records about
-4,000 partition materializations, and compiling the same INSERT statements again and again plus creating the
-engines took about a fifth of the whole run. This storage keeps Dagster's behaviour otherwise: `NullPool`
-(a fresh sqlite3 connection for each use, nothing shared between threads or processes), the same files
-and schema, the same lock. Only the engine objects are reused.
+Dagster's `SqliteEventLogStorage` builds a new engine for every read and write, opens a new sqlite3
+connection, commits with a full fsync (WAL, `synchronous=FULL`) and closes it again; closing the last
+connection to a WAL database checkpoints it (another fsync). `osa run` records about 4,500 planned and 4,500
+materialized partition events, so on this machine that bookkeeping took longer than the pipeline's work
+(cProfile: SQLite commit 22 s, close 16 s, statement compilation 17 s of a 95 s profiled run).
+
+This storage keeps Dagster's files, schema and lock, and changes three things for the event-log databases:
+- one engine per database, kept (SQLAlchemy's compiled-statement cache lives on the engine), at most
+  `MAX_ENGINES` of them (least recently used disposed first, so a long-lived webserver reading many runs does
+  not keep a file open per run);
+- a small pool (one connection kept open per database), so a use neither opens nor checkpoints the file;
+  Dagster's per-storage lock already serializes uses, so a connection is never used by two threads at once;
+- `synchronous=NORMAL`, SQLite's recommended setting for WAL: a commit is durable against a crash of the
+  process, and an operating-system crash or power loss can lose the last transactions but never corrupts
+  the database. For a local development instance that is the right trade; production uses Postgres
+  (`dagster.prod.yaml`).
+
+Measured: `osa run` on the seed data, whole process, same machine and load: Dagster's storage 65.2 s, engine
+reuse alone 53.1 s; at load ~4.4 (tests running): 115.4 s with engine reuse only, 73.2 s with all three.
 
 `dagster.yaml` selects it with `storage: custom:` and `base_dir: {env: DAGSTER_HOME}`: the instance's directory
 in every entry point (the CLI sets it, `dagster dev` needs it). The layout is Dagster's default (`history/`,
 `schedules/`), so an existing instance keeps its runs.
-The production instance (`dagster.prod.yaml`) uses Postgres storage, which pools connections already.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,29 +46,43 @@ from dagster._core.storage.sqlite_storage import (
     _schedule_directory,
 )
 from dagster._serdes import ConfigurableClassData
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 
 class EngineCachingSqliteEventLogStorage(SqliteEventLogStorage):
-    """`SqliteEventLogStorage` that creates each shard's engine once instead of on every call."""
+    """`SqliteEventLogStorage` with a kept, pooled engine per database and `synchronous=NORMAL` (see above)."""
+
+    MAX_ENGINES = 16
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
-        self._engines: dict[str, Engine] = {}  # before super(): its __init__ already connects
+        self._engines: OrderedDict[str, Engine] = OrderedDict()  # before super(): its __init__ already connects
         super().__init__(base_dir, inst_data=inst_data)
+
+    def _engine(self, shard: str) -> Engine:
+        engine = self._engines.get(shard)
+        if engine is not None:
+            self._engines.move_to_end(shard)
+            return engine
+        engine = create_engine(
+            self.conn_string_for_shard(shard),
+            poolclass=QueuePool,
+            pool_size=1,
+            max_overflow=2,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+        )
+        event.listen(engine, "connect", _normal_sync)
+        self._engines[shard] = engine
+        while len(self._engines) > self.MAX_ENGINES:
+            _, oldest = self._engines.popitem(last=False)
+            oldest.dispose()
+        return engine
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
         with self._db_lock:
-            engine = self._engines.get(shard)
-            if engine is None:
-                engine = create_engine(
-                    self.conn_string_for_shard(shard),
-                    poolclass=NullPool,
-                    connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
-                )
-                self._engines[shard] = engine
+            engine = self._engine(shard)
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
@@ -64,9 +91,14 @@ class EngineCachingSqliteEventLogStorage(SqliteEventLogStorage):
 
     def dispose(self) -> None:
         super().dispose()
-        for engine in self._engines.values():
-            engine.dispose()
-        self._engines.clear()
+        with self._db_lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
+
+
+def _normal_sync(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 class EngineCachingSqliteStorage(DagsterSqliteStorage):

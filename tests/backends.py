@@ -67,3 +67,16 @@ def location_of(warehouse: Warehouse) -> str:
 def apply_schema_and_report(location: str, results) -> None:
     """Process target: apply the schema and put the versions this process applied on `results`."""
     results.put(open_warehouse(location).apply_schema())
+
+
+# What legitimately differs between two runs over the same data: the run's own step times (a metric).
+VOLATILE_METRICS = ("pipeline.step_seconds",)
+
+
+def stable_select(table: str) -> str:
+    """`SELECT *` of a table without the rows that are a run's own measurements (metric tables only)."""
+    declared = catalog.CATALOG.get(table)
+    if declared is not None and declared.layer == "metrics":
+        names = ", ".join(f"'{name}'" for name in VOLATILE_METRICS)
+        return f"SELECT * FROM {table} WHERE metric_name NOT IN ({names})"
+    return f"SELECT * FROM {table}"

@@ -52,7 +52,7 @@ def run_lakehouse(location: str, landing: Path, first: str, last: str) -> dg.Exe
 
 
 def data_tables(store: Warehouse) -> list[str]:
-    return [t for t in store.table_names() if t != "schema_migrations"]
+    return [t for t in store.table_names(views=False) if t != "schema_migrations"]
 
 
 def counts_by_day(store: Warehouse, table: str) -> list[dict]:
