@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as _dt
 import ipaddress
 import re
+from functools import lru_cache
+
+import phonenumbers
 
 # ISO 13616 IBAN lengths per country (SWIFT IBAN registry).
 IBAN_LENGTHS: dict[str, int] = {
@@ -91,216 +94,71 @@ IBAN_LENGTHS: dict[str, int] = {
     "XK": 20,
 }
 
-# ITU-T E.164 country calling codes (1-3 digits), used to sanity check +CC numbers.
-CALLING_CODES: frozenset[str] = frozenset(
-    [
-        "1",
-        "7",
-        "20",
-        "27",
-        "30",
-        "31",
-        "32",
-        "33",
-        "34",
-        "36",
-        "39",
-        "40",
-        "41",
-        "43",
-        "44",
-        "45",
-        "46",
-        "47",
-        "48",
-        "49",
-        "51",
-        "52",
-        "53",
-        "54",
-        "55",
-        "56",
-        "57",
-        "58",
-        "60",
-        "61",
-        "62",
-        "63",
-        "64",
-        "65",
-        "66",
-        "81",
-        "82",
-        "84",
-        "86",
-        "90",
-        "91",
-        "92",
-        "93",
-        "94",
-        "95",
-        "98",
-        "211",
-        "212",
-        "213",
-        "216",
-        "218",
-        "220",
-        "221",
-        "222",
-        "223",
-        "224",
-        "225",
-        "226",
-        "227",
-        "228",
-        "229",
-        "230",
-        "231",
-        "232",
-        "233",
-        "234",
-        "235",
-        "236",
-        "237",
-        "238",
-        "239",
-        "240",
-        "241",
-        "242",
-        "243",
-        "244",
-        "245",
-        "246",
-        "248",
-        "249",
-        "250",
-        "251",
-        "252",
-        "253",
-        "254",
-        "255",
-        "256",
-        "257",
-        "258",
-        "260",
-        "261",
-        "262",
-        "263",
-        "264",
-        "265",
-        "266",
-        "267",
-        "268",
-        "269",
-        "290",
-        "291",
-        "297",
-        "298",
-        "299",
-        "350",
-        "351",
-        "352",
-        "353",
-        "354",
-        "355",
-        "356",
-        "357",
-        "358",
-        "359",
-        "370",
-        "371",
-        "372",
-        "373",
-        "374",
-        "375",
-        "376",
-        "377",
-        "378",
-        "380",
-        "381",
-        "382",
-        "383",
-        "385",
-        "386",
-        "387",
-        "389",
-        "420",
-        "421",
-        "423",
-        "500",
-        "501",
-        "502",
-        "503",
-        "504",
-        "505",
-        "506",
-        "507",
-        "508",
-        "509",
-        "590",
-        "591",
-        "592",
-        "593",
-        "594",
-        "595",
-        "596",
-        "597",
-        "598",
-        "599",
-        "670",
-        "672",
-        "673",
-        "674",
-        "675",
-        "676",
-        "677",
-        "678",
-        "679",
-        "680",
-        "681",
-        "682",
-        "683",
-        "685",
-        "686",
-        "687",
-        "688",
-        "689",
-        "690",
-        "691",
-        "692",
-        "850",
-        "852",
-        "853",
-        "855",
-        "856",
-        "880",
-        "886",
-        "960",
-        "961",
-        "962",
-        "963",
-        "964",
-        "965",
-        "966",
-        "967",
-        "968",
-        "970",
-        "971",
-        "972",
-        "973",
-        "974",
-        "975",
-        "976",
-        "977",
-        "992",
-        "993",
-        "994",
-        "995",
-        "996",
-        "998",
-    ]
-)
+# E.164 country calling codes, from libphonenumber's metadata (kept up to date by the
+# ``phonenumbers`` package instead of a hand-kept list).
+CALLING_CODES: frozenset[str] = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+
+#: Regions whose national formats (no country code) are recognised and normalized to E.164,
+#: in order of preference when one digit string is valid in several.
+PHONE_REGIONS: tuple[str, ...] = (
+    "US", "GB", "DE", "FR", "ES", "IT", "NL", "BE", "CH", "AT", "IE", "PT", "SE", "NO", "DK", "FI", "PL",
+    "CZ", "BR", "MX", "AR", "CO", "CL", "PE", "AU", "NZ", "IN", "JP", "KR", "SG", "ZA", "NG", "KE", "TR",
+)  # fmt: skip
+_SEPARATORS = re.compile(r"[\s.\-/]+")
+#: Dates and times share digit counts with phone numbers (and "2024-03-05" is a valid German number).
+_DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?")
+
+
+def _national_lengths() -> dict[int, tuple[str, ...]]:
+    """National-number lengths -> regions where that length is possible (a cheap pre-check)."""
+    by_length: dict[int, list[str]] = {}
+    for region in PHONE_REGIONS:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if metadata is None or metadata.general_desc is None:
+            continue
+        for length in metadata.general_desc.possible_length or ():
+            by_length.setdefault(length, []).append(region)
+    return {length: tuple(regions) for length, regions in by_length.items()}
+
+
+_REGIONS_BY_LENGTH = _national_lengths()
+
+
+def _same_layout(written: str, formatted: str) -> bool:
+    return _SEPARATORS.sub(" ", written.strip()) == _SEPARATORS.sub(" ", formatted)
+
+
+@lru_cache(maxsize=65536)
+def national_phone(text: str) -> tuple[str, bool] | None:
+    """``(E.164, written in the region's own layout)`` for a national-format number valid in one
+    of PHONE_REGIONS, else None.
+
+    A number is preferably read in a region whose national layout it follows exactly
+    ("(11) 96123-4567" is Brazilian, "612 34 56 78" Spanish): layout is what tells a phone
+    number from a date or an id with the same digits ("2024-03-05" is a valid German number).
+    """
+    digits = digits_of(text)
+    if not 7 <= len(digits) <= 13 or _DATE_LIKE.fullmatch(text.strip()):
+        return None
+    candidates: list[str] = []
+    for size in {len(digits), len(digits) - 1, len(digits) - 2}:  # minus a trunk prefix ("0", "01")
+        candidates.extend(r for r in _REGIONS_BY_LENGTH.get(size, ()) if r not in candidates)
+    valid: str | None = None
+    for region in sorted(candidates, key=PHONE_REGIONS.index):
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if number.country_code != phonenumbers.country_code_for_region(region):
+            continue
+        if not phonenumbers.is_valid_number_for_region(number, region):
+            continue
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if _same_layout(text, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)):
+            return e164, True
+        valid = valid or e164
+    return (valid, False) if valid else None
+
 
 # IRS EIN campus prefixes (first two digits) that have been assigned.
 EIN_PREFIXES: frozenset[str] = frozenset(
@@ -478,6 +336,11 @@ def itin_ok(digits: str) -> bool:
         return False
     group = int(digits[3:5])
     return 50 <= group <= 65 or 70 <= group <= 88 or 90 <= group <= 92 or 94 <= group <= 99
+
+
+def ein_ok(digits: str) -> bool:
+    """Nine digits with an assigned IRS campus prefix."""
+    return len(digits) == 9 and digits[:2] in EIN_PREFIXES
 
 
 def nhs_ok(digits: str) -> bool:
