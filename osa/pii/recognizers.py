@@ -582,7 +582,7 @@ class EinRecognizer(Recognizer):
     context_boost = 0.3
 
     def validate(self, match: re.Match[str], text: str) -> float | None:
-        return self.confidence if match.group(1) in v.EIN_PREFIXES else None
+        return self.confidence if v.ein_ok(v.digits_of(match.group(0))) else None
 
 
 class EinContextRecognizer(Recognizer):
