@@ -127,21 +127,21 @@ def pasted_row_findings(text: str, findings: list[Finding]) -> list[Finding]:
         return []
     out: list[Finding] = []
     seen_lines: set[int] = set()
-    lines = text.split("\n")
-    starts = [0]
-    for line in lines[:-1]:
-        starts.append(starts[-1] + len(line) + 1)
+    lines: list[str] | None = None
     for anchor in anchors:
-        index = max(i for i, s in enumerate(starts) if s <= anchor.start)
-        if index in seen_lines:
+        line_start = text.rfind("\n", 0, anchor.start) + 1
+        if line_start in seen_lines:
             continue
-        seen_lines.add(index)
-        line = lines[index]
+        seen_lines.add(line_start)
+        line_end = text.find("\n", anchor.end)
+        line = text[line_start : line_end if line_end >= 0 else len(text)]
         delimiter = max(_ROW_DELIMITERS, key=line.count)
-        if line.count(delimiter) < 2:
-            continue
-        cells = _cells(line, delimiter, starts[index])
-        header = _row_header(lines, index, len(cells))
+        if line.count(delimiter) < (3 if delimiter == "," else 2):
+            continue  # prose has commas; a pasted row has at least four cells
+        cells = _cells(line, delimiter, line_start)
+        if lines is None:
+            lines = text.split("\n")
+        header = _row_header(lines, text.count("\n", 0, line_start), len(cells))
         birth = bool(_BIRTH_WORDS.search(text))
         for column, (start, end) in enumerate(cells):
             if start >= end or any(f.start < end and start < f.end for f in findings):
@@ -208,7 +208,7 @@ class Analyzer:
         if whole is not None:
             return self._whole_value(text, whole)
         if hint.kind == PERSON:
-            person = self._person_value(text)
+            person = self.person_value(text)
             if person is not None:
                 return [person]
         if not _HAS_DIGIT.search(text) and "@" not in text and text.islower() and not ROLE_CUE.search(text):
@@ -226,6 +226,7 @@ class Analyzer:
         threshold = self.min_confidence
         kept = [f for f in findings if f.confidence >= threshold]
         if kept and ("\n" in text or text.count(";") >= 2 or text.count("|") >= 2 or text.count(",") >= 3):
+            # Cheap gate: a pasted row needs delimiters (pasted_row_findings checks the anchor's line).
             kept.extend(pasted_row_findings(text, kept))
         return resolve_overlaps(kept)
 
@@ -237,7 +238,7 @@ class Analyzer:
         end = len(text.rstrip())
         return [Finding(pii_type, start, end, FIELD_CONFIDENCE, FIELD_DETECTOR)]
 
-    def _person_value(self, text: str) -> Finding | None:
+    def person_value(self, text: str) -> Finding | None:
         """A value under a people key (recipients, owner, name): email, phone or name."""
         if is_protected_or_empty(text):
             return None

@@ -43,17 +43,19 @@ _RUST_WORD = r"\p{Lu}[\p{Ll}'’]*\p{Ll}"
 _HASH_SEED = 7
 
 # Role cues introduce people by what they do or are to the writer ("staff such as", "primary
-# contact is", "escalated by", "customer"): a name right after one needs no list entry when
+# contact is", "escalated by"): a name right after one needs no list entry when
 # capitalized, and may be written in lower case when its words are in the lists. "Meeting with"
-# and "call with" are not cues: they take companies as often as people.
+# and "call with" are not cues: they take companies as often as people; bare nouns ("customer",
+# "patient") were, but they are so frequent that scanning every text holding one cost ~4% of
+# the frame path for little recall.
 _CUE_WORDS = (
     r"(?:staff|team|colleagues?|people|members?|attendees|testers?|users)\s+(?:such\s+as|like|including)"
     r"|(?:primary|main|secondary|billing|technical|emergency|key)\s+contact(?:\s+(?:is|was)|\s*[:-])?"
     r"|contact\s+person(?:\s+is|\s*[:-])?|(?:loop|looped)\s+in|cc'?d"
     r"|(?:escalated|requested|approved|signed|submitted|reported|entered|referred|handled|reviewed|raised)\s+by"
-    r"|assigned\s+to|customer|client|patient|member|tester|applicant|caller|tenant|resident"
+    r"|assigned\s+to"
 )
-ROLE_CUE = re.compile(rf"(?i)(?<![\w])(?:{_CUE_WORDS})[ \t]+")
+ROLE_CUE = re.compile(rf"(?i)(?=[stapmkebclrhu])(?<![\w])(?:{_CUE_WORDS})[ \t]+")
 _RUST_CUE = rf"(?i:(?:^|[^\p{{L}}\p{{N}}_])(?:{_CUE_WORDS})[ \t]+\p{{L}})"
 # "Ana Ruiz (Practice Manager)": a job title in brackets right after a capitalized pair.
 _ROLE_WORDS = (
@@ -112,9 +114,8 @@ class PersonNameRecognizer(Recognizer):
         flags = frame.select(
             pl.col("v").str.contains(_RUST_CONTEXT).fill_null(False).alias("ctx"),
             pl.col("v").str.contains(_RUST_PAIR).fill_null(False).alias("pair"),
-            pl.col("v").str.contains(f"{_RUST_CUE}|{_RUST_ROLE_SUFFIX}").fill_null(False).alias("cue"),
         )
-        out = (flags["ctx"] | flags["cue"]).to_numpy().copy()
+        out = flags["ctx"].to_numpy().copy()
         words = (
             frame.filter(flags["pair"])
             .select("r", pl.col("v").str.extract_all(_RUST_WORD).alias("w"))
@@ -142,30 +143,9 @@ class PersonNameRecognizer(Recognizer):
                 if not start or _context_strength(text, start) != 2:
                     continue
             finding = score(text, match)
-            if finding is None and "(" in text and _ROLE_SUFFIX.match(text, match.end()):
-                finding = self._cued_capitalized(match)
             if finding is not None:
                 found.append(finding)
-        if "(" in text or ROLE_CUE.search(text):
-            found = self._with_cued_names(text, found)
         return found
-
-    def _with_cued_names(self, text: str, found: list[Finding]) -> list[Finding]:
-        """Names after role cues ("staff such as A B and C D"), also lower-case or outside the lists."""
-        extra: list[Finding] = []
-        for cue in ROLE_CUE.finditer(text):
-            position = cue.end()
-            while True:
-                finding = self._cued_name(text, position)
-                if finding is None:
-                    break
-                if not any(f.start < finding.end and finding.start < f.end for f in found):
-                    extra.append(finding)
-                join = _NAME_JOIN.match(text, finding.end)
-                if join is None:
-                    break
-                position = join.end()
-        return sorted(found + extra, key=lambda f: f.start) if extra else found
 
     def _cued_name(self, text: str, position: int) -> Finding | None:
         match = SEQUENCE.match(text, position)
@@ -196,6 +176,7 @@ class PersonNameRecognizer(Recognizer):
         return Finding("name", match.start(), match.end(), 0.7, self.name)
 
     def _score(self, text: str, match: re.Match[str], group: int = 0) -> Finding | None:
+        """A lexicon-scored finding for a capitalized run, or None."""
         sequence = match.group(group)
         shapes = self._shapes
         shape = shapes.get(sequence, _UNSEEN)
@@ -300,6 +281,46 @@ class PersonNameRecognizer(Recognizer):
         score -= 0.25 * f_common + 0.25 * l_common
         score -= 0.2 * sum(1 for w in words[1:-1] if w in common and w not in first and w not in last)
         return score
+
+
+class RoleCueNameRecognizer(PersonNameRecognizer):
+    """Names introduced by a role cue ("staff such as A B and C D", "primary contact is ...",
+    "escalated by ...", "customer ...") or followed by a job title in brackets ("A B (Practice
+    Manager)"): capitalized names need no list entry, lower-case ones need both words in the lists.
+
+    Its own registry entry (and prefilter), so the plain name rule pays nothing for it.
+    """
+
+    name = "person_name_role_cue"
+    # One case-insensitive keyword prefilter, so the engine evaluates it behind its keyword
+    # union gate (case-insensitive, the bracket rule's capitals only widen it).
+    prefilter = f"(?i){_RUST_CUE}|{_RUST_ROLE_SUFFIX}"
+    candidate_mask = None
+    candidate_expr = Recognizer.candidate_expr  # the plain keyword form, not the lexicon one
+
+    def find(self, text: str, prefiltered: bool = False) -> list[Finding]:
+        found: list[Finding] = []
+        for cue in ROLE_CUE.finditer(text):
+            position = cue.end()
+            while True:
+                finding = self._cued_name(text, position)
+                if finding is None:
+                    break
+                found.append(finding)
+                join = _NAME_JOIN.match(text, finding.end)
+                if join is None:
+                    break
+                position = join.end()
+        if "(" in text:
+            for suffix in _ROLE_SUFFIX.finditer(text):
+                # The capitalized run that ends right before the bracket.
+                window_start = max(0, suffix.start() - 80)
+                for match in SEQUENCE.finditer(text, window_start, suffix.start()):
+                    if match.end() == suffix.start():
+                        finding = self._score(text, match) or self._cued_capitalized(match)
+                        if finding is not None:
+                            found.append(finding)
+        return found
 
 
 _TITLE_SET = frozenset(_TITLES.split("|"))

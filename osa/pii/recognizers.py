@@ -333,7 +333,12 @@ class LibPhoneRecognizer(Recognizer):
     context = _PHONE_CONTEXT
     context_boost = 0.1
 
+    #: US/Canada layouts: phone_nanp's (its own rules, and the +1 normalization stored data uses).
+    NANP_LAYOUT = re.compile(r"\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}([ .-])\d{3}\1\d{4}")
+
     def validate(self, match: re.Match[str], text: str) -> float | None:
+        if self.NANP_LAYOUT.fullmatch(match.group(0)):
+            return None
         national = v.national_phone(match.group(0))
         if national is None:
             return None
@@ -815,7 +820,7 @@ class DateOfBirthRecognizer(Recognizer):
 def all_recognizers() -> list[Recognizer]:
     """The default registry order; names and addresses live in their own modules."""
     from .address import AddressRecognizers
-    from .names import PersonNameRecognizer
+    from .names import PersonNameRecognizer, RoleCueNameRecognizer
 
     recognizers: list[Recognizer] = [
         EmailRecognizer(),
@@ -848,6 +853,7 @@ def all_recognizers() -> list[Recognizer]:
     ]
     recognizers.extend(AddressRecognizers())
     recognizers.append(PersonNameRecognizer())
+    recognizers.append(RoleCueNameRecognizer())
     return recognizers
 
 

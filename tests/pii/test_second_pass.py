@@ -42,7 +42,7 @@ POSITIVES = [
     ("phone", "cel 55 1234 5678", "55 1234 5678"),
     ("phone", "mobile 0412 345 678", "0412 345 678"),
     ("phone", "mobil 070-123 45 67", "070-123 45 67"),
-    ("name", "customer marisol okonkwo asked to move the appointment", "marisol okonkwo"),
+    ("name", "reported by marisol okonkwo, who asked to move the appointment", "marisol okonkwo"),
     ("name", "Escalated by tobias nguyen - call back later", "tobias nguyen"),
     ("name", "staff such as Tobias Quispe and Ngozi Oyelaran attended", "Ngozi Oyelaran"),
     ("name", "Primary contact is Kwame Oyelaran, reach her later", "Kwame Oyelaran"),
