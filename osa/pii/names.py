@@ -292,9 +292,10 @@ class RoleCueNameRecognizer(PersonNameRecognizer):
     """
 
     name = "person_name_role_cue"
-    # One case-insensitive keyword prefilter, so the engine evaluates it behind its keyword
-    # union gate (case-insensitive, the bracket rule's capitals only widen it).
-    prefilter = f"(?i){_RUST_CUE}|{_RUST_ROLE_SUFFIX}"
+    # Its own pass (~5 ms per 47k distinct values): inside the engine's keyword union gate the
+    # cue alternation made the union 2.4x slower (6 -> 15 ms). A job title is matched by its
+    # last word and the bracket ("Manager)"), a superset of the Python rule.
+    prefilter = f"{_RUST_CUE}|(?i:(?:{_ROLE_WORDS})\\))"
     candidate_mask = None
     candidate_expr = Recognizer.candidate_expr  # the plain keyword form, not the lexicon one
 
