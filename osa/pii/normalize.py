@@ -48,6 +48,8 @@ def normalize_phone(value: str, *, nanp_default: bool = True) -> str:
         return "+1" + digits
     if nanp_default and len(digits) == 11 and digits[0] == "1" and digits[1] not in "01" and digits[4] not in "01":
         return "+" + digits
+    if nanp_default and len(digits) == 10 and text[:1] == "(" and text[4:5] == ")":
+        return digits  # "(055) 123-4567": NANP-shaped but not dialable; its digits, as before
     # Other national formats: E.164 when libphonenumber reads the number in one of the configured
     # regions, so "020 7946 0958" and "+44 20 7946 0958" meet (one fingerprint).
     national = v.national_phone(text)

@@ -47,8 +47,9 @@ CALLING_CODES: frozenset[str] = frozenset(str(code) for code in phonenumbers.COU
 #: Regions whose national formats (no country code) are recognised and normalized to E.164,
 #: in order of preference when one digit string is valid in several.
 PHONE_REGIONS: tuple[str, ...] = (
-    "US", "GB", "DE", "FR", "ES", "IT", "NL", "BE", "CH", "AT", "IE", "PT", "SE", "NO", "DK", "FI", "PL",
+    "US", "GB", "DE", "FR", "ES", "NL", "BE", "CH", "AT", "IE", "PT", "SE", "NO", "DK", "FI", "PL",
     "CZ", "BR", "MX", "AR", "CO", "CL", "PE", "AU", "NZ", "IN", "JP", "KR", "SG", "ZA", "NG", "KE", "TR",
+    "IT",  # last: Italian numbers keep their leading 0, so its patterns accept many other countries' numbers
 )  # fmt: skip
 _SEPARATORS = re.compile(r"[\s.\-/]+")
 #: Dates and times share digit counts with phone numbers (and "2024-03-05" is a valid German number).
@@ -68,6 +69,22 @@ def _national_lengths() -> dict[int, tuple[str, ...]]:
 
 
 _REGIONS_BY_LENGTH = _national_lengths()
+
+
+def _general_patterns() -> dict[str, tuple[re.Pattern[str], str, frozenset[int]]]:
+    """Per region: libphonenumber's pattern for any national number, its trunk prefix and the
+    possible lengths. Checking them (~1 us) comes before ``is_valid`` (~10 us) for each region."""
+    out: dict[str, tuple[re.Pattern[str], str, frozenset[int]]] = {}
+    for region in PHONE_REGIONS:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if metadata is not None and metadata.general_desc is not None:
+            pattern = metadata.general_desc.national_number_pattern or r"\d+"
+            lengths = frozenset(metadata.general_desc.possible_length or ())
+            out[region] = (re.compile(pattern), metadata.national_prefix or "", lengths)
+    return out
+
+
+_GENERAL_PATTERNS = _general_patterns()
 
 
 def _same_layout(written: str, formatted: str) -> bool:
@@ -91,12 +108,22 @@ def national_phone(text: str) -> tuple[str, bool] | None:
         candidates.extend(r for r in _REGIONS_BY_LENGTH.get(size, ()) if r not in candidates)
     valid: str | None = None
     for region in sorted(candidates, key=PHONE_REGIONS.index):
-        try:
-            number = phonenumbers.parse(text, region)
-        except phonenumbers.NumberParseException:
+        general, trunk, lengths = _GENERAL_PATTERNS[region]
+        # The national significant number: without the trunk prefix, or as written (Italy keeps its 0).
+        stripped = digits[len(trunk) :] if trunk and digits.startswith(trunk) else None
+        if stripped is not None and len(stripped) in lengths and general.fullmatch(stripped):
+            significant = stripped
+        elif len(digits) in lengths and general.fullmatch(digits):
+            significant = digits
+        else:
             continue
-        if number.country_code != phonenumbers.country_code_for_region(region):
-            continue
+        # Built directly instead of ``phonenumbers.parse`` (~25 us a region): the digits are known.
+        number = phonenumbers.PhoneNumber(
+            country_code=phonenumbers.country_code_for_region(region), national_number=int(significant)
+        )
+        if significant.startswith("0"):
+            number.italian_leading_zero = True
+            number.number_of_leading_zeros = len(significant) - len(significant.lstrip("0"))
         if not phonenumbers.is_valid_number_for_region(number, region):
             continue
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
