@@ -764,7 +764,7 @@ def _collect_leaves(
     protecting the whole document as text."""
     found: list[tuple[FieldHint, tuple]] = []
     # The last item is the key above the value (through lists): "testers" for testers[0].first.
-    stack = [(container, key, path, hint, 0, _last_key(path) or "")]
+    stack = [(container, key, path, hint, 0, path)]  # path: the column name at the top
     while stack:
         parent, slot, here, here_hint, depth, here_key = stack.pop()
         value = parent[slot]

@@ -784,11 +784,11 @@ _MONTH_WORDS = (
 class DateOfBirthRecognizer(Recognizer):
     """Dates are everywhere; only birth wording (or a dob field) makes one personal."""
 
+    # "b. 4 Mar 1986": the prefilter takes any "b." before a digit (a boundary class in front made
+    # the keyword union 4x slower on the benchmark); the context rule wants it to start a word.
     name = "dob_context"
     pii_type = "dob"
-    prefilter = (
-        r"(?i)born|birth|\bdob\b|d\.o\.b|\bb-?day|geb\.|geboren|\bnée?\b|nacimiento|naissance|(?:^|[^\w.])b\.\s?\d"
-    )
+    prefilter = r"(?i)born|birth|\bdob\b|d\.o\.b|\bb-?day|geb\.|geboren|\bnée?\b|nacimiento|naissance|b\.\s?\d"
     pattern = re.compile(
         r"(?i)(?<![\w/.-])(?:"
         r"(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})"
