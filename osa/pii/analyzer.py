@@ -11,8 +11,9 @@ from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from operator import attrgetter
 
+from . import lexicon
 from .fields import ORGANISATION, PERSON, FieldHint, classify_field
-from .names import looks_like_person_name
+from .names import ROLE_CUE, looks_like_person_name
 from .operators import TOKEN_RE
 from .recognizers import (
     EmailRecognizer,
@@ -96,6 +97,92 @@ def is_protected_or_empty(value: str) -> bool:
     return bool(_PROTECTED_MARK.search(stripped))
 
 
+_ROW_DELIMITERS = (";", "|", "\t", ",")
+_ROW_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}")
+_ROW_NAME = re.compile(r"[^\W\d_][\w'’.-]*(?:[ ][^\W\d_][\w'’.-]*){0,2}")
+_BIRTH_WORDS = re.compile(r"(?i)birth|\bdob\b|d\.o\.b|\bborn\b|geburt|nacimiento|naissance")
+PASTED_ROW_DETECTOR = "pasted_row"
+
+
+def _cells(line: str, delimiter: str, offset: int) -> list[tuple[int, int]]:
+    """(start, end) of each cell's stripped text, relative to the whole text."""
+    spans = []
+    position = 0
+    for part in line.split(delimiter):
+        lead = len(part) - len(part.lstrip())
+        spans.append((offset + position + lead, offset + position + len(part.rstrip())))
+        position += len(part) + 1
+    return spans
+
+
+def pasted_row_findings(text: str, findings: list[Finding]) -> list[Finding]:
+    """Cells of a delimited row (a CSV line pasted into a note) next to a detected e-mail or phone.
+
+    The row's neighbours tell what the other cells are: a header line above names the columns
+    (read like keys, ``First Name`` -> name); without one, name-shaped cells are names and a
+    date is a date of birth when the note speaks of birth.
+    """
+    anchors = [f for f in findings if f.pii_type in ("email", "phone")]
+    if not anchors:
+        return []
+    out: list[Finding] = []
+    seen_lines: set[int] = set()
+    lines: list[str] | None = None
+    for anchor in anchors:
+        line_start = text.rfind("\n", 0, anchor.start) + 1
+        if line_start in seen_lines:
+            continue
+        seen_lines.add(line_start)
+        line_end = text.find("\n", anchor.end)
+        line = text[line_start : line_end if line_end >= 0 else len(text)]
+        delimiter = max(_ROW_DELIMITERS, key=line.count)
+        if line.count(delimiter) < (3 if delimiter == "," else 2):
+            continue  # prose has commas; a pasted row has at least four cells
+        cells = _cells(line, delimiter, line_start)
+        if lines is None:
+            lines = text.split("\n")
+        header = _row_header(lines, text.count("\n", 0, line_start), len(cells))
+        birth = bool(_BIRTH_WORDS.search(text))
+        for column, (start, end) in enumerate(cells):
+            if start >= end or any(f.start < end and start < f.end for f in findings):
+                continue
+            value = text[start:end]
+            kind = header[column] if header else None
+            if kind is not None and kind not in (PERSON, ORGANISATION):
+                out.append(Finding(kind, start, end, 0.85, PASTED_ROW_DETECTOR))
+            elif kind == ORGANISATION:
+                continue
+            elif _ROW_DATE.fullmatch(value):
+                if birth and header is None:
+                    out.append(Finding("dob", start, end, 0.7, PASTED_ROW_DETECTOR))
+            elif _ROW_NAME.fullmatch(value) and (kind == PERSON or header is None) and _name_cell(value):
+                out.append(Finding("name", start, end, 0.75, PASTED_ROW_DETECTOR))
+    return out
+
+
+def _row_header(lines: list[str], index: int, size: int) -> list[str | None] | None:
+    """Column kinds from the nearest header line above a data row (same number of cells, no digits or @)."""
+    for above in range(index - 1, max(-1, index - 50), -1):
+        line = lines[above]
+        delimiter = max(_ROW_DELIMITERS, key=line.count)
+        parts = line.split(delimiter)
+        if len(parts) != size:
+            return None
+        if "@" in line or _HAS_DIGIT.search(line):
+            continue  # another data row
+        # Header cells are read like the keys of a contact record ("First" -> name, "Tel" -> phone).
+        kinds = [classify_field(part.strip(), "contact").kind for part in parts]
+        return kinds if any(kinds) else None
+    return None
+
+
+def _name_cell(value: str) -> bool:
+    """A cell of one to three words that are not ordinary English (or are known names)."""
+    first, last, common = lexicon.first_names(), lexicon.last_names(), lexicon.common_words()
+    words = [lexicon.fold(w.strip(".")) for w in value.split()]
+    return all(w in first or w in last or (w not in common and len(w) > 1) for w in words)
+
+
 class Analyzer:
     """Runs the registry over a string; knows nothing about frames or operators."""
 
@@ -121,11 +208,11 @@ class Analyzer:
         if whole is not None:
             return self._whole_value(text, whole)
         if hint.kind == PERSON:
-            person = self._person_value(text)
+            person = self.person_value(text)
             if person is not None:
                 return [person]
-        if not _HAS_DIGIT.search(text) and "@" not in text and text.islower():
-            return []  # nothing any recognizer can match: no digits, no @, no capitals
+        if not _HAS_DIGIT.search(text) and "@" not in text and text.islower() and not ROLE_CUE.search(text):
+            return []  # nothing any recognizer can match: no digits, no @, no capitals, no role cue
         if "_" in text or "<" in text or "HASH:" in text or "ENC:" in text:
             text = blank_tokens(text)
         findings: list[Finding] = []
@@ -137,7 +224,11 @@ class Analyzer:
         if not findings:
             return findings
         threshold = self.min_confidence
-        return resolve_overlaps([f for f in findings if f.confidence >= threshold])
+        kept = [f for f in findings if f.confidence >= threshold]
+        if kept and ("\n" in text or text.count(";") >= 2 or text.count("|") >= 2 or text.count(",") >= 3):
+            # Cheap gate: a pasted row needs delimiters (pasted_row_findings checks the anchor's line).
+            kept.extend(pasted_row_findings(text, kept))
+        return resolve_overlaps(kept)
 
     @staticmethod
     def _whole_value(text: str, pii_type: str) -> list[Finding]:
@@ -147,7 +238,7 @@ class Analyzer:
         end = len(text.rstrip())
         return [Finding(pii_type, start, end, FIELD_CONFIDENCE, FIELD_DETECTOR)]
 
-    def _person_value(self, text: str) -> Finding | None:
+    def person_value(self, text: str) -> Finding | None:
         """A value under a people key (recipients, owner, name): email, phone or name."""
         if is_protected_or_empty(text):
             return None

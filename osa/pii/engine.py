@@ -22,7 +22,7 @@ import orjson
 import polars as pl
 
 from .analyzer import EMPTY_LIKE, FIELD_CONFIDENCE, FIELD_DETECTOR, TOKEN_STAND_IN, Analyzer
-from .fields import ORGANISATION, FieldHint, classify_field
+from .fields import ORGANISATION, PERSON, FieldHint, classify_field, inherits
 from .keys import PiiKeys
 from .operators import TOKEN_PATTERN, Operators
 from .policy import Policy, PolicyContext
@@ -200,12 +200,14 @@ class PiiEngine:
             return self._protect_string(value, hint, context, record_id, path, sink)
         if isinstance(value, dict):
             out = {}
+            parent = _last_key(path)
             for k, item in value.items():
-                child_hint = classify_field(str(k))
+                child_hint = classify_field(str(k), parent)
                 if (
                     child_hint.kind is None
                     and hint.kind not in (None, ORGANISATION)
                     and not isinstance(item, (dict, list))
+                    and inherits(str(k))
                 ):
                     child_hint = hint  # {"home_address": {"line1": ...}} inherits
                 child_path = f"{path}.{k}" if path else str(k)
@@ -364,6 +366,9 @@ class PiiEngine:
             if hint.whole_value_type is not None and not scanning:
                 self._whole_values(unit, picked)
                 continue
+            if hint.kind == PERSON and not scanning:
+                self._person_values(unit, picked, plain)
+                continue
             seen: dict[str, list[Finding]] = {}  # repeated values (the same owner on many rows)
             append = unit.found.append
             for position, value in zip(picked.get_column("p").to_list(), picked.get_column("v").to_list(), strict=True):
@@ -404,6 +409,30 @@ class PiiEngine:
                     if found:
                         append((int(positions[local]) if positions is not None else local, text, found))
             offset += size
+
+    def _person_values(
+        self, unit: _Unit, picked: pl.DataFrame, plain: list[tuple[_Unit, pl.Series, np.ndarray | None]]
+    ) -> None:
+        """A people field (``recipients``, ``owner``, ``name``): values shaped like an e-mail, a
+        phone or a name are found here; the others are free text and join the prefiltered batch
+        (running every recognizer on each of them cost more than all the new recognizers together)."""
+        person_value = self.analyzer.person_value
+        seen: dict[str, Finding | None] = {}
+        append = unit.found.append
+        rest_positions: list[int] = []
+        rest_values: list[str] = []
+        for position, value in zip(picked.get_column("p").to_list(), picked.get_column("v").to_list(), strict=True):
+            if value in seen:
+                person = seen[value]
+            else:
+                person = seen[value] = person_value(value)
+            if person is not None:
+                append((position, value, [person]))
+            else:
+                rest_positions.append(position)
+                rest_values.append(value)
+        if rest_values:
+            plain.append((unit, pl.Series("v", rest_values, dtype=pl.String), np.asarray(rest_positions)))
 
     def _whole_values(self, unit: _Unit, picked: pl.DataFrame) -> None:
         """``unit.found`` for a field whose whole value is PII (``contact_email``, ``ssn``...).
@@ -734,9 +763,10 @@ def _collect_leaves(
     reaches Python's recursion limit); raises `_TooDeep` past MAX_JSON_DEPTH, where the caller falls back to
     protecting the whole document as text."""
     found: list[tuple[FieldHint, tuple]] = []
-    stack = [(container, key, path, hint, 0)]
+    # The last item is the key above the value (through lists): "testers" for testers[0].first.
+    stack = [(container, key, path, hint, 0, path)]  # path: the column name at the top
     while stack:
-        parent, slot, here, here_hint, depth = stack.pop()
+        parent, slot, here, here_hint, depth, here_key = stack.pop()
         value = parent[slot]
         if isinstance(value, str):
             found.append((here_hint, (row, parent, slot, here, value)))
@@ -749,14 +779,15 @@ def _collect_leaves(
             for child_key, item in value.items():
                 if not isinstance(item, (str, dict, list)):
                     continue
-                child_hint = classify_field(str(child_key))
-                if inherit and child_hint.kind is None and not isinstance(item, (dict, list)):
+                name = str(child_key)
+                child_hint = classify_field(name, here_key)
+                if inherit and child_hint.kind is None and not isinstance(item, (dict, list)) and inherits(name):
                     child_hint = here_hint
-                children.append((value, child_key, f"{here}.{child_key}", child_hint, depth + 1))
+                children.append((value, child_key, f"{here}.{child_key}", child_hint, depth + 1, name))
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 if isinstance(item, (str, dict, list)):
-                    children.append((value, index, f"{here}[{index}]", here_hint, depth + 1))
+                    children.append((value, index, f"{here}[{index}]", here_hint, depth + 1, here_key))
         stack.extend(reversed(children))  # document order
     for leaf_hint, leaf in found:
         leaves = by_hint.get(leaf_hint)

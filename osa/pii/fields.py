@@ -162,6 +162,13 @@ _EXACT: dict[str, str] = {
     "vat": "tax_id",
     "mrn": "medical_record",
     "nhs": "medical_record",
+    "minutiae": "biometric",
+    "fein": "tax_id",
+    "person": PERSON,
+    "tester": PERSON,
+    "testers": PERSON,
+    "members": PERSON,
+    "people": PERSON,
     "biometric": "biometric",
     "biometrics": "biometric",
     "faceprint": "biometric",
@@ -281,6 +288,13 @@ _PAIRS: dict[tuple[str, str], str] = {
     ("palm", "print"): "biometric",
     ("face", "print"): "biometric",
     ("finger", "print"): "biometric",
+    **{
+        (part, leaf): "biometric"
+        for part in ("finger", "fingerprint", "face", "facial", "iris", "retina", "palm", "vein", "voice")
+        for leaf in ("template", "hash", "minutiae", "embedding", "code", "vector", "geometry", "print", "scan")
+    },
+    **{("biometric", leaf): "biometric" for leaf in ("data", "hash", "blob", "minutiae", "sample", "vector", "code")},
+    ("dob", "date"): "dob",
     ("phone", "number"): "phone",
     ("mobile", "number"): "phone",
     ("cell", "number"): "phone",
@@ -473,17 +487,258 @@ def key_words(key: str) -> list[str]:
     return [w.lower() for w in _SPLIT.findall(key)]
 
 
-@lru_cache(maxsize=4096)
-def classify_field(key: str | None) -> FieldHint:
-    """Classify a key name (last path component) into a FieldHint."""
+#: Abbreviations expanded before classification ("fname" -> first name, "DLNo" -> drivers
+#: license number): keys are read as words, not matched as literal names.
+_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "fname": ("first", "name"),
+    "lname": ("last", "name"),
+    "mname": ("middle", "name"),
+    "sname": ("surname",),
+    "gname": ("given", "name"),
+    "nm": ("name",),
+    "nme": ("name",),
+    "dt": ("date",),
+    "no": ("number",),
+    "nr": ("number",),
+    "nbr": ("number",),
+    "num": ("number",),
+    "addr": ("address",),
+    "adr": ("address",),
+    "tel": ("phone",),
+    "tele": ("phone",),
+    "ph": ("phone",),
+    "mob": ("mobile",),
+    "dl": ("drivers", "license"),
+    "dln": ("drivers", "license", "number"),
+    "lic": ("license",),
+    "licence": ("license",),
+    "driving": ("drivers",),
+    "driver": ("drivers",),
+    "ppt": ("passport",),
+    "pp": ("passport",),
+    "doc": ("document",),
+    "fein": ("ein",),
+    "med": ("medical",),
+    "rec": ("record",),
+    "medrec": ("medical", "record"),
+    "acct": ("account",),
+    "acc": ("account",),
+    "bio": ("biometric",),
+    "biometrics": ("biometric",),
+    "dob": ("dob",),
+    "bday": ("birthday",),
+    "e": ("e",),
+}
+#: Synonyms for a whole (expanded) word sequence: a travel document number is a passport number.
+_SYNONYMS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("travel", "document"): ("passport",),
+    ("employer", "id"): ("ein",),
+    ("employer", "identification"): ("ein",),
+    ("date", "birth"): ("dob",),
+    ("f", "name"): ("first", "name"),
+    ("l", "name"): ("last", "name"),
+    ("m", "name"): ("middle", "name"),
+}
+#: Heads that name "the value of" the word before them: ``ssnValue``, ``ibanCode``, ``mrnId``.
+_VALUE_HEADS = frozenset(["value", "val", "str", "text", "txt", "raw", "string"])
+#: Id-like heads that keep the identifier type of the word before (``mrnId``, ``passportId``,
+#: ``ibanCode``), but never make a contact type (``phone_id`` is a device, ``email_id`` aside).
+_ID_HEADS = frozenset(["id", "code", "identifier"])
+_ID_TYPES = frozenset(["ssn", "passport", "drivers_license", "tax_id", "medical_record", "bank_account", "biometric"])
+#: Parent keys (dict keys above a value, through lists) that hold a person.
+_PERSON_PARENTS = frozenset(
+    [
+        "contact",
+        "person",
+        "people",
+        "tester",
+        "member",
+        "patient",
+        "owner",
+        "staff",
+        "applicant",
+        "subject",
+        "customer",
+        "client",
+        "user",
+        "employee",
+        "attendee",
+        "participant",
+        "guest",
+        "traveler",
+        "traveller",
+        "passenger",
+        "lead",
+        "prospect",
+        "recipient",
+        "sender",
+        "guardian",
+        "spouse",
+        "holder",
+        "cardholder",
+        "signer",
+        "name",
+        "emergency",
+        "beneficiary",
+        "student",
+        "doctor",
+        "physician",
+        "nurse",
+        "manager",
+        "rep",
+        "representative",
+        "agent",
+        "requester",
+        "reporter",
+        "assignee",
+        "author",
+        "tenant",
+        "insured",
+        "policyholder",
+        "caller",
+        "visitor",
+        "volunteer",
+        "candidate",
+        "reference",
+        "kin",
+    ]
+)
+#: Leaf keys that are a part of a person's name when the parent holds a person.
+_NAME_PARTS = frozenset(
+    ["first", "last", "given", "family", "full", "middle", "surname", "forename", "display", "name", "legal"]
+)
+#: Leaf words that are the encoded template when the parent is biometric.
+_BIOMETRIC_LEAVES = frozenset(
+    [
+        "template",
+        "minutiae",
+        "hash",
+        "data",
+        "blob",
+        "print",
+        "code",
+        "vector",
+        "embedding",
+        "encoding",
+        "sample",
+        "image",
+        "b64",
+        "base64",
+        "hex",
+        "features",
+        "descriptor",
+        "payload",
+        "geometry",
+    ]
+)
+_BIOMETRIC_WORDS = frozenset(
+    ["biometric", "fingerprint", "finger", "face", "facial", "iris", "retina", "palm", "vein", "voice", "minutiae"]
+)
+#: Child keys that never inherit a parent's type ({"patient": {"role": ...}}, {"biometric": {"capturedAt": ...}}).
+_NO_INHERIT = frozenset(
+    [
+        "role",
+        "roles",
+        "title",
+        "position",
+        "department",
+        "dept",
+        "team",
+        "device",
+        "model",
+        "vendor",
+        "quality",
+        "notes",
+        "note",
+        "comment",
+        "comments",
+        "description",
+        "reason",
+        "by",
+        "method",
+        "algorithm",
+        "algo",
+        "channel",
+        "relationship",
+        "relation",
+        "gender",
+        "language",
+        "locale",
+        "timezone",
+        "tz",
+        "currency",
+    ]
+)
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+@lru_cache(maxsize=8192)
+def expanded_words(key: str) -> tuple[str, ...]:
+    """Key words with abbreviations expanded and synonyms applied (``travelDocNo`` -> passport number)."""
+    words: list[str] = []
+    for word in key_words(key):
+        words.extend(_ABBREVIATIONS.get(word, (word,)))
+    for phrase, replacement in _SYNONYMS.items():
+        size = len(phrase)
+        for i in range(len(words) - size + 1):
+            if tuple(words[i : i + size]) == phrase:
+                words[i : i + size] = replacement
+                break
+    return tuple(words)
+
+
+def inherits(key: str) -> bool:
+    """Whether an unclassified child key may take its parent's type."""
+    words = expanded_words(key)
+    return not any(w in _NO_INHERIT or w in _NEUTRAL_HEADS for w in words)
+
+
+@lru_cache(maxsize=8192)
+def classify_field(key: str | None, parent: str | None = None) -> FieldHint:
+    """Classify a key into a FieldHint, reading the parent key when the key alone is not enough.
+
+    ``key`` may be a path (``contacts[0].first``): its last component is the key and the one
+    before it the parent. ``{"testers": [{"first": ...}]}`` is a name, ``{"biometrics":
+    {"faceHash": ...}}`` a biometric template, while ``first`` or ``faceHash`` alone are not.
+    """
     if not key:
         return NO_HINT
-    words = key_words(key)
+    if parent is None and ("." in key or "[" in key):
+        parts = [p for p in re.split(r"\[\d*\]|\.", key) if p]
+        if not parts:
+            return NO_HINT
+        key, parent = parts[-1], (parts[-2] if len(parts) > 1 else None)
+    hint = _classify_words(expanded_words(key))
+    if parent is None or hint.whole_value_type is not None or hint.kind == ORGANISATION:
+        return hint
+    words = expanded_words(key)
+    parent_words = [_singular(w) for w in expanded_words(parent)]
+    if words and all(w in _NAME_PARTS for w in words) and any(w in _PERSON_PARENTS for w in parent_words):
+        return FieldHint("name")
+    if any(w in _BIOMETRIC_LEAVES for w in words) and (
+        "biometric" in parent_words or _classify_words(tuple(parent_words)).kind == "biometric"
+    ):
+        return FieldHint("biometric")
+    return hint
+
+
+def _classify_words(words: tuple[str, ...]) -> FieldHint:
+    return _classify_list(list(words))
+
+
+def _classify_list(words: list[str]) -> FieldHint:
     if not words:
         return NO_HINT
     head = words[-1]
     # Trailing numbers ("address_line_1", "email2") do not change the meaning.
     while len(words) > 1 and head.isdigit():
+        words = words[:-1]
+        head = words[-1]
+    # "ssnValue", "passportNumberText": the value of the words before.
+    while len(words) > 1 and head in _VALUE_HEADS:
         words = words[:-1]
         head = words[-1]
     if head in ("line",) and "address" in words:
@@ -495,6 +750,12 @@ def classify_field(key: str | None) -> FieldHint:
             return FieldHint(_PAIRS[pair])
         if head == "id" and words[-2] in ("email", "mail"):
             return FieldHint("email")
+        if head in _ID_HEADS:
+            inner = _classify_list(words[:-1])
+            if inner.kind in _ID_TYPES:
+                return inner
+        if head in ("date", "dt") and words[-2] in ("dob", "birth", "birthday"):
+            return FieldHint("dob")
         return NO_HINT
     if len(words) > 1:
         pair = (words[-2], head)
@@ -520,6 +781,8 @@ def classify_field(key: str | None) -> FieldHint:
     if head in ("number", "no", "num") and len(words) > 1:
         if len(words) > 2 and (words[-3], words[-2]) in _PAIRS:  # social_security_number
             return FieldHint(_PAIRS[(words[-3], words[-2])])
+        if words[-2] in ("id", "identification") and len(words) > 2:  # tax_id_number
+            return _classify_list(words[:-1])
         return FieldHint(_EXACT[words[-2]]) if _EXACT.get(words[-2]) not in (None, PERSON, ORGANISATION) else NO_HINT
     if head in _EXACT:
         return FieldHint(_EXACT[head])

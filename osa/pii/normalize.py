@@ -36,7 +36,8 @@ def normalize_email(value: str) -> str:
 
 
 def normalize_phone(value: str, *, nanp_default: bool = True) -> str:
-    """E.164-ish: '+' and digits. 10-digit NANP numbers get +1 (configurable)."""
+    """E.164: '+' and digits. 10-digit NANP numbers get +1 (configurable); other national
+    formats are read with libphonenumber (``validators.national_phone``)."""
     text = value.strip()
     digits = v.digits_of(text.replace("(0)", ""))
     if text.startswith("+"):
@@ -45,8 +46,15 @@ def normalize_phone(value: str, *, nanp_default: bool = True) -> str:
         return "+" + digits[2:]
     if nanp_default and len(digits) == 10 and digits[0] not in "01" and digits[3] not in "01":
         return "+1" + digits
-    if nanp_default and len(digits) == 11 and digits[0] == "1":
+    if nanp_default and len(digits) == 11 and digits[0] == "1" and digits[1] not in "01" and digits[4] not in "01":
         return "+" + digits
+    if nanp_default and len(digits) == 10 and text[:1] == "(" and text[4:5] == ")":
+        return digits  # "(055) 123-4567": NANP-shaped but not dialable; its digits, as before
+    # Other national formats: E.164 when libphonenumber reads the number in one of the configured
+    # regions, so "020 7946 0958" and "+44 20 7946 0958" meet (one fingerprint).
+    national = v.national_phone(text)
+    if national is not None:
+        return national[0]
     return digits  # national number of unknown country: keep as written (digits)
 
 

@@ -305,6 +305,54 @@ class NationalPhoneRecognizer(Recognizer):
         return self.confidence
 
 
+class LibPhoneRecognizer(Recognizer):
+    """National formats of other countries ("(11) 96123-4567", "612 34 56 78", "55 1234 5678"),
+    validated with libphonenumber over ``validators.PHONE_REGIONS``.
+
+    Accepted when the number is valid in a region *and* written in that region's own layout
+    (what separates a phone number from a date or an id with the same digits), or valid and
+    next to a phone word.
+    """
+
+    first_chars = r"[(\d]"
+    name = "phone_libphonenumber"
+    pii_type = "phone"
+    # Layouts that dates and times never have: a bracketed area code; three groups whose last two
+    # have 3+ digits ("612 345 678", "55 1234 5678"); four or more groups with one separator
+    # ("612 34 56 78", "06 12 34 56 78"); "070-123 45 67".
+    prefilter = (
+        rf"{word_start('+./:-')}(?:\(\d{{1,5}}\)[ \-]?\d{{2,5}}[ \-]\d{{3,5}}|\d{{1,5}}[ .\-]\d{{3,5}}[ .\-]\d{{3,5}}|"
+        rf"\d{{1,5}}(?: \d{{2,5}}){{3}}|\d{{1,5}}(?:-\d{{2,5}}){{3}}|\d{{2,5}}-\d{{2,5}}(?: \d{{2,5}}){{2}})"
+    )
+    pattern = re.compile(
+        r"(?<![\w+\-./:])(?:\(\d{1,5}\)[ -]?\d{2,5}[ -]\d{3,5}|\d{1,5}[ .-]\d{3,5}[ .-]\d{3,5}|"
+        r"\d{1,5}(?: \d{2,5}){3,5}|\d{1,5}(?:-\d{2,5}){3,5}|\d{2,5}-\d{2,5}(?: \d{2,5}){2,4})"
+        r"(?![\w-]|[.:/]\d)"
+    )
+    confidence = 0.8
+    context = _PHONE_CONTEXT
+    context_boost = 0.1
+
+    #: US/Canada layouts: phone_nanp's (its own rules, and the +1 normalization stored data uses).
+    NANP_LAYOUT = re.compile(r"\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}([ .-])\d{3}\1\d{4}")
+
+    #: The rest of an international number ("+44 20 7946 0958" seen from "20"): phone_international's.
+    AFTER_CALLING_CODE = re.compile(r"(?:\+|\b00)\d{1,3}[ .-]?(?:\(0\)[ .-]?)?$")
+
+    def validate(self, match: re.Match[str], text: str) -> float | None:
+        start = match.start()
+        if self.NANP_LAYOUT.fullmatch(match.group(0)) or (
+            start and self.AFTER_CALLING_CODE.search(text, max(0, start - 10), start)
+        ):
+            return None  # parsing it for 34 regions would cost ~0.3 ms per distinct number
+        national = v.national_phone(match.group(0))
+        if national is None:
+            return None
+        if national[1]:
+            return self.confidence
+        return 0.65 if self.context.search(context_before(text, match.start())) else None  # type: ignore[union-attr]
+
+
 class BarePhoneRecognizer(Recognizer):
     """Unformatted 10-11 digit numbers, only next to phone words."""
 
@@ -504,10 +552,11 @@ class BareSsnRecognizer(Recognizer):
     first_chars = r"\d"
     name = "ssn_context"
     pii_type = "ssn"
-    prefilter = r"(?i)ssn|social security|ss#"
+    prefilter = r"(?i)ssn|social security|ss#|my\s+personal"
     pattern = re.compile(r"(?<![\w-])\d{9}(?![\w-])")
     confidence = 0.7
-    context = re.compile(r"ssn|social\s+security|ss#")
+    # "my personal 123456789": people name the number by what it is to them.
+    context = re.compile(r"ssn|social\s+security|ss#|my\s+personal")
     context_required = True
 
     def validate(self, match: re.Match[str], text: str) -> float | None:
@@ -544,7 +593,28 @@ class EinRecognizer(Recognizer):
     context_boost = 0.3
 
     def validate(self, match: re.Match[str], text: str) -> float | None:
-        return self.confidence if match.group(1) in v.EIN_PREFIXES else None
+        return self.confidence if v.ein_ok(v.digits_of(match.group(0))) else None
+
+
+class EinContextRecognizer(Recognizer):
+    """An EIN written without its dash ("EIN 123456789", "FEIN: 12 3456789"): only after EIN wording."""
+
+    first_chars = r"\d"
+    name = "ein_context"
+    pii_type = "tax_id"
+    prefilter = r"(?i)\bf?ein\b|employer\s+id"
+    pattern = re.compile(r"(?<![\w-])(\d{2})[ ]?\d{7}(?![\w-])")
+    confidence = 0.7
+    context = re.compile(r"\bf?ein\b|employer\s+(?:id|identification)")
+    context_required = True
+    context_boost = 0.15
+
+    def validate(self, match: re.Match[str], text: str) -> float | None:
+        if not v.ein_ok(v.digits_of(match.group(0))):
+            return None
+        # Right after the keyword ("EIN 123456789"): "EIN lookup pending, reference 123456789" is not one.
+        distance = self.context_distance(text, match.start())
+        return self.confidence if distance is not None and distance <= 16 else None
 
 
 class UkNinoRecognizer(Recognizer):
@@ -595,10 +665,11 @@ class PassportRecognizer(Recognizer):
     first_chars = r"[A-Z0-9]"
     name = "passport_context"
     pii_type = "passport"
-    prefilter = r"(?i)passport|reisepass|passeport|pasaporte|passaporto"
+    prefilter = r"(?i)passport|reisepass|passeport|pasaporte|passaporto|travel\s+doc"
     pattern = re.compile(r"(?<![\w-])(?=[A-Z0-9]{6,9}(?![\w-]))(?=(?:[A-Z]*\d){5})[A-Z0-9]{6,9}(?![\w-])")
     confidence = 0.7
-    context = re.compile(r"passport|reisepass|passeport|pasaporte|passaporto")
+    # A travel document number is a passport number (or an ID card used as one).
+    context = re.compile(r"passport|reisepass|passeport|pasaporte|passaporto|travel\s+doc(?:ument)?")
     context_required = True
     context_boost = 0.15
 
@@ -608,13 +679,15 @@ class DriversLicenseRecognizer(Recognizer):
     name = "drivers_license_context"
     pii_type = "drivers_license"
     prefilter = r"(?i)driv|licen[cs]e|\bdl\b|\bdln\b|führerschein|fuhrerschein|permis"
+    # State shapes, also written in groups ("D123 4567 8901", "123 456 789", "A12-345-678").
     pattern = re.compile(
-        r"(?<![\w-])(?:[A-Z]{1,2}\d{4,14}|\d{7,12}|[A-Z]\d{3}-\d{4}-\d{4}|[A-Z]\d{2}-\d{2}-\d{4}|"
-        r"\d{3}-\d{3}-\d{3}|[A-Z9]{5}\d{6}[A-Z9]{2}\d[A-Z]{2}|[A-Z]\d{2}[A-Z0-9]{6,9})(?![\w-])"
+        r"(?<![\w-])(?:[A-Z]{1,2}\d{4,14}|\d{7,12}|[A-Z]\d{3}([ -])\d{4}\1\d{4}|[A-Z]\d{2}-\d{2}-\d{4}|"
+        r"\d{3}([ -])\d{3}\2\d{3}|[A-Z]\d{2}([ -])\d{3}\3\d{3}|[A-Z9]{5}\d{6}[A-Z9]{2}\d[A-Z]{2}|"
+        r"[A-Z]\d{2}[A-Z0-9]{6,9})(?![\w-])"
     )
     confidence = 0.7
     context = re.compile(
-        r"driver'?s?\s*licen[cs]e|driving\s+licen[cs]e|\bdl\b|\bdln\b|licen[cs]e\s*(?:no|number|#)|"
+        r"drivers?'?s?\s*licen[cs]e|driving\s+licen[cs]e|\bdl\b|\bdln\b|licen[cs]e\s*(?:no|number|#)|"
         r"führerschein|fuhrerschein|permis\s+de\s+conduire"
     )
     context_required = True
@@ -680,21 +753,25 @@ class BiometricRecognizer(Recognizer):
     pii_type = "biometric"
     prefilter = (
         r"(?i)biometric|fingerprint|finger\s*print|face\s*(?:print|template|embedding|id|scan)|faceprint|iris|"
-        r"retina|voice\s*print|voiceprint|palm\s*print"
+        r"retina|voice\s*print|voiceprint|palm\s*print|template|minutiae|facial\s+geometry|palm[\s-]*vein"
     )
     pattern = re.compile(r"(?<![\w+/=-])[A-Za-z0-9+/_-]{24,}={0,2}(?![\w+/=-])")
     confidence = 0.75
     context = re.compile(
         r"biometric|fingerprint|finger\s*print|face\s*(?:print|template|embedding|id|scan)|faceprint|"
-        r"iris|retina|voice\s*print|voiceprint|palm\s*print"
+        r"iris|retina|voice\s*print|voiceprint|palm\s*print|template|minutiae|facial\s+geometry|palm[\s-]*vein"
     )
     context_required = True
     context_boost = 0.15
+    #: Context words that are biometric on their own; "template" alone is also an email/document word.
+    STRONG = re.compile(r"biometric|finger|face|facial|iris|retina|voice|palm|minutiae|vein", re.IGNORECASE)
 
     def validate(self, match: re.Match[str], text: str) -> float | None:
         value = match.group(0)
         if not any(c.isdigit() for c in value):
             return None  # a long word, not an encoding
+        if len(value) < 40 and not self.STRONG.search(context_before(text, match.start())):
+            return None  # "template" + a short id (a uuid, an md5) is not a biometric template
         return self.confidence
 
 
@@ -707,19 +784,24 @@ _MONTH_WORDS = (
 class DateOfBirthRecognizer(Recognizer):
     """Dates are everywhere; only birth wording (or a dob field) makes one personal."""
 
+    # "b. 4 Mar 1986": the prefilter takes any "b." before a digit (a boundary class in front made
+    # the keyword union 4x slower on the benchmark); the context rule wants it to start a word.
     name = "dob_context"
     pii_type = "dob"
-    prefilter = r"(?i)born|birth|\bdob\b|d\.o\.b|\bb-?day|geb\.|geboren|\bnée?\b|nacimiento|naissance"
+    prefilter = r"(?i)born|birth|\bdob\b|d\.o\.b|\bb-?day|geb\.|geboren|\bnée?\b|nacimiento|naissance|b\.\s?\d"
     pattern = re.compile(
         r"(?i)(?<![\w/.-])(?:"
         r"(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})"
         r"|(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>\d{4}|\d{2})"
-        r"|(?P<td>\d{1,2})(?:st|nd|rd|th)?\.?\s+(?P<tm>" + _MONTH_WORDS + r")\.?,?\s+(?P<ty>\d{4})"
+        r"|(?P<td>\d{1,2})(?:st|nd|rd|th)?(?:\.?\s+|-)(?P<tm>" + _MONTH_WORDS + r")(?:\.?,?\s+|-)(?P<ty>\d{4})"
         r"|(?P<mm>" + _MONTH_WORDS + r")\.?\s+(?P<md>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<my>\d{4})"
         r")(?![\w]|[/.-]\d)"
     )
     confidence = 0.7
-    context = re.compile(r"born|birth|\bdob\b|d\.o\.b|\bb-?day|geb\.|geboren|\bnée?\b|nacimiento|naissance|birthday")
+    # "b. 4 Mar 1986" (genealogy/registration shorthand) only right before the date.
+    context = re.compile(
+        r"born|birth|\bdob\b|d\.o\.b|\bb-?day|geb\.|geboren|\bnée?\b|nacimiento|naissance|birthday|(?<![\w.])b\.\s?$"
+    )
     context_required = True
     context_boost = 0.2
 
@@ -744,13 +826,14 @@ class DateOfBirthRecognizer(Recognizer):
 def all_recognizers() -> list[Recognizer]:
     """The default registry order; names and addresses live in their own modules."""
     from .address import AddressRecognizers
-    from .names import PersonNameRecognizer
+    from .names import PersonNameRecognizer, RoleCueNameRecognizer
 
     recognizers: list[Recognizer] = [
         EmailRecognizer(),
         InternationalPhoneRecognizer(),
         NanpPhoneRecognizer(),
         NationalPhoneRecognizer(),
+        LibPhoneRecognizer(),
         BarePhoneRecognizer(),
         Ipv4Recognizer(),
         Ipv6Recognizer(),
@@ -762,6 +845,7 @@ def all_recognizers() -> list[Recognizer]:
         BareSsnRecognizer(),
         ItinRecognizer(),
         EinRecognizer(),
+        EinContextRecognizer(),
         UkNinoRecognizer(),
         GermanTaxIdRecognizer(),
         TaxIdContextRecognizer(),
@@ -775,6 +859,7 @@ def all_recognizers() -> list[Recognizer]:
     ]
     recognizers.extend(AddressRecognizers())
     recognizers.append(PersonNameRecognizer())
+    recognizers.append(RoleCueNameRecognizer())
     return recognizers
 
 

@@ -9,387 +9,127 @@ from __future__ import annotations
 import datetime as _dt
 import ipaddress
 import re
+import string
+from functools import lru_cache
 
-# ISO 13616 IBAN lengths per country (SWIFT IBAN registry).
-IBAN_LENGTHS: dict[str, int] = {
-    "AD": 24,
-    "AE": 23,
-    "AL": 28,
-    "AT": 20,
-    "AZ": 28,
-    "BA": 20,
-    "BE": 16,
-    "BG": 22,
-    "BH": 22,
-    "BR": 29,
-    "BY": 28,
-    "CH": 21,
-    "CR": 22,
-    "CY": 28,
-    "CZ": 24,
-    "DE": 22,
-    "DK": 18,
-    "DO": 28,
-    "EE": 20,
-    "EG": 29,
-    "ES": 24,
-    "FI": 18,
-    "FO": 18,
-    "FR": 27,
-    "GB": 22,
-    "GE": 22,
-    "GI": 23,
-    "GL": 18,
-    "GR": 27,
-    "GT": 28,
-    "HR": 21,
-    "HU": 28,
-    "IE": 22,
-    "IL": 23,
-    "IQ": 23,
-    "IS": 26,
-    "IT": 27,
-    "JO": 30,
-    "KW": 30,
-    "KZ": 20,
-    "LB": 28,
-    "LC": 32,
-    "LI": 21,
-    "LT": 20,
-    "LU": 20,
-    "LV": 21,
-    "MC": 27,
-    "MD": 24,
-    "ME": 22,
-    "MK": 19,
-    "MR": 27,
-    "MT": 31,
-    "MU": 30,
-    "NL": 18,
-    "NO": 15,
-    "PK": 24,
-    "PL": 28,
-    "PS": 29,
-    "PT": 25,
-    "QA": 29,
-    "RO": 24,
-    "RS": 22,
-    "SA": 24,
-    "SC": 31,
-    "SE": 24,
-    "SI": 19,
-    "SK": 24,
-    "SM": 27,
-    "ST": 25,
-    "SV": 28,
-    "TL": 23,
-    "TN": 24,
-    "TR": 26,
-    "UA": 29,
-    "VA": 22,
-    "VG": 24,
-    "XK": 20,
-}
+import phonenumbers
+from stdnum import numdb
+from stdnum.de import idnr as _idnr
+from stdnum.gb import nhs as _nhs
+from stdnum.us import ein as _ein
+from stdnum.us import rtn as _rtn
+from stdnum.us import ssn as _ssn
 
-# ITU-T E.164 country calling codes (1-3 digits), used to sanity check +CC numbers.
-CALLING_CODES: frozenset[str] = frozenset(
-    [
-        "1",
-        "7",
-        "20",
-        "27",
-        "30",
-        "31",
-        "32",
-        "33",
-        "34",
-        "36",
-        "39",
-        "40",
-        "41",
-        "43",
-        "44",
-        "45",
-        "46",
-        "47",
-        "48",
-        "49",
-        "51",
-        "52",
-        "53",
-        "54",
-        "55",
-        "56",
-        "57",
-        "58",
-        "60",
-        "61",
-        "62",
-        "63",
-        "64",
-        "65",
-        "66",
-        "81",
-        "82",
-        "84",
-        "86",
-        "90",
-        "91",
-        "92",
-        "93",
-        "94",
-        "95",
-        "98",
-        "211",
-        "212",
-        "213",
-        "216",
-        "218",
-        "220",
-        "221",
-        "222",
-        "223",
-        "224",
-        "225",
-        "226",
-        "227",
-        "228",
-        "229",
-        "230",
-        "231",
-        "232",
-        "233",
-        "234",
-        "235",
-        "236",
-        "237",
-        "238",
-        "239",
-        "240",
-        "241",
-        "242",
-        "243",
-        "244",
-        "245",
-        "246",
-        "248",
-        "249",
-        "250",
-        "251",
-        "252",
-        "253",
-        "254",
-        "255",
-        "256",
-        "257",
-        "258",
-        "260",
-        "261",
-        "262",
-        "263",
-        "264",
-        "265",
-        "266",
-        "267",
-        "268",
-        "269",
-        "290",
-        "291",
-        "297",
-        "298",
-        "299",
-        "350",
-        "351",
-        "352",
-        "353",
-        "354",
-        "355",
-        "356",
-        "357",
-        "358",
-        "359",
-        "370",
-        "371",
-        "372",
-        "373",
-        "374",
-        "375",
-        "376",
-        "377",
-        "378",
-        "380",
-        "381",
-        "382",
-        "383",
-        "385",
-        "386",
-        "387",
-        "389",
-        "420",
-        "421",
-        "423",
-        "500",
-        "501",
-        "502",
-        "503",
-        "504",
-        "505",
-        "506",
-        "507",
-        "508",
-        "509",
-        "590",
-        "591",
-        "592",
-        "593",
-        "594",
-        "595",
-        "596",
-        "597",
-        "598",
-        "599",
-        "670",
-        "672",
-        "673",
-        "674",
-        "675",
-        "676",
-        "677",
-        "678",
-        "679",
-        "680",
-        "681",
-        "682",
-        "683",
-        "685",
-        "686",
-        "687",
-        "688",
-        "689",
-        "690",
-        "691",
-        "692",
-        "850",
-        "852",
-        "853",
-        "855",
-        "856",
-        "880",
-        "886",
-        "960",
-        "961",
-        "962",
-        "963",
-        "964",
-        "965",
-        "966",
-        "967",
-        "968",
-        "970",
-        "971",
-        "972",
-        "973",
-        "974",
-        "975",
-        "976",
-        "977",
-        "992",
-        "993",
-        "994",
-        "995",
-        "996",
-        "998",
-    ]
-)
 
-# IRS EIN campus prefixes (first two digits) that have been assigned.
-EIN_PREFIXES: frozenset[str] = frozenset(
-    [
-        "01",
-        "02",
-        "03",
-        "04",
-        "05",
-        "06",
-        "10",
-        "11",
-        "12",
-        "13",
-        "14",
-        "15",
-        "16",
-        "20",
-        "21",
-        "22",
-        "23",
-        "24",
-        "25",
-        "26",
-        "27",
-        "30",
-        "31",
-        "32",
-        "33",
-        "34",
-        "35",
-        "36",
-        "37",
-        "38",
-        "39",
-        "40",
-        "41",
-        "42",
-        "43",
-        "44",
-        "45",
-        "46",
-        "47",
-        "48",
-        "50",
-        "51",
-        "52",
-        "53",
-        "54",
-        "55",
-        "56",
-        "57",
-        "58",
-        "59",
-        "60",
-        "61",
-        "62",
-        "63",
-        "64",
-        "65",
-        "66",
-        "67",
-        "68",
-        "71",
-        "72",
-        "73",
-        "74",
-        "75",
-        "76",
-        "77",
-        "80",
-        "81",
-        "82",
-        "83",
-        "84",
-        "85",
-        "86",
-        "87",
-        "88",
-        "90",
-        "91",
-        "92",
-        "93",
-        "94",
-        "95",
-        "98",
-        "99",
-    ]
-)
+def _iban_lengths() -> dict[str, int]:
+    """IBAN length per country from python-stdnum's copy of the SWIFT IBAN registry
+    (``bban`` specs such as "8!n10!n"), instead of a hand-kept table."""
+    db = numdb.get("iban")
+    lengths: dict[str, int] = {}
+    for first in string.ascii_uppercase:
+        for second in string.ascii_uppercase:
+            country = first + second
+            info = db.info(country)
+            spec = info[0][1].get("bban") if info and info[0][0] == country else None
+            if spec:
+                lengths[country] = 4 + sum(int(n) for n in re.findall(r"(\d+)!?[nace]", spec))
+    return lengths
+
+
+#: ISO 13616 IBAN length per country: the recognizer trims a match to it.
+IBAN_LENGTHS: dict[str, int] = _iban_lengths()
+
+# E.164 country calling codes, from libphonenumber's metadata (kept up to date by the
+# ``phonenumbers`` package instead of a hand-kept list).
+CALLING_CODES: frozenset[str] = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+
+#: Regions whose national formats (no country code) are recognised and normalized to E.164,
+#: in order of preference when one digit string is valid in several.
+PHONE_REGIONS: tuple[str, ...] = (
+    "US", "GB", "DE", "FR", "ES", "NL", "BE", "CH", "AT", "IE", "PT", "SE", "NO", "DK", "FI", "PL",
+    "CZ", "BR", "MX", "AR", "CO", "CL", "PE", "AU", "NZ", "IN", "JP", "KR", "SG", "ZA", "NG", "KE", "TR",
+    "IT",  # last: Italian numbers keep their leading 0, so its patterns accept many other countries' numbers
+)  # fmt: skip
+_SEPARATORS = re.compile(r"[\s.\-/]+")
+#: Dates and times share digit counts with phone numbers (and "2024-03-05" is a valid German number).
+_DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?")
+
+
+def _national_lengths() -> dict[int, tuple[str, ...]]:
+    """National-number lengths -> regions where that length is possible (a cheap pre-check)."""
+    by_length: dict[int, list[str]] = {}
+    for region in PHONE_REGIONS:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if metadata is None or metadata.general_desc is None:
+            continue
+        for length in metadata.general_desc.possible_length or ():
+            by_length.setdefault(length, []).append(region)
+    return {length: tuple(regions) for length, regions in by_length.items()}
+
+
+_REGIONS_BY_LENGTH = _national_lengths()
+
+
+def _general_patterns() -> dict[str, tuple[re.Pattern[str], str, frozenset[int]]]:
+    """Per region: libphonenumber's pattern for any national number, its trunk prefix and the
+    possible lengths. Checking them (~1 us) comes before ``is_valid`` (~10 us) for each region."""
+    out: dict[str, tuple[re.Pattern[str], str, frozenset[int]]] = {}
+    for region in PHONE_REGIONS:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if metadata is not None and metadata.general_desc is not None:
+            pattern = metadata.general_desc.national_number_pattern or r"\d+"
+            lengths = frozenset(metadata.general_desc.possible_length or ())
+            out[region] = (re.compile(pattern), metadata.national_prefix or "", lengths)
+    return out
+
+
+_GENERAL_PATTERNS = _general_patterns()
+
+
+def _same_layout(written: str, formatted: str) -> bool:
+    return _SEPARATORS.sub(" ", written.strip()) == _SEPARATORS.sub(" ", formatted)
+
+
+@lru_cache(maxsize=65536)
+def national_phone(text: str) -> tuple[str, bool] | None:
+    """``(E.164, written in the region's own layout)`` for a national-format number valid in one
+    of PHONE_REGIONS, else None.
+
+    A number is preferably read in a region whose national layout it follows exactly
+    ("(11) 96123-4567" is Brazilian, "612 34 56 78" Spanish): layout is what tells a phone
+    number from a date or an id with the same digits ("2024-03-05" is a valid German number).
+    """
+    digits = digits_of(text)
+    if not 7 <= len(digits) <= 13 or _DATE_LIKE.fullmatch(text.strip()):
+        return None
+    candidates: list[str] = []
+    for size in {len(digits), len(digits) - 1, len(digits) - 2}:  # minus a trunk prefix ("0", "01")
+        candidates.extend(r for r in _REGIONS_BY_LENGTH.get(size, ()) if r not in candidates)
+    valid: str | None = None
+    for region in sorted(candidates, key=PHONE_REGIONS.index):
+        general, trunk, lengths = _GENERAL_PATTERNS[region]
+        # The national significant number: without the trunk prefix, or as written (Italy keeps its 0).
+        stripped = digits[len(trunk) :] if trunk and digits.startswith(trunk) else None
+        if stripped is not None and len(stripped) in lengths and general.fullmatch(stripped):
+            significant = stripped
+        elif len(digits) in lengths and general.fullmatch(digits):
+            significant = digits
+        else:
+            continue
+        # Built directly instead of ``phonenumbers.parse`` (~25 us a region): the digits are known.
+        number = phonenumbers.PhoneNumber(
+            country_code=phonenumbers.country_code_for_region(region), national_number=int(significant)
+        )
+        if significant.startswith("0"):
+            number.italian_leading_zero = True
+            number.number_of_leading_zeros = len(significant) - len(significant.lstrip("0"))
+        if not phonenumbers.is_valid_number_for_region(number, region):
+            continue
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if _same_layout(text, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)):
+            return e164, True
+        valid = valid or e164
+    return (valid, False) if valid else None
 
 
 _NOT_ASCII_DIGIT = re.compile(r"[^0-9]+")
@@ -402,7 +142,11 @@ def digits_of(text: str) -> str:
 
 
 def luhn_ok(number: str) -> bool:
-    """Luhn mod-10 check (payment cards)."""
+    """Luhn mod-10 check (payment cards).
+
+    Not ``stdnum.luhn.is_valid``: same answers (checked on 200k random numbers) but ~4.5 us a
+    call against ~1.6 us, on every card candidate of the frame path.
+    """
     total = 0
     for index, char in enumerate(reversed(number)):
         digit = ord(char) - 48
@@ -442,7 +186,11 @@ def card_prefix_ok(number: str) -> bool:
 
 
 def iban_ok(compact: str) -> bool:
-    """IBAN country length and ISO 7064 mod-97 check."""
+    """IBAN country length (from stdnum's registry) and ISO 7064 mod-97 check.
+
+    Not ``stdnum.iban.is_valid``: it also checks BBAN structure and some national check
+    digits but costs ~29 us a call against ~6 us (+22 ms CPU per 6,000 benchmark records).
+    """
     compact = compact.upper()
     if IBAN_LENGTHS.get(compact[:2]) != len(compact):
         return False
@@ -455,51 +203,61 @@ def iban_ok(compact: str) -> bool:
 
 
 def aba_ok(digits: str) -> bool:
-    """ABA routing number checksum (3-7-1 weights) and valid Federal Reserve prefix."""
+    """ABA routing number checksum (python-stdnum ``us.rtn``) and a Federal Reserve prefix
+    (stdnum checks only the 3-7-1 checksum)."""
     if len(digits) != 9 or not digits.isdigit():
         return False
     prefix = int(digits[:2])
     if not (0 <= prefix <= 12 or 21 <= prefix <= 32 or 61 <= prefix <= 72 or prefix == 80):
         return False
-    weights = (3, 7, 1) * 3
-    return sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 10 == 0
+    return _rtn.is_valid(digits)
 
 
 def ssn_ok(area: str, group: str, serial: str) -> bool:
-    """SSA rules: no 000/666/9xx area, no 00 group, no 0000 serial, no known ad SSNs."""
+    """SSA rules: no 000/666/9xx area, no 00 group, no 0000 serial, and none of the numbers
+    python-stdnum lists as advertised or misused (its set, read once; ``stdnum.us.ssn.is_valid``
+    itself costs ~7 us a call against ~0.3 us)."""
     if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
         return False
-    return f"{area}{group}{serial}" not in {"078051120", "219099999"}
+    return f"{area}{group}{serial}" not in _SSN_BLACKLIST
 
 
 def itin_ok(digits: str) -> bool:
-    """IRS ITIN: 9XX-[50-65,70-88,90-92,94-99]-XXXX."""
+    """IRS ITIN: 9XX-[50-65,70-88,90-92,94-99]-XXXX.
+
+    Kept by hand: python-stdnum's ``us.itin`` (2.2) lacks the 50-65 groups the IRS added in
+    2011, so it rejects valid ITINs.
+    """
     if len(digits) != 9 or digits[0] != "9":
         return False
     group = int(digits[3:5])
     return 50 <= group <= 65 or 70 <= group <= 88 or 90 <= group <= 92 or 94 <= group <= 99
 
 
+#: Advertised and misused SSNs (python-stdnum's list, which includes 078-05-1120 and 219-09-9999).
+_SSN_BLACKLIST: frozenset[str] = frozenset(
+    number.replace("-", "") for number in getattr(_ssn, "_ssn_blacklist", ())
+) | {"078051120", "219099999"}
+
+#: IRS campus prefixes (first two digits) that have been assigned, read once from python-stdnum's
+#: ``us.ein`` data (its ``is_valid`` looks them up per call: ~22 us against ~0.1 us for a set).
+EIN_PREFIXES: frozenset[str] = frozenset(f"{p:02d}" for p in range(100) if _ein.is_valid(f"{p:02d}0000000"))
+
+
+def ein_ok(digits: str) -> bool:
+    """Nine digits with an assigned IRS campus prefix."""
+    return len(digits) == 9 and digits.isdigit() and digits[:2] in EIN_PREFIXES
+
+
 def nhs_ok(digits: str) -> bool:
-    """UK NHS number mod-11 check."""
-    if len(digits) != 10:
-        return False
-    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    check = 0 if check == 11 else check
-    return check != 10 and check == int(digits[9])
+    """UK NHS number mod-11 check (python-stdnum ``gb.nhs``)."""
+    return len(digits) == 10 and _nhs.is_valid(digits)
 
 
 def steuer_id_ok(digits: str) -> bool:
-    """German tax identification number (IdNr): ISO 7064 MOD 11,10 check digit."""
-    if len(digits) != 11 or digits[0] == "0":
-        return False
-    product = 10
-    for char in digits[:10]:
-        total = (int(char) + product) % 10 or 10
-        product = (total * 2) % 11
-    check = 11 - product
-    return (0 if check == 10 else check) == int(digits[10])
+    """German tax identification number (IdNr), python-stdnum ``de.idnr``: ISO 7064 MOD 11,10
+    check digit and the digit-distribution rule (one digit twice or thrice in the first ten)."""
+    return len(digits) == 11 and _idnr.is_valid(digits)
 
 
 def ip_ok(text: str) -> bool:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
+import polars as pl
 import pytest
 
-from osa.pii import PiiEngine, classify_field
+from osa.pii import PiiEngine, PolicyContext, classify_field
 from osa.pii.fields import ORGANISATION, PERSON
 
 from .conftest import spans
@@ -97,3 +100,78 @@ def test_person_keys_infer_the_type_from_the_value(engine: PiiEngine) -> None:
 def test_organisation_fields_never_yield_person_names(engine: PiiEngine) -> None:
     assert spans(engine, "Morgan Stanley", "company") == []
     assert spans(engine, "Jane Doe", "notes") == [("name", "Jane Doe")]
+
+
+@pytest.mark.parametrize(
+    ("key", "kind"),
+    [
+        # camelCase / PascalCase / abbreviations
+        ("fname", "name"),
+        ("lName", "name"),
+        ("givenNm", "name"),
+        ("displayNm", "name"),
+        ("emailAddr", "email"),
+        ("EMail", "email"),
+        ("telNo", "phone"),
+        ("mobNo", "phone"),
+        ("ssnValue", "ssn"),
+        ("SsnNo", "ssn"),
+        ("FEIN", "tax_id"),
+        ("EmployerIdNumber", "tax_id"),
+        ("taxIdNumber", "tax_id"),
+        ("DLNo", "drivers_license"),
+        ("driverLicNum", "drivers_license"),
+        ("travelDocumentNumber", "passport"),
+        ("TravelDocId", "passport"),
+        ("mrnId", "medical_record"),
+        ("MedRecNum", "medical_record"),
+        ("birthDt", "dob"),
+        ("dobDate", "dob"),
+        ("ibanCode", "bank_account"),
+        ("addr1", "address"),
+        ("faceHash", "biometric"),
+        ("minutiae", "biometric"),
+        # parent path
+        ("testers[0].first", "name"),
+        ("contactPerson.last", "name"),
+        ("members[2].full", "name"),
+        ("biometrics.TemplateData", "biometric"),
+        ("bioCapture.hash", "biometric"),
+        # hard negatives
+        ("first", None),
+        ("pagination.first", None),
+        ("phone_id", None),
+        ("country_code", None),
+        ("campaign_id", None),
+        ("order_no", None),
+        ("email_hash", None),
+        ("contactPerson.role", None),
+        ("biometrics.capturedAt", None),
+        ("commit.hash", None),
+    ],
+)
+def test_key_paths_are_tokenized_and_read_with_their_parent(key: str, kind: str | None) -> None:
+    assert classify_field(key).kind == kind
+
+
+def test_frame_json_leaves_use_the_parent_key(engine: PiiEngine, storage: PolicyContext) -> None:
+    doc = {
+        "testers": [{"first": "Xq", "last": "Zz", "role": "Office Lead", "id": "2f1c0a6e-6a1b-4b8e-9d2a-1c3e5f7a9b0d"}],
+        "bioCapture": {
+            "minutiae": "ab12cd34ef56ab12cd34ef56ab12",
+            "capturedAt": "2025-01-02T03:04:05Z",
+            "device": "FP-300",
+        },
+        "pagination": {"first": "cursor-1"},
+    }
+    frame = pl.DataFrame({"id": [1], "doc": [json.dumps(doc)]})
+    found = engine.analyze_frame(frame, json_columns=["doc"], passthrough_columns=["id"])
+    assert sorted(zip(found["field_path"], found["pii_type"], strict=True)) == [
+        ("doc.bioCapture.minutiae", "biometric"),
+        ("doc.testers[0].first", "name"),
+        ("doc.testers[0].last", "name"),
+    ]
+    protected = engine.protect_value(doc, context=storage)
+    assert protected["testers"][0]["role"] == "Office Lead"
+    assert protected["testers"][0]["first"] != "Xq"
+    assert protected["bioCapture"]["device"] == "FP-300"
