@@ -107,20 +107,12 @@ def rollups_cover_raw(context: dg.AssetCheckExecutionContext, warehouse: Warehou
     description="The dashboard's charts (osa.metrics.charts over the dashboard views) rendered after each run to a "
     "static HTML page and a PNG and an SVG per chart, under <state>/reports/dashboard/. Open the `report` path in "
     "this asset's metadata; `osa dashboard` serves the same charts live.",
-    check_specs=[
-        dg.AssetCheckSpec(
-            "every_chart_renders",
-            asset="dashboard_report",
-            description="Every chart's query ran and its image rendered (a chart may be empty, not broken).",
-        )
-    ],
 )
 def dashboard_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from osa.config import STATE_DIR
     from osa.dashboard import build_report
 
     start, end = window(context)
-    out = STATE_DIR / "reports" / "dashboard"
+    out = _report_dir()
     result = build_report(CHARTS, warehouse.get().query, out, title="OSA Lakehouse report")
     rows = "\n".join(f"| {name} | {n} |" for name, n in result.row_counts.items())
     return dg.MaterializeResult(
@@ -133,11 +125,40 @@ def dashboard_report(context: dg.AssetExecutionContext, warehouse: WarehouseReso
             **{f"seconds/{step}": round(t, 2) for step, t in result.seconds.items()},
             "window": f"{start}..{end}",
         },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name="every_chart_renders",
-                passed=not result.errors,
-                metadata={"broken_charts": ", ".join(sorted(result.errors)) or "none"},
-            )
-        ],
+    )
+
+
+def _report_dir():
+    from osa.config import STATE_DIR
+
+    return STATE_DIR / "reports" / "dashboard"
+
+
+@dg.asset_check(
+    asset="dashboard_report",
+    name="every_chart_renders",
+    description="Reads the written report: every declared chart has its section, none carries an error, and every "
+    "chart with rows has its PNG and SVG (a chart may be empty, not broken).",
+)
+def every_chart_renders() -> dg.AssetCheckResult:
+    import re
+
+    out = _report_dir()
+    page = (out / "index.html").read_text(encoding="utf-8") if (out / "index.html").exists() else ""
+    sections = dict(re.findall(r'<section data-chart="([^"]+)" data-rows="(\d+)"', page))
+    broken = set(re.findall(r'<section data-chart="([^"]+)" data-rows="\d+" data-error=', page))
+    missing = [c.name for c in CHARTS if c.name not in sections]
+    no_image = [
+        name
+        for name, rows in sections.items()
+        if int(rows) > 0 and not ((out / f"{name}.png").exists() and (out / f"{name}.svg").exists())
+    ]
+    return dg.AssetCheckResult(
+        passed=not (missing or broken or no_image),
+        metadata={
+            "charts": len(sections),
+            "missing": ", ".join(missing) or "none",
+            "broken": ", ".join(sorted(broken)) or "none",
+            "without_image": ", ".join(no_image) or "none",
+        },
     )

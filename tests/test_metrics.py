@@ -7,6 +7,7 @@ cutoffs written out as dates, and the two backends compared with each other.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -276,3 +277,28 @@ def test_a_bad_retention_setting_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("OSA_METRICS_HOURLY_DAYS", "a year")
     with pytest.raises(ValueError, match="OSA_METRICS_HOURLY_DAYS must be a whole number of days"):
         MetricRetention.from_env()
+
+
+def test_the_report_check_reads_the_written_report(tmp_path, monkeypatch):
+    """every_chart_renders judges the files the report asset wrote: a broken chart or a missing image fails it."""
+    import osa.config
+    from assets.metrics import every_chart_renders
+    from osa.dashboard import build_report
+    from osa.metrics.charts import CHARTS
+
+    monkeypatch.setattr(osa.config, "STATE_DIR", tmp_path)
+    assert not every_chart_renders().passed  # no report written yet
+    store = open_warehouse(str(tmp_path / "w.duckdb"))
+    store.prepare()
+    charts = list(CHARTS)  # an empty warehouse: every chart empty but one, fed by a constant query
+    charts[1] = dataclasses.replace(CHARTS[1], sql="SELECT 'geo_audit' AS agent_id, 1.5 AS p95_duration_ms")
+    out = tmp_path / "reports" / "dashboard"
+    build_report(charts, store.query, out, title="test")
+    assert every_chart_renders().passed  # empty charts are fine
+    (out / f"{charts[1].name}.png").unlink()
+    result = every_chart_renders()
+    assert not result.passed and result.metadata["without_image"].value == charts[1].name
+    charts[-1] = dataclasses.replace(CHARTS[-1], sql="SELECT nope FROM nowhere")
+    build_report(charts, store.query, out, title="test")
+    result = every_chart_renders()
+    assert not result.passed and result.metadata["broken"].value == CHARTS[-1].name
