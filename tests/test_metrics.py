@@ -160,6 +160,9 @@ def test_every_dashboard_view_answers_with_data_and_the_same_on_both_backends(bo
             answers[backend] = sorted(table.to_pylist(), key=lambda r: json.dumps(r, default=str, sort_keys=True))
         if view.name != "dash_pipeline_runtime_daily":  # step times differ per run
             assert same_rows(*answers.values()), view.name
+    kinds = open_warehouse(both["duckdb"]).query("SELECT DISTINCT reason, reason_kind FROM dash_data_quality_daily")
+    unexplained = [r["reason"] for r in kinds.to_pylist() if r["reason_kind"].startswith("other")]
+    assert unexplained == []  # every reason code the generated data produces is explained in words
 
 
 def test_re_running_the_window_gives_the_same_metrics(tmp_path, small_landing):

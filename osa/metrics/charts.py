@@ -86,12 +86,12 @@ CHARTS: tuple[Chart, ...] = (
         "data-quality",
         "Records quarantined, by reason",
         view("dash_data_quality_daily").question,
-        "SELECT day, explanation, sum(quarantined) AS quarantined FROM dash_data_quality_daily "
-        "GROUP BY day, explanation ORDER BY day, explanation",
+        "SELECT day, reason_kind, sum(quarantined) AS quarantined FROM dash_data_quality_daily "
+        "GROUP BY day, reason_kind ORDER BY day, reason_kind",
         "bar",
         "day",
         "quarantined",
-        color="explanation",
+        color="reason_kind",
     ),
     Chart(
         "embedding-usage",

@@ -88,7 +88,7 @@ def _views() -> str:
         lines += [f"### `{v.name}`", "", v.question, "", f"Reads: {v.reads}.", "", "| column | meaning |", "|---|---|"]
         lines += [f"| `{name}` | {meaning} |" for name, meaning in v.columns.items()]
         lines.append("")
-    lines += ["Quarantine reasons in words (`dash_data_quality_daily.explanation`):", ""]
+    lines += ["Quarantine reasons in words (`dash_data_quality_daily.reason_kind` and `explanation`):", ""]
     lines += ["| reason code | explanation |", "|---|---|"]
     lines += [f"| `{code}` | {words} |" for code, words in REASON_WORDS.items()]
     lines.append("")

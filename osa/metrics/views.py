@@ -18,16 +18,21 @@ from dataclasses import dataclass
 REASON_WORDS = {
     "missing": "a required field is missing",
     "wrong_type": "a field has the wrong type",
-    "out_of_range": "a value is outside its allowed range",
+    "too_short": "a value is too short (or a list too small)",
     "not_allowed": "a value is not one of the allowed values",
+    "out_of_range": "a number is outside its allowed range",
+    "bad_format": "a value does not have the required format",
+    "invalid_timestamp": "a timestamp is not RFC 3339",
     "invalid_json": "the line is not valid JSON",
+    "invalid_utf8": "the line is not valid UTF-8",
+    "body_not_object": "the webhook body is not a JSON object",
+    "form_not_object": "the form is not a JSON object",
     "malformed_envelope": "the webhook envelope is malformed",
-    "bad_signature": "the HMAC signature does not match",
-    "stale_signature": "the signature timestamp is too old (possible replay)",
     "missing_signature": "the webhook carries no signature",
-    "unknown_agent": "the agent id is not one of the nine OPAL agents",
-    "duplicate": "the record was already received",
-    "too_large": "the record exceeds the size limit",
+    "malformed_signature": "the signature header is malformed",
+    "bad_signature": "the HMAC signature does not match",
+    "stale_signature": "the signature timestamp is too far from receipt (possible replay)",
+    "no_api_credentials": "the form asks for analysis without API credentials",
 }
 
 
@@ -40,11 +45,16 @@ class View:
     sql: str
 
 
-def _reason_case(column: str) -> str:
-    whens = " ".join(
-        f"WHEN split_part({column}, ':', 1) = '{code}' THEN '{words}'" for code, words in REASON_WORDS.items()
-    )
-    return f"CASE {whens} ELSE 'other: ' || {column} END"
+def _reason_kind(column: str) -> str:
+    """The reason's rule in words (the code before ':'), e.g. 'a required field is missing'."""
+    whens = " ".join(f"WHEN '{code}' THEN '{words}'" for code, words in REASON_WORDS.items())
+    return f"CASE split_part({column}, ':', 1) {whens} ELSE 'other: ' || split_part({column}, ':', 1) END"
+
+
+def _reason_explanation(column: str) -> str:
+    """The rule in words plus the field or detail after ':', e.g. 'a required field is missing: correlation_id'."""
+    detail = f"split_part({column}, ':', 2)"
+    return f"{_reason_kind(column)} || CASE WHEN {detail} = '' THEN '' ELSE ': ' || {detail} END"
 
 
 VIEWS: tuple[View, ...] = (
@@ -177,7 +187,8 @@ VIEWS: tuple[View, ...] = (
             "source": "intake_forms or opal_deliveries",
             "stage": "where it was stopped (envelope, contract, ...)",
             "reason": "the primary reason code",
-            "explanation": "the reason in words",
+            "reason_kind": "the reason's rule in words",
+            "explanation": "the reason in words, with the field it concerns",
             "quarantined": "records quarantined for this reason",
             "received": "records received from this source that day (bronze rows)",
             "quarantine_rate": "quarantined / received",
@@ -189,7 +200,8 @@ VIEWS: tuple[View, ...] = (
         received AS (SELECT event_date, replace({{tag:table}}, 'bronze_', '') AS source, sum AS n
                      FROM metric_rollups_daily
                      WHERE metric_name = 'pipeline.rows' AND starts_with({{tag:table}}, 'bronze_'))
-        SELECT q.event_date AS day, q.source, q.stage, q.reason, {_reason_case("q.reason")} AS explanation,
+        SELECT q.event_date AS day, q.source, q.stage, q.reason, {_reason_kind("q.reason")} AS reason_kind,
+               {_reason_explanation("q.reason")} AS explanation,
                CAST(q.n AS BIGINT) AS quarantined, CAST(r.n AS BIGINT) AS received,
                CAST(q.n / nullif(r.n, 0) AS NUMERIC(12, 4)) AS quarantine_rate
         FROM q LEFT JOIN received r ON r.event_date = q.event_date AND r.source = q.source
