@@ -15,7 +15,7 @@ from osa.quality.schemas import validate
 from resources import LandingZoneResource, PrivacyResource, WarehouseResource
 
 
-def _run_window(context: dg.AssetCheckExecutionContext) -> tuple[dt.date, dt.date] | None:
+def window_of_run(context: dg.AssetCheckExecutionContext) -> tuple[dt.date, dt.date] | None:
     """The [start, end) days of a partitioned run, read from its tags so it also works when the check runs
     in a job of its own (no partitions definition); None for an unpartitioned run."""
     tags = context.run.tags
@@ -42,7 +42,7 @@ def _accounting_check(source: str, asset: str):
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, landing: LandingZoneResource
     ) -> dg.AssetCheckResult:
         store = warehouse.get()
-        run_window = _run_window(context)
+        run_window = window_of_run(context)
         days = days_in(*run_window) if run_window is not None else None  # only the files of the run's days
         report = accounting_by_day(store, source, landing_files(landing.root, source, days))
         if run_window is not None:  # only the days this run wrote
@@ -77,7 +77,7 @@ LEAK_DESCRIPTION = (
 def _leak_results(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, privacy: PrivacyResource):
     """The leak check: one scan per table, reporting counts per column and type, never values."""
     store, engine = warehouse.get(), privacy.scanner()
-    run_window = _run_window(context)
+    run_window = window_of_run(context)
     for key in context.selected_asset_check_keys:
         table = key.asset_key.path[-1]
         rows = _window_rows(store, table, run_window)
@@ -213,7 +213,7 @@ def _volume_result(store, table: catalog.Table, run_window) -> tuple[bool, dg.As
 
 def _quality_results(context: dg.AssetCheckExecutionContext, store):
     """Rules (pandera), schema (live warehouse vs catalogue) and volume results for the selected checks."""
-    run_window = _run_window(context)
+    run_window = window_of_run(context)
     drift_by_table: dict[str, list[str]] = {}
     for line in drift(store.live_columns(), store.backend):
         drift_by_table.setdefault(line.split(":")[0].split(".")[0], []).append(line)
@@ -280,7 +280,7 @@ def gold_expectations(context: dg.AssetCheckExecutionContext, warehouse: Warehou
     from osa.config import default_data_docs_dir
     from osa.quality.expectations import validate as validate_suite
 
-    store, run_window = warehouse.get(), _run_window(context)
+    store, run_window = warehouse.get(), window_of_run(context)
     for key in context.selected_asset_check_keys:
         table = catalog.table(key.asset_key.path[-1])
         report = validate_suite(

@@ -69,10 +69,10 @@ def metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
 
 
 def _run_days(context: dg.AssetCheckExecutionContext) -> tuple[dt.date, dt.date]:
-    from assets.checks import _run_window
+    from assets.checks import window_of_run
 
-    run_window = _run_window(context)
-    return run_window if run_window is not None else (dt.date(1970, 1, 1), dt.date(9999, 1, 1))
+    days = window_of_run(context)
+    return days if days is not None else (dt.date(1970, 1, 1), dt.date(9999, 1, 1))
 
 
 @dg.asset_check(

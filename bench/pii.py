@@ -43,28 +43,14 @@ from pii_corpus import Corpus, build_corpus  # noqa: E402
 
 from osa.pii import PiiEngine, PiiKeys, PolicyContext  # noqa: E402
 from osa.pii.fields import key_words  # noqa: E402
+from osa.pii.types import ALL_TYPES  # noqa: E402
 
 FORM_JSON = ("answers",)
 AGENT_JSON = ("tool_calls",)
 JSON_COLUMNS = {"forms": FORM_JSON, "agents": AGENT_JSON}
 RECORD_ID = {"forms": "submission_id", "agents": "run_id"}
 COVERAGE = 0.8
-TYPES = (
-    "email",
-    "phone",
-    "ssn",
-    "credit_card",
-    "passport",
-    "drivers_license",
-    "address",
-    "name",
-    "dob",
-    "ip_address",
-    "bank_account",
-    "tax_id",
-    "medical_record",
-    "biometric",
-)
+TYPES = ALL_TYPES  # the engine's 14 types (osa.pii.types)
 STRUCTURED = ("email", "phone", "ssn", "credit_card", "ip_address", "bank_account", "tax_id")
 PRESIDIO_TYPES = {
     "EMAIL_ADDRESS": "email",

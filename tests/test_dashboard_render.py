@@ -44,7 +44,7 @@ from osa.dashboard import (
 )
 from osa.dashboard.render import STATIC
 from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
-from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, free_port, require_browser
+from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, free_port, require_browser, screenshot
 
 # A category name that would end the page's data <script> early if the JSON were not escaped.
 HOSTILE_CATEGORY = "</script><script>document.title='pwned'</script>"
@@ -435,18 +435,6 @@ def browser():
             yield launched
         finally:
             launched.close()
-
-
-@contextlib.contextmanager
-def screenshot(page, name: str) -> Iterator[None]:
-    """artifacts/browser/<name>.png after the block, <name>-FAILED.png if it raised."""
-    try:
-        yield
-    except BaseException:
-        with contextlib.suppress(Exception):
-            page.screenshot(path=str(SCREENSHOTS / f"{name}-FAILED.png"), full_page=True)
-        raise
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def check_rendered(page, expected_rows: dict[str, int]) -> None:

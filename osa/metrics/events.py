@@ -175,9 +175,9 @@ def compute_events(
     for table, per_day in (row_counts or {}).items():
         for day, n in per_day.items():
             extra.append(_gauge(ROW_COUNT_METRIC, day, float(n), {"table": table}, None))
+    metadata = json.dumps({"run_id": run_id, "window_days": len(window_days or [])}, sort_keys=True)
     for step, seconds in (step_seconds or {}).items():
         for day in window_days or []:
-            metadata = json.dumps({"run_id": run_id, "window_days": len(window_days or [])}, sort_keys=True)
             extra.append(_gauge(STEP_SECONDS_METRIC, day, seconds, {"step": step}, metadata))
     if extra:
         rows = pa.concat_tables([rows, pa.Table.from_pylist(extra, schema=rows.schema)])
