@@ -280,8 +280,30 @@ def cmd_query(args: argparse.Namespace) -> int:
     except configured_backend().errors() as error:  # bad SQL, a permission the sandbox withholds, ...
         lines = str(error).strip().splitlines() or [type(error).__name__]
         raise CliError(f"query failed: {lines[0]}") from error
+    _audit_restricted_read(args.sql, result.num_rows)
     _print_table(pl.from_arrow(result), args.limit)
     return 0
+
+
+def _audit_restricted_read(sql_text: str, rows: int) -> None:
+    """A query that names a restricted (bronze) table is audited: which tables, a digest of the SQL (its text may
+    quote personal data), the row count and the OS user."""
+    import getpass
+    import hashlib
+    import re
+
+    from osa import catalog
+    from osa.compliance import audit
+
+    restricted = sorted(
+        {t.name for t in catalog.tables(layer="bronze") if re.search(rf"\b{t.name}\b", sql_text, re.IGNORECASE)}
+    )
+    if restricted:
+        details = {"sql_sha256": hashlib.sha256(sql_text.encode()).hexdigest(), "rows": rows}
+        audit.record(
+            _warehouse(),
+            audit.AuditEntry("restricted_read", f"osa query ({getpass.getuser()})", ",".join(restricted), details),
+        )
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -535,7 +557,138 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--days", type=int, default=140)
     generate.set_defaults(func=cmd_generate)
     sub.add_parser("redact", help="protect PII in a JSONL file (see `osa redact --help`)", add_help=False)
+    retention = sub.add_parser("retention", help="apply every retention policy now (what the nightly job does)")
+    retention.add_argument("--as-of", type=_day, help="the day policies count back from (default: today, UTC)")
+    retention.add_argument("--dry-run", action="store_true", help="list what would go and change nothing")
+    retention.set_defaults(func=cmd_retention)
+    dsr = sub.add_parser("dsr", help="a data-subject request: access, export, rectify or erase")
+    dsr.add_argument("request", choices=tuple(DSR_REQUESTS))
+    dsr.add_argument("--subject", required=True, help="the subject's identifier (an e-mail, a phone, ...)")
+    dsr.add_argument("--type", dest="pii_type", help="the identifier's kind when it cannot be detected")
+    dsr.add_argument("--value", help="rectify: the corrected value")
+    dsr.add_argument("--out", help="access/export: where to write the JSON bundle (default: .osa/dsr/<id>.json)")
+    dsr.set_defaults(func=cmd_dsr)
+    audit = sub.add_parser("audit", help="the tamper-evident audit log")
+    audit.add_argument("action", choices=("verify",))
+    audit.set_defaults(func=cmd_audit)
+    hold = sub.add_parser("hold", help="place or release a legal hold on a workflow or a subject")
+    hold.add_argument("action", choices=("place", "release"))
+    hold.add_argument("hold_id", help="the hold's id (case or matter reference)")
+    hold.add_argument("--workflow", help="hold one workflow")
+    hold.add_argument("--subject", help="hold one data subject (an e-mail, a phone, ...)")
+    hold.add_argument("--type", dest="pii_type", help="the subject identifier's kind when it cannot be detected")
+    hold.add_argument("--reason", default="legal hold", help="why (no personal data)")
+    hold.set_defaults(func=cmd_hold)
     return parser
+
+
+DSR_REQUESTS = {"access": "access", "export": "export", "rectify": "rectification", "erase": "erasure"}
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {text!r}") from None
+
+
+def _compliance_errors() -> tuple[type[Exception], ...]:
+    from osa.compliance.dsr import ErasureIncomplete, RequestRefused
+
+    return (RequestRefused, ErasureIncomplete, ValueError)
+
+
+def _privacy_engine():
+    from osa.privacy import default_protector
+
+    return default_protector().engine
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    """The nightly retention job's work, now (see osa/compliance/retention.py)."""
+    from osa.compliance.retention import run_retention
+
+    warehouse = _ready_warehouse()
+    as_of = args.as_of or dt.datetime.now(dt.UTC).date()
+    try:
+        report = run_retention(warehouse, as_of, dry_run=args.dry_run)
+    except ValueError as error:
+        raise CliError(str(error)) from error
+    print("\n".join(report.lines()))
+    if report.audit_seq is not None:
+        print(f"audit record {report.audit_seq}")
+    return 0
+
+
+def cmd_dsr(args: argparse.Namespace) -> int:
+    """A data-subject request, run in every store and audited (the audit row never holds the identifier)."""
+    import json
+
+    from osa.compliance.dsr import run_request
+
+    warehouse = _ready_warehouse()
+    request_type = DSR_REQUESTS[args.request]
+    out = Path(args.out) if args.out else None
+    try:
+        result = run_request(
+            warehouse,
+            _privacy_engine(),
+            request_type,
+            args.subject,
+            pii_type=args.pii_type,
+            new_value=args.value,
+            bundle_dir=out.parent if out else None,
+            request_id=out.stem if out else None,
+            actor="osa dsr",
+        )
+    except _compliance_errors() as error:
+        raise CliError(str(error)) from error
+    print(json.dumps({"request": request_type, **result.details(), "audit_seq": result.audit_seq}))
+    if result.bundle_path:
+        print(f"bundle: {_shown(result.bundle_path)}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from osa.compliance import audit
+
+    report = audit.verify(_ready_warehouse())
+    if not report.intact:
+        raise CliError(report.line())
+    print(report.line())
+    return 0
+
+
+def cmd_hold(args: argparse.Namespace) -> int:
+    from osa.compliance import holds
+    from osa.compliance.dsr import resolve_subject
+
+    warehouse = _ready_warehouse()
+    try:
+        if args.action == "release":
+            released = holds.release(warehouse, args.hold_id, actor="osa hold")
+            if not released:
+                raise CliError(f"no hold {args.hold_id!r} is in force")
+            print(f"released hold {args.hold_id}")
+            return 0
+        if bool(args.workflow) == bool(args.subject):
+            raise CliError("a hold covers either --workflow or --subject")
+        fingerprints = ()
+        if args.subject:
+            fingerprints = (resolve_subject(_privacy_engine(), args.subject, args.pii_type).fingerprint,)
+        holds.place(
+            warehouse, args.hold_id, args.reason, workflow_id=args.workflow, fingerprints=fingerprints, actor="osa hold"
+        )
+    except _compliance_errors() as error:
+        raise CliError(str(error)) from error
+    print(f"placed hold {args.hold_id} on {'workflow ' + args.workflow if args.workflow else 'the subject'}")
+    return 0
+
+
+def _ready_warehouse():
+    """The configured warehouse after the startup step (migrations), as every command that writes needs it."""
+    prepare_warehouse()
+    return _warehouse()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from pipelines import lakehouse, maintenance
+from pipelines import compliance, lakehouse, maintenance
 from resources import (
     EmbeddingResource,
     LandingZoneResource,
@@ -33,4 +33,6 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     }
 
 
-defs = dg.Definitions.merge(lakehouse.defs, maintenance.defs, dg.Definitions(resources=build_resources()))
+defs = dg.Definitions.merge(
+    lakehouse.defs, maintenance.defs, compliance.defs, dg.Definitions(resources=build_resources())
+)

@@ -1,8 +1,6 @@
-"""Housekeeping jobs, orchestrated by Dagster so nothing depends on TimescaleDB's (TSL-only) background jobs:
+"""Housekeeping of Dagster's own storage (the warehouse's retention by data category is `retention_job`,
+pipelines/compliance.py):
 
-* `warehouse_retention`: drops warehouse partitions older than `OSA_WAREHOUSE_RETENTION_DAYS` (unset or 0:
-  keep everything) from every partitioned table: whole TimescaleDB chunks on Postgres (`drop_chunks`), whole
-  days on DuckDB;
 * `dagster_history_retention`: keeps Dagster's own storage bounded by deleting old run history (below).
 
 Every run writes events to Dagster's event log, and a ranged (backfill) run writes a planned and a
@@ -19,8 +17,6 @@ import os
 
 import dagster as dg
 from pydantic import Field
-
-from resources import WarehouseResource
 
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
 DEFAULT_RETENTION_DAYS = 30
@@ -107,91 +103,4 @@ retention_schedule = dg.ScheduleDefinition(
 )
 
 
-class WarehouseRetention(dg.Config):
-    """How many days of warehouse partitions to keep (editable in the launchpad)."""
-
-    days: int | None = Field(
-        default=None,
-        description="Drop partitions older than this many days (0: keep everything); empty: "
-        "OSA_WAREHOUSE_RETENTION_DAYS (unset: off), read when the run starts.",
-    )
-    as_of: str | None = Field(default=None, description="The day to count back from (ISO date); empty: today (UTC).")
-
-    def resolved_days(self) -> int:
-        return self.days if self.days is not None else int(os.environ.get("OSA_WAREHOUSE_RETENTION_DAYS") or 0)
-
-
-@dg.op(
-    description="Drops warehouse partitions older than the configured days (default off).",
-    tags={"osa/maintenance": "retention"},
-)
-def drop_expired_partitions(
-    context: dg.OpExecutionContext, config: WarehouseRetention, warehouse: WarehouseResource
-) -> None:
-    days = config.resolved_days()
-    if days <= 0:
-        context.log.info("warehouse retention is off (days 0; OSA_WAREHOUSE_RETENTION_DAYS unset or 0)")
-        return
-    today = dt.date.fromisoformat(config.as_of) if config.as_of else dt.datetime.now(dt.UTC).date()
-    cutoff = today - dt.timedelta(days=days)
-    removed = warehouse.get().apply_retention(cutoff)
-    context.log.info(
-        f"dropped partitions before {cutoff}: {sum(removed.values())} rows in "
-        f"{sum(1 for n in removed.values() if n)} tables"
-    )
-
-
-class MetricRetentionConfig(dg.Config):
-    """The metric store's retention windows (defaults: OSA_METRICS_*_DAYS, else 90 / 365 / 730 days)."""
-
-    as_of: str | None = Field(default=None, description="The day to count back from (ISO date); empty: today (UTC).")
-
-
-@dg.op(
-    description="Expires the metric store by its own windows: raw observations after 90 days (only days both "
-    "rollups fully count), hourly rollups after a year, daily after two.",
-    tags={"osa/maintenance": "retention"},
-)
-def expire_metric_windows(
-    context: dg.OpExecutionContext, config: MetricRetentionConfig, warehouse: WarehouseResource
-) -> dg.Output[None]:
-    from osa.metrics import MetricRetention, expire_metrics
-
-    today = dt.date.fromisoformat(config.as_of) if config.as_of else dt.datetime.now(dt.UTC).date()
-    result = expire_metrics(warehouse.get(), today, MetricRetention.from_env())
-    blocked = ", ".join(str(d) for d in result.blocked_days[:10]) or "none"
-    context.log.info(
-        f"metric retention as of {today}: removed {result.removed}; raw days kept (rollups short): {blocked}"
-    )
-    return dg.Output(
-        None,
-        metadata={
-            **{f"removed/{table}": n for table, n in result.removed.items()},
-            **{f"cutoff/{table}": str(day) for table, day in result.cutoffs.items()},
-            "raw_days_blocked": len(result.blocked_days),
-        },
-    )
-
-
-@dg.job(
-    description="Drops expired warehouse partitions (whole chunks/days, never row by row); the metric store "
-    "expires by its own windows, raw observations only after their rollups are complete.",
-    tags={"osa/maintenance": "retention"},
-)
-def warehouse_retention() -> None:
-    drop_expired_partitions()
-    expire_metric_windows()
-
-
-warehouse_retention_schedule = dg.ScheduleDefinition(
-    job=warehouse_retention,
-    cron_schedule="47 2 * * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Daily at 02:47 UTC: drop partitions older than OSA_WAREHOUSE_RETENTION_DAYS (off when unset) "
-    "and expire the metric store by its windows.",
-)
-
-defs = dg.Definitions(
-    jobs=[dagster_history_retention, warehouse_retention], schedules=[retention_schedule, warehouse_retention_schedule]
-)
+defs = dg.Definitions(jobs=[dagster_history_retention], schedules=[retention_schedule])

@@ -18,7 +18,7 @@ from osa.catalog.tables import TABLES
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
 CATALOG_MD = DOCS_DIR / "catalog.md"
 FIDES_YAML = DOCS_DIR / "fides-dataset.yml"
-LAYER_ORDER = ("bronze", "silver", "quarantine", "pii", "gold", "knowledge", "metrics")
+LAYER_ORDER = ("bronze", "silver", "quarantine", "pii", "gold", "knowledge", "metrics", "compliance")
 
 
 def _rule(column: Column) -> str:

@@ -13,11 +13,18 @@ from typing import Literal
 import polars as pl
 import pyarrow as pa
 
-Layer = Literal["bronze", "silver", "quarantine", "pii", "gold", "knowledge", "metrics"]
-Step = Literal["intake_forms", "opal_deliveries", "gold", "embeddings", "recommendations", "metrics"]
+Layer = Literal["bronze", "silver", "quarantine", "pii", "gold", "knowledge", "metrics", "compliance"]
+Step = Literal["intake_forms", "opal_deliveries", "gold", "embeddings", "recommendations", "metrics", "compliance"]
 # Retention categories (the nightly retention job maps each to a policy; see docs/catalog.md).
 RetentionCategory = Literal[
-    "pii_data", "strategy_workflow", "audit_log", "user_analytics", "metrics_raw", "metrics_hourly", "metrics_daily"
+    "pii_data",
+    "strategy_workflow",
+    "audit_log",
+    "user_analytics",
+    "metrics_raw",
+    "metrics_hourly",
+    "metrics_daily",
+    "legal_hold",
 ]
 RETENTION_CATEGORIES: dict[str, str] = {
     "pii_data": "raw personal data (bronze payloads and forms): 30 days, then deleted",
@@ -27,6 +34,7 @@ RETENTION_CATEGORIES: dict[str, str] = {
     "metrics_raw": "raw metric observations: 90 days, dropped by whole partitions once their rollups are checked",
     "metrics_hourly": "hourly metric rollups: 1 year",
     "metrics_daily": "daily metric rollups: 2 years",
+    "legal_hold": "legal holds: kept while in force and after release (the record of a hold is never expired)",
 }
 
 

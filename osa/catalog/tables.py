@@ -1047,4 +1047,77 @@ METRICS = (
     ),
 )
 
-TABLES: tuple[Table, ...] = (*PIPELINE_TABLES, *METRICS)
+AUDIT_ACTIONS = (
+    "retention",
+    "dsr_access",
+    "dsr_export",
+    "dsr_rectification",
+    "dsr_erasure",
+    "restricted_read",
+    "workflow_state",
+    "legal_hold",
+    "compliance_scan",
+    "job_failure",
+)
+
+COMPLIANCE = (
+    Table(
+        "audit_log",
+        "compliance",
+        "compliance",
+        "The tamper-evident audit log: retention runs, data-subject requests, reads of restricted tables through "
+        "`osa query`, workflow state changes and legal holds. Append-only; each row carries the hash of the row "
+        "before it, so `osa audit verify` finds an edited, inserted or deleted row. Never a raw identifier.",
+        grain="one audited action",
+        owner=PRIVACY,
+        retention="audit_log",
+        key=("seq",),
+        count_by="action",
+        columns=(
+            event_date("the day the action was recorded (UTC)"),
+            Column("seq", BIGINT, "Position in the chain (1, 2, ...): no gaps.", nullable=False, minimum=1),
+            Column("recorded_at", TIMESTAMPTZ, "When the action was recorded.", nullable=False),
+            Column("action", TEXT, "What was done.", nullable=False, allowed=AUDIT_ACTIONS),
+            Column("actor", TEXT, "Who or what did it: the job, the command, the user.", nullable=False),
+            Column("target", TEXT, "What it was done to: tables, a request id, a workflow (never a person)."),
+            Column("details", TEXT, "Counts and parameters, canonical JSON (no personal data).", json=True),
+            Column("prev_hash", TEXT, "row_hash of the row before (64 zeros for the first).", nullable=False),
+            Column(
+                "row_hash",
+                TEXT,
+                "SHA-256 of prev_hash and this row's canonical JSON: the chain link.",
+                nullable=False,
+            ),
+        ),
+    ),
+    Table(
+        "legal_holds",
+        "compliance",
+        "compliance",
+        "Legal holds: a workflow or a data subject whose data retention and erasure must not delete or anonymize "
+        "while the hold is in force. The subject is stored as keyed fingerprints, never the identifier.",
+        grain="one hold on one workflow or one subject identifier",
+        owner=PRIVACY,
+        retention="legal_hold",
+        key=("hold_id",),
+        hypertable=False,
+        count_by="scope",
+        columns=(
+            event_date("the day the hold was placed (UTC)"),
+            Column("hold_id", TEXT, "Identifier of the hold (the case or matter reference).", nullable=False),
+            Column("scope", TEXT, "What it holds.", nullable=False, allowed=("workflow", "subject")),
+            workflow_id(nullable=True),
+            Column(
+                "subject_fingerprint",
+                TEXT,
+                "Keyed HMAC of the held subject's identifier (subject index key).",
+                privacy=PSEUDONYM,
+            ),
+            Column("reason", TEXT, "Why (matter reference, no personal data).", nullable=False),
+            Column("placed_at", TIMESTAMPTZ, "When the hold was placed.", nullable=False),
+            Column("released_at", TIMESTAMPTZ, "When it was released; null while in force."),
+        ),
+    ),
+)
+
+TABLES: tuple[Table, ...] = (*PIPELINE_TABLES, *METRICS, *COMPLIANCE)

@@ -719,6 +719,22 @@ class PiiEngine:
         data = [(c, t, n) for (c, t), n in sorted(counts.items())]
         return pl.DataFrame(data, schema=SCAN_SCHEMA, orient="row")
 
+    def locate_frame(self, frame: pl.DataFrame, *, json_columns: Sequence[str] = ()) -> pl.DataFrame:
+        """Like `scan_frame`, one row per finding with where it is: (row position, field path, pii_type).
+        No values: what a compliance report may show."""
+        units = self._units(frame, json_columns, set())
+        with _gc_paused():
+            self._detect(units, scanning=True)
+        data = [
+            (*unit.locate(position), f.pii_type)
+            for unit in units
+            for position, _value, found in unit.found
+            for f in found
+        ]
+        return pl.DataFrame(
+            data, schema={"row": pl.Int64, "field_path": pl.String, "pii_type": pl.String}, orient="row"
+        )
+
 
 def _is_keyword_prefilter(recognizer: Recognizer) -> bool:
     """A plain ``(?i)`` keyword prefilter (the context-required recognizers)."""

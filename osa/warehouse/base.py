@@ -40,6 +40,20 @@ NEAREST_COLUMNS = (
 )
 
 
+class Transaction(Protocol):
+    """Reads and writes that commit together (see `Warehouse.transaction`); SQL uses `?` parameters."""
+
+    def query(self, sql: str, params: list | None = None) -> pa.Table: ...
+
+    def execute(self, sql: str, params: list | None = None) -> int:
+        """Run one statement; returns the rows it changed."""
+
+    def insert(self, table: str, rows: pa.Table) -> int: ...
+
+    def lock(self, table: str) -> None:
+        """Hold `table` exclusively for writers until the transaction ends (append-only chains)."""
+
+
 class WarehouseDamaged(RuntimeError):
     """The warehouse's storage failed its integrity check; the message says how to recover."""
 
@@ -65,6 +79,11 @@ class Warehouse(ABC):
     ) -> int:
         """Atomically replace one table's window. Returns rows written."""
         return self.replace_windows({table: rows}, start, end, date_column)
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """One transaction for data maintenance that must read and write atomically (the audit chain,
+        retention, data-subject requests): committed when the block ends, rolled back on error."""
 
     @abstractmethod
     def query(self, sql: str, params: list | None = None) -> pa.Table:
@@ -182,16 +201,6 @@ class Warehouse(ABC):
             .column(0)
             .to_pylist()
         )
-
-    def apply_retention(self, cutoff: dt.date) -> dict[str, int]:
-        """Drop every partition older than `cutoff` from every partitioned table; rows removed per table.
-        Orchestrated by Dagster (pipelines/maintenance.py), so it needs no TimescaleDB background jobs."""
-        from osa import catalog
-
-        own_windows = {t.name for t in catalog.tables(layer="metrics")}  # osa.metrics.retention: rollups first
-        return {
-            table: self.drop_before(table, cutoff) for table in self.partitioned_tables() if table not in own_windows
-        }
 
 
 def migration_files(backend: str) -> list[tuple[str, Path]]:

@@ -24,6 +24,7 @@ import pyarrow as pa
 from osa.catalog.ddl import LiveColumn
 from osa.warehouse.base import (
     NEAREST_COLUMNS,
+    Transaction,
     VectorSearch,
     Warehouse,
     WarehouseDamaged,
@@ -144,6 +145,11 @@ class DuckDBWarehouse(Warehouse):
                 written += rows.num_rows
         return written
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with self.connect() as con, _transaction(con):  # the file lock already serializes every writer
+            yield _DuckDBTransaction(con)
+
     def execute(self, statements: list[str]) -> None:
         with self.connect() as con, _transaction(con):
             for statement in statements:
@@ -245,6 +251,31 @@ class DuckDBWarehouse(Warehouse):
         check_identifier(date_column)
         with self.connect() as con:
             return int(con.execute(f"DELETE FROM {table} WHERE {date_column} < ?", [cutoff]).fetchone()[0])
+
+
+class _DuckDBTransaction:
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def query(self, sql: str, params: list | None = None) -> pa.Table:
+        return self.con.sql(sql, params=params or None).to_arrow_table()
+
+    def execute(self, sql: str, params: list | None = None) -> int:
+        result = self.con.execute(sql, params or [])
+        row = result.fetchone() if result.description else None
+        return int(row[0]) if row and isinstance(row[0], int) else 0
+
+    def insert(self, table: str, rows: pa.Table) -> int:
+        check_identifier(table)
+        self.con.register("incoming_rows", rows)
+        try:
+            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")
+        finally:
+            self.con.unregister("incoming_rows")
+        return rows.num_rows
+
+    def lock(self, table: str) -> None:
+        check_identifier(table)  # one writer at a time holds the file lock: nothing more to take
 
 
 def _is_damage(error: Exception) -> bool:

@@ -39,7 +39,14 @@ from psycopg.adapt import Dumper, Loader
 from psycopg.pq import Format
 
 from osa.catalog.ddl import LiveColumn
-from osa.warehouse.base import NEAREST_COLUMNS, VectorSearch, Warehouse, check_identifier, migration_files
+from osa.warehouse.base import (
+    NEAREST_COLUMNS,
+    Transaction,
+    VectorSearch,
+    Warehouse,
+    check_identifier,
+    migration_files,
+)
 from osa.warehouse.readonly import check_pg_readonly
 
 # Advisory-lock namespaces (first key of the two-int form). Day locks use the one-bigint form, which
@@ -617,6 +624,11 @@ class PostgresWarehouse(Warehouse):
                     copy.write_row(row)
         return rows.num_rows
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with self.connect() as con, con.transaction():
+            yield _PostgresTransaction(self, con)
+
     # ---------------------------------------------------------------- schema maintenance
     def execute(self, statements: list[str]) -> None:
         with self.connect() as con, con.transaction():
@@ -798,3 +810,30 @@ class PostgresWarehouse(Warehouse):
             removed = con.execute(sql.SQL("SELECT ") + counts).fetchone()[0]
             con.execute("SELECT drop_chunks(%s::regclass, older_than => %s::date)", (table, cutoff))
             return int(removed)
+
+
+class _PostgresTransaction:
+    def __init__(self, warehouse: PostgresWarehouse, con: psycopg.Connection) -> None:
+        self.warehouse = warehouse
+        self.con = con
+
+    def query(self, sql_text: str, params: list | None = None) -> pa.Table:
+        with self.con.cursor() as cur:
+            if params:
+                cur.execute(to_pg_placeholders(sql_text), params)
+            else:
+                cur.execute(sql_text)
+            return self.warehouse._arrow_result(self.con, cur)
+
+    def execute(self, sql_text: str, params: list | None = None) -> int:
+        if params:
+            return self.con.execute(to_pg_placeholders(sql_text), params).rowcount
+        return self.con.execute(sql_text).rowcount
+
+    def insert(self, table: str, rows: pa.Table) -> int:
+        check_identifier(table)
+        return self.warehouse._copy(self.con, table, rows)
+
+    def lock(self, table: str) -> None:
+        """Every writer of `table` waits here; readers are not blocked (an advisory lock, not LOCK TABLE)."""
+        self.con.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_TABLE_LOCK, _lock_key(check_identifier(table))))
