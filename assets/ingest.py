@@ -150,7 +150,9 @@ def opal_deliveries(
     store, protector = warehouse.get(), privacy.protector()
     lines = _read_window(store, landing, "opal_deliveries", start, end)
     known = _known_ids(store, "bronze_opal_deliveries", "delivery_id", start, end)
-    result = process_deliveries(lines, secret=webhook.get(), known_delivery_ids=known)
+    result = process_deliveries(lines, secret=webhook.keyring(), known_delivery_ids=known)
+    if result.verified_by_key:  # during a rotation: which keys senders still sign with
+        context.log.info(f"verified deliveries per webhook key id: {result.verified_by_key}")
     silver = {
         "quarantine_opal_deliveries": result.quarantine,
         "silver_agent_executions": result.agent_executions,

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from osa.config import default_duckdb_path, default_landing_dir, is_development
-from osa.ingest.signature import check_webhook_secret, resolve_webhook_secret
+from osa.ingest.signature import WebhookKeyring, check_webhook_secret, resolve_webhook_keyring, resolve_webhook_secret
 from osa.privacy import PassThroughProtector, Protector, default_protector, text_redactor
 from osa.warehouse import backend, ready
 from osa.warehouse.base import Warehouse
@@ -49,17 +49,27 @@ class LandingZoneResource(dg.ConfigurableResource):
 
 
 class WebhookSecretResource(dg.ConfigurableResource):
-    """The HMAC secret for OPAL webhooks; production refuses to run without `OSA_WEBHOOK_SECRET`."""
+    """The HMAC secrets for OPAL webhooks: the keyring `OSA_WEBHOOK_SECRETS` (ids and validity windows, for
+    rotation) and/or the single `OSA_WEBHOOK_SECRET` (key id `default`); production refuses to run without one.
+    Empty settings are read from the environment when a step runs."""
 
     secret: str = ""
+    secrets: str = ""
+
+    def keyring(self) -> WebhookKeyring:
+        """Every active key; the development secret only in development, refused by value in any key."""
+        return resolve_webhook_keyring(
+            allow_development_secret=is_development(), secret=self.secret or None, secrets=self.secrets or None
+        )
 
     def get(self) -> str:
+        """The single secret `OSA_WEBHOOK_SECRET` (the pipeline verifies with `keyring()`)."""
         if self.secret:  # bound from EnvVar("OSA_WEBHOOK_SECRET"): the development value only in development
             return check_webhook_secret(self.secret, allow_development_secret=is_development())
         return resolve_webhook_secret(allow_development_secret=is_development())
 
-    def __repr__(self) -> str:  # never print the secret
-        return "WebhookSecretResource(secret=***)"
+    def __repr__(self) -> str:  # never print a secret
+        return "WebhookSecretResource(secret=***, secrets=***)"
 
 
 class PrivacyResource(dg.ConfigurableResource):

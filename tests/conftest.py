@@ -408,6 +408,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("DAGSTER_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("OSA_WEBHOOK_SECRET", "")  # declared but empty: the development secret applies
+    monkeypatch.setenv("OSA_WEBHOOK_SECRETS", "")
     monkeypatch.delenv("OSA_ENV", raising=False)
     monkeypatch.delenv("OSA_WAREHOUSE", raising=False)
     yield tmp_path
@@ -418,7 +419,7 @@ def osa_env(root: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("OSA_WEBHOOK_SECRET", "OSA_ENV", "OSA_WAREHOUSE", "OSA_DATABASE_URL")
+        if k not in ("OSA_WEBHOOK_SECRET", "OSA_WEBHOOK_SECRETS", "OSA_ENV", "OSA_WAREHOUSE", "OSA_DATABASE_URL")
     }
     env.update(
         {

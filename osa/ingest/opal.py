@@ -8,7 +8,7 @@ PostgreSQL) only ever sees finished tables, so both backends get identical resul
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
@@ -17,7 +17,7 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 from osa.contracts.opal import AGENT_DATA, AGENT_SLAS, SIGNATURE_TOLERANCE_SECONDS, WORKFLOW_PAYLOAD
 from osa.ingest.recommendations import INSIGHT_QUERIES, MACROS, RECOMMENDATIONS_QUERY, base_table_sql
 from osa.ingest.scratch import SCRATCH_ROW_GROUP, scratch_connection
-from osa.ingest.signature import hmac_pads, hmac_sql, signatures_match
+from osa.ingest.signature import KEY_ID_PATTERN, WebhookKeyring, verify_signatures
 from osa.ingest.validate import (
     JSON_OBJECT,
     compile_contract,
@@ -31,7 +31,7 @@ from osa.ingest.validate import (
 )
 
 ENVELOPE_STRUCTURE = '{"received_at":"JSON","headers":"JSON","body":"JSON"}'
-SIGNATURE_PATTERN = r"^t=(\d+),v1=([0-9a-f]{64})$"
+SIGNATURE_PATTERN = rf"^t=(\d+),(?:kid=({KEY_ID_PATTERN}),)?v1=([0-9a-f]{{64}})$"
 
 
 @dataclass
@@ -48,6 +48,7 @@ class DeliveryTables:
     accepted: int
     quarantined: int
     duplicates: int
+    verified_by_key: dict[str, int] = field(default_factory=dict)  # verified deliveries (bronze rows) per key id
 
 
 @functools.cache
@@ -91,19 +92,26 @@ def _sla_values() -> str:
 
 
 def process_deliveries(
-    lines: pa.Table, *, secret: str, known_delivery_ids: pa.Array | None = None, threads: int | None = None
+    lines: pa.Table,
+    *,
+    secret: str | WebhookKeyring,
+    known_delivery_ids: pa.Array | None = None,
+    threads: int | None = None,
 ) -> DeliveryTables:
     """Run the whole delivery path over `lines` (event_date, source_file, source_line, line).
+
+    `secret` is the keyring, or one secret (key id `default`, no window).
 
     `known_delivery_ids` are body digests already accepted in earlier partitions: a body seen there is a
     replay and is recorded as a duplicate here, never counted twice.
     """
     with scratch_connection(threads) as con:
-        return _process(con, lines, secret, known_delivery_ids)
+        keyring = secret if isinstance(secret, WebhookKeyring) else WebhookKeyring.single(secret)
+        return _process(con, lines, keyring, known_delivery_ids)
 
 
 def _process(
-    con: duckdb.DuckDBPyConnection, lines: pa.Table, secret: str, known_delivery_ids: pa.Array | None
+    con: duckdb.DuckDBPyConnection, lines: pa.Table, keyring: WebhookKeyring, known_delivery_ids: pa.Array | None
 ) -> DeliveryTables:
     con.execute(MACROS)
     lines = with_line_checks(lines)
@@ -134,7 +142,8 @@ def _process(
         )
         SELECT event_date, source_file, source_line, received_at, body,
             regexp_extract(signature_header, '{SIGNATURE_PATTERN}', 1) AS sig_t,
-            regexp_extract(signature_header, '{SIGNATURE_PATTERN}', 2) AS sig_v1,
+            regexp_extract(signature_header, '{SIGNATURE_PATTERN}', 2) AS sig_kid,
+            regexp_extract(signature_header, '{SIGNATURE_PATTERN}', 3) AS sig_v1,
             list_filter([
                 CASE WHEN json_shape <> {JSON_OBJECT} THEN 'malformed_envelope:not_json_object'
                      WHEN NOT utf8_valid THEN 'invalid_utf8' END,
@@ -150,23 +159,20 @@ def _process(
         FROM fields
     """)
 
-    # 2. Signatures: HMAC-SHA256 computed vectorized in DuckDB, compared in constant time in Python.
-    ipad, opad = hmac_pads(secret)
-    candidates = con.sql(
-        f"SELECT rowid AS rid, sig_v1, {hmac_sql('$ipad', '$opad', 'sig_t', 'body')} AS expected "
-        "FROM envelope WHERE len(envelope_reasons) = 0",
-        params={"ipad": ipad, "opad": opad},
-    ).to_arrow_table()
-    valid = signatures_match(candidates["expected"].to_pylist(), candidates["sig_v1"].to_pylist())
-    con.register("signature_check", pa.table({"rid": candidates["rid"], "signature_ok": pa.array(valid, pa.bool_())}))
-    del candidates, ipad, opad
+    # 2. Signatures: HMAC-SHA256 per key computed vectorized in DuckDB, compared in constant time; any key
+    #    valid at `t` (or the one `kid=` names) verifies a delivery.
+    checks = verify_signatures(
+        con, "SELECT rowid AS rid, sig_t, sig_kid, sig_v1, body FROM envelope WHERE len(envelope_reasons) = 0", keyring
+    )
+    con.register("signature_check", checks)
+    del checks
     con.execute(f"""
         CREATE VIEW checked AS
-        SELECT e.rowid AS rid, e.* EXCLUDE (envelope_reasons, sig_v1),
+        SELECT e.rowid AS rid, e.* EXCLUDE (envelope_reasons, sig_kid, sig_v1), c.key_id,
             list_concat(e.envelope_reasons, list_filter([
-                CASE WHEN c.signature_ok = false THEN 'bad_signature' END,
+                c.signature_reason,
                 -- a t= too large for BIGINT cannot be within the tolerance either (coalesce: stale)
-                CASE WHEN c.signature_ok IS NOT NULL AND coalesce(abs(TRY_CAST(e.sig_t AS BIGINT)
+                CASE WHEN c.rid IS NOT NULL AND coalesce(abs(TRY_CAST(e.sig_t AS BIGINT)
                           - epoch(e.received_at)) > {SIGNATURE_TOLERANCE_SECONDS}, true) THEN 'stale_signature' END
             ], lambda x: x IS NOT NULL)) AS envelope_reasons
         FROM envelope e LEFT JOIN signature_check c ON c.rid = e.rowid
@@ -190,7 +196,7 @@ def _process(
             FROM candidates GROUP BY delivery_id
         )
         SELECT event_date, source_file, source_line, received_at, body,
-            TRY_CAST(sig_t AS BIGINT) AS signature_timestamp, c.delivery_id,
+            TRY_CAST(sig_t AS BIGINT) AS signature_timestamp, c.delivery_id, c.key_id,
             (c.rid <> f.first_rid OR c.delivery_id IN (SELECT delivery_id FROM known_ids)) AS is_duplicate
         FROM candidates c JOIN first_copy f USING (delivery_id)
     """)
@@ -335,6 +341,9 @@ def _process(
 
     records_in = lines.num_rows
     duplicates = int(pa.compute.sum(bronze["is_duplicate"]).as_py() or 0)
+    verified_by_key = dict(
+        con.execute("SELECT key_id, count(*) FROM verified GROUP BY key_id ORDER BY key_id").fetchall()
+    )
     return DeliveryTables(
         bronze=bronze,
         quarantine=quarantine,
@@ -346,4 +355,5 @@ def _process(
         accepted=agent_executions.num_rows,
         quarantined=quarantine.num_rows,
         duplicates=duplicates,
+        verified_by_key=verified_by_key,
     )

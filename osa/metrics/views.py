@@ -31,6 +31,8 @@ REASON_WORDS = {
     "missing_signature": "the webhook carries no signature",
     "malformed_signature": "the signature header is malformed",
     "bad_signature": "the HMAC signature does not match",
+    "unknown_key_id": "the signature names a webhook key id that is not configured",
+    "key_outside_window": "the signing key was not valid at the signature time (outside its window)",
     "stale_signature": "the signature timestamp is too far from receipt (possible replay)",
     "no_api_credentials": "the form asks for analysis without API credentials",
 }
