@@ -91,12 +91,8 @@ def _text_columns(table: Table) -> list:
     return [c for c in table.columns if c.scanned]
 
 
-def _as_text(column, backend: str) -> str:
-    if column.type == TEXT_LIST:
-        return (
-            f"array_to_string({column.name}, ' ')" if backend == "postgres" else f"array_to_string({column.name}, ' ')"
-        )
-    return column.name
+def _as_text(column) -> str:
+    return f"array_to_string({column.name}, ' ')" if column.type == TEXT_LIST else column.name
 
 
 def _mentions(table: Table, subject: Subject, backend: str, *, raw: bool) -> tuple[str, list]:
