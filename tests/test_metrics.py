@@ -256,23 +256,18 @@ def test_the_retention_job_expires_metrics_through_dagster(tmp_path, monkeypatch
     store.prepare()
     _load(store, [AS_OF - dt.timedelta(days=91), AS_OF])
     monkeypatch.setenv("OSA_METRICS_RAW_DAYS", "90")
-    result = defs.resolve_job_def("warehouse_retention").execute_in_process(
-        resources={"warehouse": warehouse_resource(location)},
-        run_config={
-            **QUIET,
-            "ops": {
-                "drop_expired_partitions": {"config": {"days": 0}},
-                "expire_metric_windows": {"config": {"as_of": AS_OF.isoformat()}},
-            },
-        },
+    monkeypatch.setenv("OSA_ARCHIVE_DIR", str(tmp_path / "archive"))
+    result = defs.resolve_job_def("retention_job").execute_in_process(
+        resources={"warehouse": warehouse_resource(location), "landing": LandingZoneResource(path=str(tmp_path))},
+        run_config={**QUIET, "ops": {"apply_retention_policies": {"config": {"as_of": AS_OF.isoformat()}}}},
     )
     assert result.success
     outputs = [
         e.event_specific_data.metadata
         for e in result.all_events
-        if e.event_type_value == "STEP_OUTPUT" and e.step_key == "expire_metric_windows"
+        if e.event_type_value == "STEP_OUTPUT" and e.step_key == "apply_retention_policies"
     ]
-    assert outputs and outputs[0]["removed/metric_events"].value == 2
+    assert outputs and outputs[0]["removed/metrics_raw"].value == 2
     assert _days(store, "metric_events") == [AS_OF]
 
 

@@ -173,3 +173,9 @@ def test_the_nightly_job_runs_through_dagster_with_its_schedule(warehouse, tmp_p
     assert schedules["compliance_job"].cron_schedule == "30 2 * * *"
     sensor = next(s for s in compliance.defs.sensors if s.name == "nightly_job_failed")
     assert sensor is not None
+
+
+def test_the_committed_retention_docs_are_generated_from_the_policies():
+    from osa.compliance import docs
+
+    assert docs.DOC_PATH.read_text() == docs.render(), "run: python -m osa.compliance.docs"
