@@ -87,6 +87,7 @@ class LeakReport(NamedTuple):
     """What the two scanners found in one table: the engine's counts per (column, type) and the independent
     scanner's locations. Never values."""
 
+    table: str
     rows_scanned: int
     engine: pl.DataFrame  # column, pii_type, count (count > 0)
     second: list[leakscan.Leak]
@@ -98,7 +99,8 @@ class LeakReport(NamedTuple):
     def message(self) -> str:
         if self.passed:
             return f"no raw personal data in {self.rows_scanned} rows"
-        where = [f"{c} ({t}, engine)" for c, t in self.engine.select("column", "pii_type").iter_rows()]
+        engine = self.engine.select("column", "pii_type", "count").iter_rows()
+        where = [f"{self.table}.{c}: {t} in {n} row(s) (PII engine)" for c, t, n in engine]
         where += [str(leak) for leak in self.second[:LEAK_LOCATIONS]]
         more = len(self.second) - LEAK_LOCATIONS
         return "raw personal data at " + "; ".join(where) + (f"; and {more} more" if more > 0 else "")
@@ -110,11 +112,13 @@ def leak_report(store, engine, table: str, run_window: tuple[dt.date, dt.date] |
     rows = _window_rows(store, table, run_window)
     real_names = {alias: name for name, alias in engine_names(table).items()}
     findings = engine.scan_frame(pl.from_arrow(rows).rename(engine_names(table)), json_columns=json_columns(table))
-    findings = findings.with_columns(pl.col("column").replace(real_names))
+    findings = findings.with_columns(pl.col("column").replace(real_names)).filter(pl.col("count") > 0)
     spec = catalog.table(table)
     declared = {c.name: DECLARED_TYPES[c.privacy] for c in spec.columns if c.privacy in DECLARED_TYPES}
-    second = leakscan.scan_rows(table, rows, key=spec.key, declared=declared, json_columns=json_columns(table))
-    return LeakReport(rows.num_rows, findings.filter(pl.col("count") > 0), second)
+    # rows are named by their key, unless the engine found personal data in a key column (then by row number)
+    key = () if set(spec.key) & set(findings["column"].to_list()) else spec.key
+    second = leakscan.scan_rows(table, rows, key=key, declared=declared, json_columns=json_columns(table))
+    return LeakReport(table, rows.num_rows, findings, second)
 
 
 def _leak_results(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, privacy: PrivacyResource):

@@ -79,6 +79,23 @@ def test_the_engine_misses_some_canaries_the_second_scanner_finds():
     assert {"drivers_license", "biometric"} <= set(missed)
 
 
+def test_the_second_scanner_reports_places_never_values():
+    rows = pa.table(
+        {
+            "id": ["r1", "123-45-6789", "r3", "r4"],
+            "contact_name": ["NAME_0123456789abcdef", "NAME_0123456789abcdef", "Jane Doe", None],
+            "tags": [["fine"], ["fine"], ["fine"], ["write to jo@example.com"]],
+        }
+    )
+    leaks = leakscan.scan_rows("t", rows, key=("id",), declared={"contact_name": "name"})
+    assert [str(leak) for leak in leaks] == [
+        "t.id @ row 1: phone",  # the key itself holds the value: the row is named by its number
+        "t.id @ row 1: ssn",
+        "t.contact_name @ r3: name",  # a declared person's name that is not a token, whatever its shape
+        "t.tags @ r4: email",
+    ]
+
+
 # ------------------------------------------------------------------ canaries in the warehouse
 @pytest.fixture(scope="module")
 def clean_run(tmp_path_factory):
