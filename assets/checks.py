@@ -1,16 +1,17 @@
 """Asset checks that sit beside the assets they guard."""
 
 import datetime as dt
+from typing import NamedTuple
 
 import dagster as dg
 import polars as pl
 
 from assets.partitions import DAILY, days_in
-from osa import catalog
+from osa import catalog, leakscan
 from osa.catalog.ddl import drift
 from osa.ingest.landing import landing_files
 from osa.ledger import accounting_by_day
-from osa.privacy import json_columns
+from osa.privacy import engine_names, json_columns
 from osa.quality.schemas import validate
 from resources import LandingZoneResource, PrivacyResource, WarehouseResource
 
@@ -68,29 +69,75 @@ delivery_accounting_check = _accounting_check("opal_deliveries", "bronze_opal_de
 
 LEAK_CHECKED_TABLES = tuple(t.name for t in catalog.protected_tables())
 LEAK_DESCRIPTION = (
-    "Scans the run's days of this table for detectable raw personal data (protection tokens are ignored); fails "
-    "on any finding, reporting counts per column and type, never values. Blocking: nothing downstream reads a "
-    "table with a leak."
+    "Scans the run's days of this table for detectable raw personal data with two scanners, the PII engine and an "
+    "independent pattern scanner (osa.leakscan; protection tokens are ignored by both); fails on any finding, "
+    "reporting where (column, row key, type), never values. Blocking: nothing downstream reads a table with a leak."
 )
 
 
+LEAK_LOCATIONS = 20  # locations named in a failing leak check's message
+
+
+#: Catalogue categories of columns that hold one kind of personal data as a whole value: anything there that is
+#: not a protection token is a leak to the second scanner, whatever its shape.
+DECLARED_TYPES = {"user.name": "name", "user.contact.email": "email", "user.contact.phone_number": "phone"}
+
+
+class LeakReport(NamedTuple):
+    """What the two scanners found in one table: the engine's counts per (column, type) and the independent
+    scanner's locations. Never values."""
+
+    table: str
+    rows_scanned: int
+    engine: pl.DataFrame  # column, pii_type, count (count > 0)
+    second: list[leakscan.Leak]
+
+    @property
+    def passed(self) -> bool:
+        return self.engine.height == 0 and not self.second
+
+    def message(self) -> str:
+        if self.passed:
+            return f"no raw personal data in {self.rows_scanned} rows"
+        engine = self.engine.select("column", "pii_type", "count").iter_rows()
+        where = [f"{self.table}.{c}: {t} in {n} row(s) (PII engine)" for c, t, n in engine]
+        where += [str(leak) for leak in self.second[:LEAK_LOCATIONS]]
+        more = len(self.second) - LEAK_LOCATIONS
+        return "raw personal data at " + "; ".join(where) + (f"; and {more} more" if more > 0 else "")
+
+
+def leak_report(store, engine, table: str, run_window: tuple[dt.date, dt.date] | None = None) -> LeakReport:
+    """The leak check as a plain function: the PII engine's scan and the independent `osa.leakscan` scan of
+    `table`'s rows in `run_window` (every row when None)."""
+    rows = _window_rows(store, table, run_window)
+    real_names = {alias: name for name, alias in engine_names(table).items()}
+    findings = engine.scan_frame(pl.from_arrow(rows).rename(engine_names(table)), json_columns=json_columns(table))
+    findings = findings.with_columns(pl.col("column").replace(real_names)).filter(pl.col("count") > 0)
+    spec = catalog.table(table)
+    declared = {c.name: DECLARED_TYPES[c.privacy] for c in spec.columns if c.privacy in DECLARED_TYPES}
+    # rows are named by their key, unless the engine found personal data in a key column (then by row number)
+    key = () if set(spec.key) & set(findings["column"].to_list()) else spec.key
+    second = leakscan.scan_rows(table, rows, key=key, declared=declared, json_columns=json_columns(table))
+    return LeakReport(table, rows.num_rows, findings, second)
+
+
 def _leak_results(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, privacy: PrivacyResource):
-    """The leak check: one scan per table, reporting counts per column and type, never values."""
+    """The leak check: one scan per table by each scanner, reporting locations and counts, never values."""
     store, engine = warehouse.get(), privacy.scanner()
     run_window = window_of_run(context)
     for key in context.selected_asset_check_keys:
-        table = key.asset_key.path[-1]
-        rows = _window_rows(store, table, run_window)
-        findings = engine.scan_frame(pl.from_arrow(rows), json_columns=json_columns(table))
-        findings = findings.filter(pl.col("count") > 0)
+        report = leak_report(store, engine, key.asset_key.path[-1], run_window)
         yield dg.AssetCheckResult(
             asset_key=key.asset_key,
             check_name=key.name,
-            passed=findings.height == 0,
+            passed=report.passed,
+            description=report.message(),
             metadata={
-                "rows_scanned": rows.num_rows,
-                "findings": int(findings["count"].sum() or 0),
-                "columns_with_findings": ", ".join(sorted(set(findings["column"].to_list()))) or "none",
+                "rows_scanned": report.rows_scanned,
+                "findings": int(report.engine["count"].sum() or 0),
+                "columns_with_findings": ", ".join(sorted(set(report.engine["column"].to_list()))) or "none",
+                "second_scanner_findings": len(report.second),
+                "second_scanner_columns": ", ".join(sorted({leak.column for leak in report.second})) or "none",
             },
         )
 

@@ -43,25 +43,38 @@ def knowledge(
     start, end = window(context)
     store, provider = warehouse.get(), embeddings.get()
     items = build_items(read_sources(store, start, end))
-    vectors, stats = embed_with_cache(
-        items["content"].to_list(),
-        provider,
-        WarehouseEmbeddingCache(store),
-        redact=privacy.redactor() if provider.external else None,
-    )
-    if not len(items):
-        vectors = np.zeros((0, provider.dimensions), np.float32)
+    # One embedding call per day, so each partition reports its own figures (a ranged run used to put the
+    # window's totals on every day). The cache answers a text embedded on an earlier day of the window.
+    cache = WarehouseEmbeddingCache(store)
+    vectors = np.zeros((len(items), provider.dimensions), np.float32)
+    figures: dict[str, dict] = {}
+    days = items["event_date"]
+    for day in days.unique().sort().to_list():
+        day_rows = np.flatnonzero((days == day).to_numpy())
+        vectors[day_rows], stats = embed_with_cache(
+            items["content"].gather(day_rows).to_list(),
+            provider,
+            cache,
+            redact=privacy.redactor() if provider.external else None,
+        )
+        figures[day.isoformat()] = {
+            f"embedding/{name}": value for name, value in stats.as_metadata().items() if value is not None
+        }
     model = provider.model  # the cache key's model too
     rows = with_embeddings(items, vectors, model)
-    cache = cache_rows(rows, provider.dimensions)
-    store.replace_windows({"knowledge_items": rows, "embedding_cache": cache}, start, end)
-    report_partitions(context, "knowledge_items", start, end, daily_metadata(catalog.table("knowledge_items"), rows))
-    report_partitions(context, "embedding_cache", start, end, daily_metadata(catalog.table("embedding_cache"), cache))
-    context.log.info(
-        f"knowledge {start}..{end}: {len(items)} items, {stats.embedded} embedded, {stats.cache_hits} cached"
+    cache_table = cache_rows(rows, provider.dimensions)
+    store.replace_windows({"knowledge_items": rows, "embedding_cache": cache_table}, start, end)
+    per_day = daily_metadata(catalog.table("knowledge_items"), rows)
+    for day, day_figures in figures.items():
+        per_day[day].update(day_figures)
+    report_partitions(context, "knowledge_items", start, end, per_day)
+    report_partitions(
+        context, "embedding_cache", start, end, daily_metadata(catalog.table("embedding_cache"), cache_table)
     )
-    figures = {f"embedding/{name}": value for name, value in stats.as_metadata().items() if value is not None}
-    yield dg.MaterializeResult(asset_key="knowledge_items", metadata={"embedding_model": model, **figures})
+    embedded = sum(f["embedding/embedded"] for f in figures.values())
+    hits = sum(f["embedding/cache_hits"] for f in figures.values())
+    context.log.info(f"knowledge {start}..{end}: {len(items)} items, {embedded} embedded, {hits} cached")
+    yield dg.MaterializeResult(asset_key="knowledge_items", metadata={"embedding_model": model})
     yield dg.MaterializeResult(asset_key="embedding_cache")
 
 

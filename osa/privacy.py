@@ -16,6 +16,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from osa import catalog
+from osa.catalog.tables import ORGANIZATION
 from osa.warehouse.base import Warehouse
 
 
@@ -50,6 +51,23 @@ def passthrough_columns(table: str) -> tuple[str, ...]:
     return catalog.table(table).passthrough_columns
 
 
+def engine_names(table: str) -> dict[str, str]:
+    """The names under which the PII engine sees columns the catalogue declares to name an organisation.
+
+    The engine reads key names, and ``client_name`` alone reads as a person's name; by the contract (the
+    specification's "name of the client organization") it is the client organisation. Such a column
+    (category ``user.contact.organization``, a name ending in ``name``, not part of the key) is shown to the
+    engine as ``<column>_organization_name``: scanned for personal data inside it like any text, never
+    pseudonymized as a person's name. The audit trail and subject index keep the real column name.
+    """
+    spec = catalog.table(table)
+    return {
+        c.name: f"{c.name}_organization_name"
+        for c in spec.columns
+        if c.privacy == ORGANIZATION and c.name.endswith("name") and c.name not in spec.key
+    }
+
+
 def json_columns(table: str) -> tuple[str, ...]:
     """Columns holding JSON documents, which the engine walks as JSON."""
     return catalog.table(table).json_columns
@@ -75,6 +93,9 @@ class PiiProtector:
         frame = pl.from_arrow(rows)
         if not isinstance(frame, pl.DataFrame) or frame.height == 0:
             return rows, None, None
+        aliases = engine_names(table)
+        frame = frame.rename(aliases)
+        real_names = {alias: name for name, alias in aliases.items()}
         keys = record_keys(table)
         text_keys = [k for k in keys if frame.schema[k] in (pl.String, pl.List(pl.String))]
         key_result = None
@@ -113,16 +134,18 @@ class PiiProtector:
         audit = (
             pl.concat(audit_parts, how="vertical_relaxed")
             .rename({"table": "table_name"})
+            .with_columns(pl.col("field_path").replace(real_names))
             .join(dates, left_on="record_id", right_on=RECORD_ID, how="left")
             .select(AUDIT_COLUMNS)
         )
         subjects = (
             pl.concat(subject_parts, how="vertical_relaxed")
             .rename({"table": "table_name"})
+            .with_columns(pl.col("field_path").replace(real_names))
             .join(dates, left_on="record_id", right_on=RECORD_ID, how="left")
             .select(SUBJECT_COLUMNS)
         )
-        protected = result.frame.drop(RECORD_ID).to_arrow().cast(rows.schema)
+        protected = result.frame.drop(RECORD_ID).rename(real_names).to_arrow().cast(rows.schema)
         return protected, audit.to_arrow(), subjects.to_arrow()
 
 

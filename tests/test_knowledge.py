@@ -25,6 +25,7 @@ from resources import EmbeddingResource, LandingZoneResource, PrivacyResource, W
 from tests.backends import open_warehouse
 from tests.conftest import SMALL_FIRST, SMALL_LAST, warehouse_resource
 from tests.fake_openai import FakeOpenAI
+from tests.test_assets import SMALL_DAYS
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
@@ -44,16 +45,26 @@ def run(location: str, landing: Path, embeddings: EmbeddingResource) -> dg.Execu
     return result
 
 
-def knowledge_metadata(result: dg.ExecuteInProcessResult) -> dict:
-    """The run's embedding figures (each partition's materialization carries the run's, the same)."""
-    events = [
-        m.materialization.metadata
+def knowledge_metadata(result: dg.ExecuteInProcessResult, store=None) -> dict[str, dict]:
+    """The embedding figures of each partition of the run's `knowledge_items`, by day. With `store`, each day's
+    `embedding/texts` is checked against that day's items in the warehouse (each day its own, not the window's)."""
+    figures = {
+        m.partition: {k: v.value for k, v in m.materialization.metadata.items() if k.startswith("embedding/")}
         for m in result.get_asset_materialization_events()
         if m.asset_key.to_user_string() == "knowledge_items"
-    ]
-    figures = [{k: v.value for k, v in meta.items() if k.startswith("embedding/")} for meta in events]
-    assert figures and all(f == figures[0] for f in figures), figures
-    return figures[0]
+    }
+    assert sorted(figures) == [d.isoformat() for d in SMALL_DAYS], figures
+    if store is not None:
+        for day, day_figures in figures.items():
+            items = store.scalar(f"SELECT count(*) FROM knowledge_items WHERE event_date = DATE '{day}'")
+            assert day_figures["embedding/texts"] == items > 0, (day, day_figures)
+            parts = ("embedded", "cache_hits", "duplicates")
+            assert sum(day_figures[f"embedding/{part}"] for part in parts) == items, (day, day_figures)
+    return figures
+
+
+def total(figures: dict[str, dict], name: str) -> float:
+    return sum(day[f"embedding/{name}"] for day in figures.values())
 
 
 def test_knowledge_items_cover_every_source_row_with_unit_vectors_and_rerun_embeds_nothing(
@@ -80,14 +91,17 @@ def test_knowledge_items_cover_every_source_row_with_unit_vectors_and_rerun_embe
     direct = provider.embed([items.column("content")[i].as_py() for i in sample])
     assert np.allclose(direct, vectors[sample], atol=1e-6)
     assert set(items.column("embedding_model").to_pylist()) == {provider.model}
-    assert knowledge_metadata(first)["embedding/embedded"] > 0
+    first_figures = knowledge_metadata(first, store)
+    # every distinct text of the window embedded once, on the first day it appears; the days differ
+    assert total(first_figures, "embedded") == store.scalar("SELECT count(DISTINCT content_hash) FROM knowledge_items")
 
     assert_recommendations_account_for_every_input(store)
 
     before = sorted(map(json.dumps, store.query("SELECT item_id, content_hash FROM knowledge_items").to_pylist()))
     second = run(warehouse_location, small_landing, EmbeddingResource())
-    figures = knowledge_metadata(second)
-    assert figures["embedding/embedded"] == 0 and figures["embedding/cache_hits"] > 0
+    figures = knowledge_metadata(second, store)
+    assert total(figures, "embedded") == 0
+    assert all(day["embedding/cache_hits"] > 0 for day in figures.values())
     after = sorted(map(json.dumps, store.query("SELECT item_id, content_hash FROM knowledge_items").to_pylist()))
     assert after == before  # idempotent
 
@@ -135,9 +149,9 @@ def test_openai_provider_sends_only_redacted_text_and_a_rerun_makes_no_request(t
     findings = [(text[:40], f.pii_type) for text in inputs for f in Analyzer().analyze(text)]
     assert findings == []
     assert all(request.json()["model"] == "text-embedding-3-small" for request in sent)
-    figures = knowledge_metadata(first)
-    assert figures["embedding/requests"] == len(sent) and figures["embedding/input_tokens"] > 0
-    assert figures["embedding/cost_usd"] > 0
+    figures = knowledge_metadata(first, store)
+    assert total(figures, "requests") == len(sent) and total(figures, "input_tokens") > 0
+    assert total(figures, "cost_usd") > 0
 
     fake.reset()
     run(location, small_landing, openai)

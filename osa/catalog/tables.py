@@ -218,7 +218,7 @@ SILVER_FORMS = Table(
         Column("analysis_depth", TEXT, "Requested depth of analysis.", nullable=False, allowed=ANALYSIS_DEPTHS),
         Column("focus_areas", TEXT_LIST, "Areas to focus on: " + ", ".join(FOCUS_AREAS) + ".", nullable=False),
         Column("timeline", TEXT, "Requested analysis timeline.", nullable=False, allowed=TIMELINES),
-        Column("client_name", TEXT, "Client name as written on the form (optional).", privacy="user.name"),
+        Column("client_name", TEXT, "Client organisation as written on the form (optional).", privacy=ORGANIZATION),
         Column("company_size", TEXT, "Company size band (optional).", privacy=ORGANIZATION),
         Column(
             "current_capabilities",

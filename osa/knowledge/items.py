@@ -215,17 +215,20 @@ def cache_rows(items: pa.Table, dimensions: int) -> pa.Table:
 
 
 class WarehouseEmbeddingCache:
-    """The `embedding_cache` table as an `osa.embeddings.EmbeddingCache`: lookups read the warehouse; what is
-    computed is kept here and written by the knowledge step with its window (`cache_rows`)."""
+    """The `embedding_cache` table as an `osa.embeddings.EmbeddingCache`: lookups read what this step computed
+    (an earlier day of its window), then the warehouse; what is computed is kept here and written by the
+    knowledge step with its window (`cache_rows`)."""
 
     def __init__(self, store) -> None:
         self.store = store
         self.computed: dict[CacheKey, np.ndarray] = {}
 
     def get_many(self, keys) -> dict[CacheKey, np.ndarray]:
-        wanted = list(keys)
+        keys = list(keys)
+        known = {key: self.computed[key] for key in keys if key in self.computed}  # embedded earlier in this step
+        wanted = [key for key in keys if key not in known]
         if not wanted:
-            return {}
+            return known
         model, dimensions = wanted[0].model, wanted[0].dimensions
         hashes = sorted({key.content_hash for key in wanted})
         found = self.store.query(
@@ -235,7 +238,7 @@ class WarehouseEmbeddingCache:
         )
         matrix = vectors_of(found.column("embedding"), dimensions)
         vectors = {CacheKey(h, model, dimensions): matrix[row] for row, h in enumerate(found.column(0).to_pylist())}
-        return {key: vectors[key] for key in wanted if key in vectors}
+        return known | {key: vectors[key] for key in wanted if key in vectors}
 
     def put_many(self, items) -> None:
         self.computed.update(items)
