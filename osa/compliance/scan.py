@@ -21,6 +21,7 @@ from osa.compliance import archive
 from osa.compliance.holds import active_holds, held
 from osa.compliance.policies import policies_from_env
 from osa.ingest.landing import SOURCES, landing_files
+from osa.privacy import engine_names
 from osa.warehouse.base import Warehouse
 
 #: where raw personal data is allowed (for 30 days): the restricted raw zone
@@ -70,9 +71,14 @@ def _pii_in(table: Table, rows: pa.Table, engine, store: str, where: str) -> lis
     if not isinstance(frame, pl.DataFrame) or frame.height == 0:
         return []
     text = [c.name for c in table.columns if c.scanned and c.name in frame.columns]
-    located = engine.locate_frame(frame.select(text), json_columns=[c for c in table.json_columns if c in text])
+    aliases = {k: v for k, v in engine_names(table.name).items() if k in text}  # organisation names: not people
+    located = engine.locate_frame(
+        frame.select(text).rename(aliases), json_columns=[c for c in table.json_columns if c in text]
+    )
     if located.height == 0:
         return []
+    for name, alias in aliases.items():
+        located = located.with_columns(pl.col("field_path").str.replace(f"^{alias}", name))
     ids = _record_ids(table, frame)
     return [
         Violation("raw_pii", store, f"{where}.{r['field_path']}", ids[r["row"]], r["pii_type"])
