@@ -15,6 +15,7 @@ from assets.metadata import counts_by_day, daily_metadata, report_partitions
 from assets.partitions import DAILY, SINGLE_RUN, days_in, window
 from assets.specs import step_specs
 from osa import catalog
+from osa.compliance import audit
 from osa.ingest.intake import process_intake
 from osa.ingest.landing import landing_files, read_lines, vanished_files
 from osa.ingest.opal import process_deliveries
@@ -161,6 +162,12 @@ def opal_deliveries(
         **result.insights,
     }
     protected = [protect_rows(table, rows, protector) for table, rows in silver.items()]
+    states = "SELECT event_date, workflow_id, workflow_status FROM silver_workflow_executions"
+    before = store.query(f"{states} WHERE event_date >= ? AND event_date < ?", [start, end])
     yield from _write_step(
         context, store, "opal_deliveries", lines, result, result.agent_executions, protected, start, end
     )
+    after = store.query(f"{states} WHERE event_date >= ? AND event_date < ?", [start, end])
+    entry = audit.workflow_state_changes(before, after, "opal_deliveries", f"{start}..{end}")
+    if entry is not None:  # the audit log's record of workflow state changes (none on an identical re-run)
+        audit.record(store, entry)

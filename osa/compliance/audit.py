@@ -98,6 +98,23 @@ def record(warehouse: Warehouse, *entries: AuditEntry, archive_root: Path | None
         return append(tx, entries, archive_root=archive_root)
 
 
+def workflow_state_changes(before: pa.Table, after: pa.Table, actor: str, window: str) -> AuditEntry | None:
+    """The audit entry for workflow status changes between two versions of `silver_workflow_executions`' rows
+    (event_date, workflow_id, workflow_status) of one window; None when nothing changed (a re-run)."""
+    key = ("event_date", "workflow_id")
+    old = {tuple(r[k] for k in key): r["workflow_status"] for r in before.select([*key, "workflow_status"]).to_pylist()}
+    new = {tuple(r[k] for k in key): r["workflow_status"] for r in after.select([*key, "workflow_status"]).to_pylist()}
+    transitions: dict[str, int] = {}
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    for k in changed:
+        name = f"{old.get(k) or 'none'}->{new.get(k) or 'removed'}"
+        transitions[name] = transitions.get(name, 0) + 1
+    if not changed:
+        return None
+    details = {"changes": len(changed), "transitions": transitions, "workflows": [f"{d}/{w}" for d, w in changed[:200]]}
+    return AuditEntry("workflow_state", actor, target=window, details=details)
+
+
 @dataclass(frozen=True)
 class ChainReport:
     rows: int

@@ -41,13 +41,12 @@ RETENTION = """## Retention windows
 | `metric_rollups_hourly` | {hourly} days | `OSA_METRICS_HOURLY_DAYS` |
 | `metric_rollups_daily` | {daily} days | `OSA_METRICS_DAILY_DAYS` |
 
-With N days kept, `as_of - N` is the first day kept. The nightly `warehouse_retention` job
-(`expire_metric_windows`, config `as_of`) drops whole partitions (TimescaleDB chunks, DuckDB days). A day's raw
+With N days kept, `as_of - N` is the first day kept. The nightly `retention_job` (op `apply_retention_policies`,
+config `as_of`; see docs/retention.md) drops whole partitions (TimescaleDB chunks, DuckDB days). A day's raw
 observations expire only when both rollups count every one of them: the asset check `rollups_cover_raw`
 (blocking, on `metric_rollups_daily`) asks this for every day a run writes, and the expiry asks it again
 before dropping anything; the first day that is not covered stops the raw expiry there and is reported in the
-op's output (`raw_days_blocked`). The warehouse-wide retention (`OSA_WAREHOUSE_RETENTION_DAYS`) leaves the metric
-tables to these windows.
+job's report. The other categories' policies leave the metric tables to these windows.
 """
 
 SURFACES = """## Where the charts are

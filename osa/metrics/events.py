@@ -137,6 +137,40 @@ METRICS: tuple[Metric, ...] = (
                    {{'dimensions': CAST(dimensions AS VARCHAR), 'model': model}} AS tags
             FROM embedding_cache GROUP BY event_date, tags""",
     ),
+    Metric(
+        "compliance.violations",
+        "counter",
+        "violations",
+        "Violations the nightly compliance scan found, by kind (raw_pii, expired_raw_data, secret) and 'all' "
+        "(0 on a clean night), from the scan's audit record.",
+        ("audit_log",),
+        """WITH scans AS (
+                SELECT recorded_at, CAST(json_extract(details, '$.violations') AS MAP(VARCHAR, BIGINT)) AS found
+                FROM audit_log WHERE action = 'compliance_scan')
+            SELECT recorded_at AS time, CAST(e.value AS DOUBLE) AS value, {'kind': e.key} AS tags
+            FROM (SELECT recorded_at, unnest(map_entries(found)) AS e FROM scans)
+            UNION ALL
+            SELECT recorded_at, CAST(coalesce(list_sum(map_values(found)), 0) AS DOUBLE), {'kind': 'all'}
+            FROM scans""",
+    ),
+    Metric(
+        "jobs.failures",
+        "counter",
+        "runs",
+        "Nightly job runs that failed after their retries (the run-failure sensor's audit record), by job.",
+        ("audit_log",),
+        """SELECT recorded_at AS time, 1.0 AS value, {'job': target} AS tags
+           FROM audit_log WHERE action = 'job_failure'""",
+    ),
+    Metric(
+        "dsr.requests",
+        "counter",
+        "requests",
+        "Data-subject requests handled, by type (access, export, rectification, erasure).",
+        ("audit_log",),
+        """SELECT recorded_at AS time, 1.0 AS value, {'type': replace(action, 'dsr_', '')} AS tags
+           FROM audit_log WHERE action LIKE 'dsr_%'""",
+    ),
 )
 ROW_COUNT_METRIC = "pipeline.rows"
 STEP_SECONDS_METRIC = "pipeline.step_seconds"
