@@ -179,3 +179,35 @@ def test_the_committed_retention_docs_are_generated_from_the_policies():
     from osa.compliance import docs
 
     assert docs.DOC_PATH.read_text() == docs.render(), "run: python -m osa.compliance.docs"
+
+
+def test_a_failed_nightly_job_is_logged_and_audited(warehouse):
+    import dagster as dg
+
+    from resources import WarehouseResource
+
+    instance = dg.DagsterInstance.ephemeral()
+    run = instance.create_run_for_job(job_def=compliance.retention_job)
+    instance.report_run_failed(run)
+    failure = next(
+        r.event_log_entry.dagster_event
+        for r in instance.get_records_for_run(run.run_id).records
+        if r.event_log_entry.dagster_event and r.event_log_entry.dagster_event.event_type_value == "PIPELINE_FAILURE"
+    )
+    location = location_of(warehouse)
+    resource = (
+        WarehouseResource(backend="postgres", database_url=location)
+        if location.startswith("postgresql://")
+        else WarehouseResource(duckdb_path=location)
+    )
+    context = dg.build_run_status_sensor_context(
+        sensor_name="nightly_job_failed",
+        dagster_event=failure,
+        dagster_instance=instance,
+        dagster_run=run,
+        resources={"warehouse": resource},
+    ).for_run_failure()
+    compliance.nightly_job_failed(context)
+    (row,) = warehouse.query("SELECT action, target, details FROM audit_log").to_pylist()
+    assert (row["action"], row["target"]) == ("job_failure", "retention_job") and run.run_id in row["details"]
+    assert {j.name for j in compliance.NIGHTLY_JOBS} == {"retention_job", "compliance_job"}
