@@ -83,10 +83,21 @@ def test_erasure_removes_the_subject_everywhere_and_only_the_subject(built, tmp_
     other_before, other_raw = access(other), _occurrences(landing, other)
     subject = resolve_subject(engine, email)
     assert _occurrences(landing, email) > 0
+    item = warehouse.query("SELECT item_id, content_hash FROM knowledge_items LIMIT 1").to_pylist()[0]
+    with warehouse.transaction() as tx:  # an item derived from the subject's form mentions them (pseudonymized)
+        tx.execute(
+            "UPDATE knowledge_items SET summary = summary || ' ' || ? WHERE item_id = ?",
+            [subject.tokens[0], item["item_id"]],
+        )
+    items_before = warehouse.scalar("SELECT count(*) FROM knowledge_items")
     result = run_request(warehouse, engine, "erasure", email, landing_root=landing, archive_root=archive_root)
     assert result.verified is True and result.changed
     assert verify_erased(warehouse, subject, archive_root=archive_root, landing_root=landing) == []
     assert _occurrences(landing, email) == 0  # independent of the code: the raw files no longer hold it
+    # the knowledge item and its cached embedding go (the next run re-derives it from the erased rows)
+    assert warehouse.scalar("SELECT count(*) FROM knowledge_items") == items_before - 1
+    assert not warehouse.scalar("SELECT count(*) FROM knowledge_items WHERE item_id = ?", [item["item_id"]])
+    assert not warehouse.scalar("SELECT count(*) FROM embedding_cache WHERE content_hash = ?", [item["content_hash"]])
     for table in ("pii_subjects_intake_forms", "pii_subjects_opal_deliveries", "pii_audit_intake_forms"):
         assert not warehouse.scalar(f"SELECT count(*) FROM {table} WHERE fingerprint = ?", [subject.fingerprint])
     for token in subject.tokens:
@@ -113,3 +124,47 @@ def test_a_legal_hold_blocks_erasure_of_the_subject(built):
     with pytest.raises(RequestRefused, match="legal hold"):
         run_request(warehouse, engine, "erasure", email, landing_root=landing, archive_root=archive_root)
     assert _occurrences(landing, email) > 0
+
+
+def _archived_mentions(root, needle: str) -> int:
+    """Rows of archived Parquet parts whose text holds `needle` (read with polars: an oracle outside osa.compliance)."""
+    import polars as pl
+
+    found = 0
+    for path in root.rglob("*.parquet"):
+        frame = pl.read_parquet(path, hive_partitioning=False)
+        text = [
+            pl.col(c).cast(pl.List(pl.String)).list.join(" ") if dtype == pl.List(pl.String) else pl.col(c)
+            for c, dtype in frame.schema.items()
+            if dtype in (pl.String, pl.List(pl.String))
+        ]
+        if text:
+            hit = pl.any_horizontal([t.str.to_lowercase().str.contains(needle.lower(), literal=True) for t in text])
+            found += frame.filter(hit).height
+    return found
+
+
+def test_erasure_reaches_the_archive(built, tmp_path):
+    """Archived rows that hold the subject are erased too, and the chain stays verifiable."""
+    import datetime as dt
+
+    from osa.compliance import archive
+    from osa.compliance.retention import run_retention
+
+    warehouse, landing, archive_root = built
+    engine = default_protector().engine
+    email = _emails(landing)[0]
+    subject = resolve_subject(engine, email)
+    last_day = warehouse.scalar("SELECT max(event_date) FROM silver_intake_forms")
+    later = last_day + dt.timedelta(days=366)
+    run_retention(warehouse, later, archive_root=archive_root, landing_root=tmp_path / "none")
+    assert [p for p in archive.parts(archive_root) if archive.table_of(p) == "silver_intake_forms"]
+    assert not warehouse.scalar("SELECT count(*) FROM silver_intake_forms")
+    assert _archived_mentions(archive_root, subject.tokens[0]) > 0  # the archived form holds the pseudonym
+
+    result = run_request(warehouse, engine, "erasure", email, landing_root=landing, archive_root=archive_root)
+    assert result.verified is True and result.changed.get("archive", 0) > 0
+    assert _archived_mentions(archive_root, subject.tokens[0]) == 0
+    assert _archived_mentions(archive_root, email) == 0
+    assert _archived_mentions(archive_root, "[erased]") > 0
+    assert audit.verify(warehouse, archive_root).intact
