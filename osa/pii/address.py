@@ -62,12 +62,12 @@ class StreetAddressRecognizer(Recognizer):
     pii_type = "address"
     # A number (or unit word) somewhere before a suffix word that stands alone, as the pattern
     # requires; [^NOT_BOUNDARY] is the superset form of the pattern's \s before and \b after.
-    prefilter = rf"(?s:(?:\d|Flat|Apartment|Apt|Studio|Unit|Suite).*[^{NOT_BOUNDARY}](?:{_SUFFIXES}){WORD_END})"
+    prefilter = rf"(?s:(?:\d|Flat|Apartment|Apt|Studio|Unit|Suite).*[^{NOT_BOUNDARY}](?:{_SUFFIXES})s?{WORD_END})"
 
     pattern = re.compile(
         r"(?<![\w.,$€£-])(?:\d{1,6}[A-Za-z]?(?:-\d{1,4})?|(?:Flat|Apartment|Apt|Studio|Unit|Suite)\s+\w{1,5},?)"
         r",?\s+(?:(?:[NSEW]|North|South|East|West)\.?\s+)?"
-        r"(?P<words>(?:(?:[A-Z][A-Za-z'’.-]*|\d{1,3}(?:st|nd|rd|th))\s+){1,4})(?P<suffix>" + _SUFFIXES + r")\b\.?"
+        r"(?P<words>(?:(?:[A-Z][A-Za-z'’.-]*|\d{1,3}(?:st|nd|rd|th))\s+){1,4})(?P<suffix>" + _SUFFIXES + r")s?\b\.?"
         r"(?:\s+(?:NW|NE|SW|SE|N|S|E|W)\b)?" + _UNIT + r"(?P<tail>" + _US_TAIL + r")"
     )
     confidence = 0.8
@@ -125,7 +125,9 @@ class UkPostcodeTailRecognizer(Recognizer):
     name = "uk_postcode"
     pii_type = "address"
     prefilter = rf"[A-Z]{{1,2}}\d[A-Z\d]? ?\d[A-Z]{{2}}{WORD_END}"
-    pattern = re.compile(r"(?<=, )[A-Z][a-z]+(?:\s[A-Z][a-z]+)?,?\s+[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}(?![\w])")
+    pattern = re.compile(
+        r"(?<=, )[A-Z][A-Za-z'’-]*[a-z](?:\s[A-Z][A-Za-z'’-]*[a-z])?,?\s+[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}(?![\w])"
+    )
     confidence = 0.7
 
 

@@ -157,7 +157,8 @@ class EmailRecognizer(Recognizer):
     pii_type = "email"
     prefilter = r"[\w.%+-]@[A-Za-z0-9]"
     pattern = re.compile(
-        r"(?<![\w.%+-])[A-Za-z0-9_][A-Za-z0-9._%+-]{0,63}@"
+        # RFC 5322 allows an apostrophe ("francesca.o'brien@..."): without it the part before it stayed raw
+        r"(?<![\w.%+-])[A-Za-z0-9_][A-Za-z0-9._%+'-]{0,63}@"
         r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
         # An address glued into an identifier ("exec-jane@example.com-geo_audit") ends at
         # "-" or "_"; only a letter or digit means the top-level domain goes on.
@@ -204,8 +205,10 @@ class EmailRecognizer(Recognizer):
     def validate(self, match: re.Match[str], text: str) -> float | None:
         value = match.group(0)
         local, _, domain = value.partition("@")
-        if local.endswith(".") or ".." in local:
+        if local.endswith("."):
             return None
+        if ".." in local:  # not valid RFC 5322, but people write it ("hans-h..schaaf@"): still an address
+            return self.confidence - 0.1
         if domain.rsplit(".", 1)[-1].lower() in self.FILE_EXTENSIONS:
             return None  # logo@2x.png
         return self.confidence
@@ -359,7 +362,8 @@ class BarePhoneRecognizer(Recognizer):
     first_chars = r"\d"
     name = "phone_context"
     pii_type = "phone"
-    prefilter = r"\d{10,11}"
+    # 10-11 digits, possibly in groups ("00804 63364"): a number no national format validates
+    prefilter = r"\d(?:[ -]?\d){9,10}"
 
     # The context words, loosened (no ``\b``, any "tel"): "account number" is not a phone cue.
     KEYWORDS = (
@@ -379,7 +383,7 @@ class BarePhoneRecognizer(Recognizer):
             out[digits] = values.gather(digits).str.contains(self.KEYWORDS).fill_null(False).to_numpy()
         return out
 
-    pattern = re.compile(r"(?<![\w.+-])\d{10,11}(?![\w-]|\.\d)")
+    pattern = re.compile(r"(?<![\w.+-])\d(?:[ -]?\d){9,10}(?![\w-]|\.\d)")
     confidence = 0.55
     context = re.compile(
         r"phone|tel\b|tel\.|telephone|mobile|cell|call|text|sms|whatsapp|fax|dial|reach|"
