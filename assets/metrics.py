@@ -10,7 +10,7 @@ import datetime as dt
 import dagster as dg
 
 from assets.metadata import daily_metadata, report_partitions
-from assets.partitions import DAILY, SINGLE_RUN, days_in, window
+from assets.partitions import DAILY, SINGLE_RUN, days_in, partition_keys, window
 from assets.specs import step_specs
 from osa import catalog
 from osa.metrics import DAILY as DAILY_ROLLUP
@@ -40,6 +40,29 @@ def _step_seconds(context: dg.AssetExecutionContext) -> dict[str, float]:
     return {s.step_key: round(s.end_time - s.start_time, 3) for s in stats if s.end_time and s.start_time}
 
 
+def _embedding_usage(context: dg.AssetExecutionContext, start: dt.date, end: dt.date) -> dict[dt.date, dict]:
+    """Each day's embedding figures (provider, model, requests, input tokens, cost) from the latest
+    materialization of its `knowledge_items` partition: what only the embedding step's run knows."""
+    keys = partition_keys(start, end)
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("knowledge_items"), asset_partitions=keys), limit=4 * len(keys)
+    ).records  # newest first
+    usage: dict[dt.date, dict] = {}
+    for record in records:
+        materialization = record.asset_materialization
+        if materialization is None or materialization.partition is None:
+            continue
+        day = dt.date.fromisoformat(materialization.partition)
+        if day in usage:
+            continue
+        usage[day] = {
+            name: materialization.metadata[f"embedding/{name}"].value
+            for name in ("provider", "model", "requests", "input_tokens", "cost_usd")
+            if f"embedding/{name}" in materialization.metadata
+        }
+    return {day: figures for day, figures in usage.items() if figures}
+
+
 @dg.multi_asset(
     specs=step_specs("metrics", compute_events, compute_rollups),
     partitions_def=DAILY,
@@ -59,6 +82,7 @@ def metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         step_seconds=_step_seconds(context),
         window_days=days_in(start, end),
         run_id=context.run_id,
+        embedding_usage=_embedding_usage(context, start, end),
     )
     store.replace_windows({"metric_events": events}, start, end)
     rollups = compute_rollups(store, start, end)  # by the warehouse itself, from what was just written

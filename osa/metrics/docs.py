@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from osa.metrics.charts import CHARTS
-from osa.metrics.events import METRICS, ROW_COUNT_METRIC, STEP_SECONDS_METRIC
+from osa.metrics.events import EMBEDDING_USAGE_METRICS, METRICS, ROW_COUNT_METRIC, STEP_SECONDS_METRIC
 from osa.metrics.retention import MetricRetention
 from osa.metrics.views import REASON_WORDS, VIEWS
 
@@ -72,6 +72,11 @@ def _metrics_table() -> str:
     lines = ["## Metrics", "", "| metric | type | unit | what | from |", "|---|---|---|---|---|"]
     for m in METRICS:
         lines.append(f"| `{m.name}` | {m.type} | {m.unit} | {m.description} | {', '.join(m.sources)} |")
+    for figure, (name, unit) in EMBEDDING_USAGE_METRICS.items():
+        lines.append(
+            f"| `{name}` | counter | {unit} | The embedding step's `{figure}` per day, by provider and model "
+            "(its partition metadata). | the Dagster run |"
+        )
     lines.append(f"| `{ROW_COUNT_METRIC}` | gauge | rows | Rows per day of every table (tag `table`). | every table |")
     lines.append(
         f"| `{STEP_SECONDS_METRIC}` | gauge | s | Wall time of each step of the run that computed the day "

@@ -174,7 +174,18 @@ METRICS: tuple[Metric, ...] = (
 )
 ROW_COUNT_METRIC = "pipeline.rows"
 STEP_SECONDS_METRIC = "pipeline.step_seconds"
-METRIC_NAMES = (*(m.name for m in METRICS), ROW_COUNT_METRIC, STEP_SECONDS_METRIC)
+#: what the embedding step reports per day (its partition metadata) -> metric, unit
+EMBEDDING_USAGE_METRICS = {
+    "requests": ("embedding.requests", "API requests"),
+    "input_tokens": ("embedding.input_tokens", "tokens"),
+    "cost_usd": ("embedding.cost_usd", "USD (estimated from the price list; none for the offline provider)"),
+}
+METRIC_NAMES = (
+    *(m.name for m in METRICS),
+    *(name for name, _ in EMBEDDING_USAGE_METRICS.values()),
+    ROW_COUNT_METRIC,
+    STEP_SECONDS_METRIC,
+)
 SOURCE_TABLES = tuple(dict.fromkeys(s for m in METRICS for s in m.sources))
 
 
@@ -185,11 +196,14 @@ def compute_events(
     step_seconds: dict[str, float] | None = None,
     window_days: list[dt.date] | None = None,
     run_id: str | None = None,
+    embedding_usage: dict[dt.date, dict] | None = None,
 ) -> pa.Table:
     """Every metric's observations for the window the inputs cover, in metric_events' schema.
 
     `row_counts` (table -> day -> rows) become `pipeline.rows` gauges; `step_seconds` (Dagster step -> seconds
-    of the run that computed the window) become `pipeline.step_seconds` gauges on each of `window_days`."""
+    of the run that computed the window) become `pipeline.step_seconds` gauges on each of `window_days`;
+    `embedding_usage` (day -> the embedding step's figures: provider, model, requests, input_tokens, cost_usd)
+    become `embedding.requests` / `embedding.input_tokens` / `embedding.cost_usd` counters by provider and model."""
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
@@ -213,6 +227,11 @@ def compute_events(
     for step, seconds in (step_seconds or {}).items():
         for day in window_days or []:
             extra.append(_gauge(STEP_SECONDS_METRIC, day, seconds, {"step": step}, metadata))
+    for day, figures in (embedding_usage or {}).items():
+        tags = {"model": figures.get("model"), "provider": figures.get("provider")}
+        for figure, (name, _unit) in EMBEDDING_USAGE_METRICS.items():
+            if figures.get(figure) is not None:
+                extra.append({**_gauge(name, day, float(figures[figure]), tags, None), "metric_type": "counter"})
     if extra:
         rows = pa.concat_tables([rows, pa.Table.from_pylist(extra, schema=rows.schema)])
     return _in_schema(rows)

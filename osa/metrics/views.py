@@ -211,18 +211,31 @@ VIEWS: tuple[View, ...] = (
     ),
     View(
         "dash_embedding_usage_daily",
-        "How many texts were embedded (cache misses) per model each day?",
-        "metric_rollups_daily (embedding.texts_embedded)",
+        "How many texts were embedded (cache misses), in how many API requests and tokens, at what estimated "
+        "cost, per model each day?",
+        "metric_rollups_daily (embedding.texts_embedded, embedding.requests, embedding.input_tokens, "
+        "embedding.cost_usd)",
         {
             "day": "the day (UTC)",
             "model": "provider/model",
-            "dimensions": "vector length",
             "texts_embedded": "distinct texts embedded for the first time",
+            "requests": "embedding API requests (0 for the offline provider)",
+            "input_tokens": "tokens sent",
+            "cost_usd": "estimated USD from the price list (0 for the offline provider)",
         },
         """
-        SELECT event_date AS day, {tag:model} AS model, {tag:dimensions} AS dimensions,
-               CAST(sum AS BIGINT) AS texts_embedded
-        FROM metric_rollups_daily WHERE metric_name = 'embedding.texts_embedded'
+        SELECT event_date AS day, {tag:model} AS model,
+               CAST(sum(CASE WHEN metric_name = 'embedding.texts_embedded' THEN sum ELSE 0 END) AS BIGINT)
+                   AS texts_embedded,
+               CAST(sum(CASE WHEN metric_name = 'embedding.requests' THEN sum ELSE 0 END) AS BIGINT) AS requests,
+               CAST(sum(CASE WHEN metric_name = 'embedding.input_tokens' THEN sum ELSE 0 END) AS BIGINT)
+                   AS input_tokens,
+               CAST(sum(CASE WHEN metric_name = 'embedding.cost_usd' THEN sum ELSE 0 END) AS DOUBLE PRECISION)
+                   AS cost_usd
+        FROM metric_rollups_daily
+        WHERE metric_name IN ('embedding.texts_embedded', 'embedding.requests', 'embedding.input_tokens',
+                              'embedding.cost_usd')
+        GROUP BY 1, 2
         """,
     ),
     View(
