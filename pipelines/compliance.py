@@ -86,7 +86,8 @@ class ComplianceRun(dg.Config):
     owners=["team:privacy"],
     kinds={"python"},
     description="The nightly compliance scan: raw personal data outside the raw zone, raw data past 30 days, "
-    "secrets stored anywhere - every warehouse table, the archive and the landing zone. Violations are "
+    "secrets stored anywhere - every warehouse table, the archive, the landing zone and Dagster's local storage. "
+    "Violations are "
     "listed by location (table, column, row key), never by value.",
     retry_policy=RETRIES,
 )
@@ -101,7 +102,10 @@ def compliance_report(
 
     as_of = _as_of(config.as_of)
     store = warehouse.get()
-    violations = scan(store, privacy.scanner(), as_of, landing_root=landing.root)
+    home = os.environ.get("DAGSTER_HOME")
+    violations = scan(
+        store, privacy.scanner(), as_of, landing_root=landing.root, dagster_home=Path(home) if home else None
+    )
     counts = summary(violations)
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     path = REPORT_DIR / f"{as_of.isoformat()}.json"

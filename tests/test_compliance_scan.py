@@ -43,6 +43,13 @@ def test_a_fresh_run_is_clean_and_planted_violations_are_located(built, monkeypa
     assert [(v.location, v.row_key, v.detail) for v in pii] == [("silver_recommendations.description", rec, "email")]
     assert {(v.kind, v.location) for v in found if v.kind == "secret"} == {("secret", "silver_roadmap_items.title")}
     assert RAW_EMAIL not in json.dumps([v.__dict__ for v in found]) and SECRET not in repr(found)
+    home = landing.parent / "dagster_home"
+    (home / "logs").mkdir(parents=True)
+    (home / "logs" / "run.log").write_text(f"config: api_key={SECRET}\n")
+    stored = scan(warehouse, engine, AS_OF, archive_root=archive_root, landing_root=landing, dagster_home=home)
+    assert [(v.store, v.location, v.detail) for v in stored if v.store == "dagster"] == [
+        ("dagster", "logs/run.log", "OPENAI_API_KEY")
+    ]
     late = scan(warehouse, engine, AS_OF + dt.timedelta(days=60), archive_root=archive_root, landing_root=landing)
     expired = {(v.store, v.location.split("/")[0]) for v in late if v.kind == "expired_raw_data"}
     assert {("warehouse", "bronze_intake_forms"), ("warehouse", "bronze_opal_deliveries")} <= expired

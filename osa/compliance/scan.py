@@ -107,8 +107,10 @@ def scan(
     archive_root: Path | None = None,
     landing_root: Path | None = None,
     secrets: dict[str, str] | None = None,
+    dagster_home: Path | None = None,
 ) -> list[Violation]:
-    """Every violation in the warehouse, the archive and the landing zone as of `as_of`."""
+    """Every violation in the warehouse, the archive and the landing zone as of `as_of`; with `dagster_home`,
+    also a secret stored in Dagster's local storage (run config, event logs, compute logs)."""
     from osa.config import default_landing_dir
 
     archive_root = archive_root or archive.default_archive_dir()
@@ -151,24 +153,44 @@ def scan(
             rows = con.execute("SELECT * FROM read_parquet(?)", [str(part)]).to_arrow_table()
         where = str(part.relative_to(archive_root))
         violations += _pii_in(table, rows, engine, "archive", where)
-        blob = part.read_bytes()
-        violations += [
-            Violation("secret", "archive", where, None, name)
-            for value, name in secrets.items()
-            if value.encode() in blob
-        ]
+        violations += _secrets_in_rows(rows, secrets, where)  # the file is compressed: search the values
     for source in SOURCES:
         for landing_file in landing_files(landing_root, source):
             where = str(landing_file.path.relative_to(landing_root))
             if cutoff is not None and landing_file.day < cutoff:
                 violations.append(Violation("expired_raw_data", "landing", where, None, f"day {landing_file.day}"))
-            blob = landing_file.path.read_bytes()
-            violations += [
-                Violation("secret", "landing", where, None, name)
-                for value, name in secrets.items()
-                if value.encode() in blob
-            ]
+            violations += _secrets_in_file("landing", landing_root, landing_file.path, secrets)
+    for path in sorted(dagster_home.rglob("*")) if dagster_home and dagster_home.is_dir() else []:
+        if path.is_file():
+            violations += _secrets_in_file("dagster", dagster_home, path, secrets)
     return violations
+
+
+def _secrets_in_file(store: str, root: Path, path: Path, secrets: dict[str, str]) -> list[Violation]:
+    blob = path.read_bytes()
+    where = str(path.relative_to(root))
+    return [Violation("secret", store, where, None, name) for value, name in secrets.items() if value.encode() in blob]
+
+
+def _secrets_in_rows(rows: pa.Table, secrets: dict[str, str], where: str) -> list[Violation]:
+    frame = pl.from_arrow(rows)
+    if not isinstance(frame, pl.DataFrame) or not secrets:
+        return []
+    text = [
+        pl.col(c).list.join(" ") if dtype == pl.List(pl.String) else pl.col(c)
+        for c, dtype in frame.schema.items()
+        if dtype in (pl.String, pl.List(pl.String))
+    ]
+    found = []
+    for value, name in secrets.items():
+        hits = (
+            frame.select(pl.any_horizontal([t.str.contains(value, literal=True) for t in text]).sum()).item()
+            if text
+            else 0
+        )
+        if hits:
+            found.append(Violation("secret", "archive", where, None, f"{name} ({hits} rows)"))
+    return found
 
 
 def summary(violations: list[Violation]) -> dict[str, int]:
