@@ -81,3 +81,33 @@ def test_the_compliance_job_fails_its_check_on_a_violation(built, monkeypatch, t
     assert RAW_EMAIL not in evaluation.description
     scans = warehouse.query("SELECT details FROM audit_log WHERE action = 'compliance_scan' ORDER BY seq").to_pylist()
     assert json.loads(scans[0]["details"]) == {"violations": {}} and "raw_pii" in scans[1]["details"]
+
+
+def test_secrets_and_raw_pii_in_archived_parts_are_found(tmp_path, monkeypatch):
+    """The archive is compressed Parquet: the scan reads the values, not the bytes."""
+    import pyarrow as pa
+
+    from osa import catalog
+    from osa.compliance import archive
+    from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
+    from tests.backends import with_required_columns
+
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    warehouse.prepare()
+    day = dt.date(2026, 7, 1)
+    rows = pa.table(
+        {
+            "event_date": pa.array([day, day], pa.date32()),
+            "delivery_id": ["d1", "d2"],
+            "item_index": pa.array([1, 1], pa.int64()),
+            "title": [f"rotate {SECRET} soon", f"mail {RAW_EMAIL}"],
+        }
+    )
+    schema = catalog.table("silver_roadmap_items").arrow_schema
+    rows = pa.Table.from_pylist(with_required_columns("silver_roadmap_items", rows).to_pylist(), schema=schema)
+    part = archive.write_part(tmp_path / "archive", "silver_roadmap_items", day, rows)
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    found = scan(warehouse, default_protector().engine, day, archive_root=tmp_path / "archive", landing_root=tmp_path)
+    where = f"silver_roadmap_items/event_date={day}/{part.name}"
+    assert ("secret", "archive", where) in {(v.kind, v.store, v.location) for v in found}
+    assert ("raw_pii", f"{where}.title", "d2/1", "email") in {(v.kind, v.location, v.row_key, v.detail) for v in found}
