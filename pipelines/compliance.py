@@ -68,13 +68,19 @@ def retention_job() -> None:
     apply_retention_policies()
 
 
-retention_schedule = dg.ScheduleDefinition(
-    job=retention_job,
-    cron_schedule="0 2 * * *",
-    execution_timezone=NIGHTLY_TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description=f"Nightly at 02:00 ({NIGHTLY_TIMEZONE}): apply every retention policy as of that day.",
-)
+def nightly(job, hour_minute: tuple[int, int], what: str) -> dg.ScheduleDefinition:
+    """A nightly schedule in OSA_NIGHTLY_TIMEZONE, running from the start (no one has to switch it on)."""
+    hour, minute = hour_minute
+    return dg.ScheduleDefinition(
+        job=job,
+        cron_schedule=f"{minute} {hour} * * *",
+        execution_timezone=NIGHTLY_TIMEZONE,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"Nightly at {hour:02d}:{minute:02d} ({NIGHTLY_TIMEZONE}): {what}.",
+    )
+
+
+retention_schedule = nightly(retention_job, (2, 0), "apply every retention policy as of that day")
 
 
 class ComplianceRun(dg.Config):
@@ -148,13 +154,7 @@ compliance_job = dg.define_asset_job(
     tags={"osa/nightly": "compliance"},
 )
 
-compliance_schedule = dg.ScheduleDefinition(
-    job=compliance_job,
-    cron_schedule="30 2 * * *",
-    execution_timezone=NIGHTLY_TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description=f"Nightly at 02:30 ({NIGHTLY_TIMEZONE}), after retention: scan every store for violations.",
-)
+compliance_schedule = nightly(compliance_job, (2, 30), "after retention, scan every store for violations")
 
 
 class DataSubjectRequest(dg.Config):
