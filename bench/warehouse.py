@@ -1,7 +1,7 @@
 """Warehouse benchmark: bulk loads into PostgreSQL (COPY BINARY into a TimescaleDB hypertable) and DuckDB,
 and the full seed run on each backend.
 
-Usage: .venv/bin/python bench/warehouse.py [--url URL] [--rows 500000] [--days 10] [--no-seed]
+Usage: .venv/bin/python bench/warehouse.py [--database-url URL] [--rows 500000] [--days 10] [--no-seed]
 
 URL: a PostgreSQL server with timescaledb + vector (default $OSA_TEST_PG_URL or $OSA_DATABASE_URL, e.g.
 `URL=$(bash scripts/pg.sh start)`). Everything is written into throw-away schemas/databases that are dropped
@@ -301,7 +301,12 @@ def main() -> None:
         seed_child(*sys.argv[2:5])
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", default=os.environ.get("OSA_TEST_PG_URL") or os.environ.get("OSA_DATABASE_URL"))
+    parser.add_argument(
+        "--database-url",
+        "--url",
+        dest="url",
+        default=os.environ.get("OSA_TEST_PG_URL") or os.environ.get("OSA_DATABASE_URL"),
+    )
     parser.add_argument("--rows", type=int, default=500_000)
     parser.add_argument("--days", type=int, default=10)
     parser.add_argument("--no-seed", action="store_true", help="only the load benchmark")

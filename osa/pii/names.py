@@ -324,6 +324,39 @@ class RoleCueNameRecognizer(PersonNameRecognizer):
         return found
 
 
+_CONTACT_VERBS = r"call|contact|ring|phone|text|e-?mail|message|ask|ping"
+_UPPER = r"[A-ZÀ-ÖØ-Þ]"
+_PARTICLES = r"van|von|de|der|den|da|di|du|la|le|ten|ter|zu|al|el|bin|ibn"
+CONTACT_SANDWICH = re.compile(
+    rf"(?<![\w])(?i:{_CONTACT_VERBS})[ \t]+"
+    rf"(?P<name>{_UPPER}[\w'’.-]*(?:[ \t]+(?:(?:{_PARTICLES})[ \t]+)*{_UPPER}[\w'’.-]*){{1,3}})"
+    r"[ \t]+(?:on|at|via)\b"
+)
+
+
+class ContactVerbNameRecognizer(PersonNameRecognizer):
+    """A capitalized run between a contact verb and how to reach it: "Call Rotraut Kaul on ...",
+    "contact Selma Schottin at ...". The verb before and "on/at/via" after stand in for a list entry
+    (names outside the bundled lists); organisations, places and ordinary words are still refused."""
+
+    name = "person_name_contact_verb"
+    prefilter = rf"(?i:{_CONTACT_VERBS})[ \t]+\p{{Lu}}[^\n]{{0,80}}?[ \t](?:on|at|via)[ \t]"
+    candidate_mask = None
+    candidate_expr = Recognizer.candidate_expr
+
+    def find(self, text: str, prefiltered: bool = False) -> list[Finding]:
+        found: list[Finding] = []
+        for match in CONTACT_SANDWICH.finditer(text):
+            name = SPAN.match(text, match.start("name"), match.end("name"))
+            finding = self._cued_capitalized(name) if name is not None else None
+            if finding is not None:
+                found.append(finding)
+        return found
+
+
+SPAN = re.compile(r".+", re.DOTALL)
+
+
 _TITLE_SET = frozenset(_TITLES.split("|"))
 _GREETING_SET = frozenset(_GREETINGS.split("|")) | {"you"}
 _LABEL_SET = frozenset(_LABELS.split("|"))

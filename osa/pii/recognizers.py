@@ -158,7 +158,8 @@ class EmailRecognizer(Recognizer):
     prefilter = r"[\w.%+-]@[A-Za-z0-9]"
     pattern = re.compile(
         # RFC 5322 allows an apostrophe ("francesca.o'brien@..."): without it the part before it stayed raw
-        r"(?<![\w.%+-])[A-Za-z0-9_][A-Za-z0-9._%+'-]{0,63}@"
+        # (RFC 6531 allows any letter: "rené.hoffmann@...")
+        r"(?<![\w.%+-])\w[\w.%+'-]{0,63}@"
         r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
         # An address glued into an identifier ("exec-jane@example.com-geo_audit") ends at
         # "-" or "_"; only a letter or digit means the top-level domain goes on.
@@ -249,8 +250,12 @@ class InternationalPhoneRecognizer(Recognizer):
             return None
         if digits[len(code)] == "0" and code != "39":
             # The trunk 0 is dropped after a country code (Italy keeps it); "+1 0xx" is
-            # not a dialable NANP number but is still written as a phone.
-            return 0.6 if code == "1" else None
+            # not a dialable NANP number but is still written as a phone, and so is any such
+            # number right after a phone word ("Call Jane on +49(0)0088 80874").
+            if code == "1":
+                return 0.6
+            distance = self.context_distance(text, match.start())
+            return 0.5 if distance is not None and distance <= 40 else None  # "Call <a name> on +49.."
         if digits.startswith("1") and len(digits) != 11:
             return None  # NANP is exactly +1 and ten digits
         return self.confidence
@@ -830,7 +835,7 @@ class DateOfBirthRecognizer(Recognizer):
 def all_recognizers() -> list[Recognizer]:
     """The default registry order; names and addresses live in their own modules."""
     from .address import AddressRecognizers
-    from .names import PersonNameRecognizer, RoleCueNameRecognizer
+    from .names import ContactVerbNameRecognizer, PersonNameRecognizer, RoleCueNameRecognizer
 
     recognizers: list[Recognizer] = [
         EmailRecognizer(),
@@ -864,6 +869,7 @@ def all_recognizers() -> list[Recognizer]:
     recognizers.extend(AddressRecognizers())
     recognizers.append(PersonNameRecognizer())
     recognizers.append(RoleCueNameRecognizer())
+    recognizers.append(ContactVerbNameRecognizer())
     return recognizers
 
 

@@ -13,6 +13,12 @@ POSITIVES = [
     ("email", "Send it to Jane.Doe+news@Example.co.uk today", "Jane.Doe+news@Example.co.uk"),
     ("email", "reply: o'brien_x@mail-server.io.", "o'brien_x@mail-server.io"),  # an apostrophe is RFC 5322 atext
     ("email", "Contact Hans-H. Schaaf at hans-h..schaaf@northwind.io now", "hans-h..schaaf@northwind.io"),
+    ("email", "Contact them at rené.hoffmann@northwind.io for access.", "rené.hoffmann@northwind.io"),  # RFC 6531
+    ("phone", "Call Claus-Dieter Mentzel on +49(0)0098 19632 to schedule.", "+49(0)0098 19632"),
+    # names outside the lists, between a contact verb and how to reach them (found at 10k workflows)
+    ("name", "Call Claus-Dieter Mentzel on +49(0)0098 19632 to schedule.", "Claus-Dieter Mentzel"),
+    ("name", "Contact Kunibert van Dussen at k@contoso.de for access.", "Kunibert van Dussen"),
+    ("name", "please ring Rotraut Kaul on her mobile", "Rotraut Kaul"),
     ("phone", "Call NAME_cd22f69d45f784a4 on 00804 63364 to schedule.", "00804 63364"),
     (
         "address",
@@ -115,6 +121,11 @@ HARD_NEGATIVES = [
     "localhost 127.0.0.1 and 0.0.0.0 listen",
     "order number 1234567890 shipped, tracking no 5551234567",
     "EMAIL_3f9a1c2b4d5e6f70 and <PHONE> are already tokens",
+    "Contact Customer Success at the help desk",
+    "Call Acme Corp on Monday",
+    "call Berlin Office on the hour",
+    "Ask Google Analytics at the end of the quarter",
+    "version +49(0)0088 80874 build",
 ]
 
 
