@@ -355,16 +355,12 @@ def _change_table(tx, table: Table, subject: Subject, backend: str, new: Subject
                 assignments.append(f"{column.name} = NULL")
                 continue
             expression, extra = _raw_replace_sql(column, backend, [(subject.value, replacement_raw)])
-        elif column.name in table.key or column.type == TEXT_LIST:
-            expression, extra = _replace_sql(
-                column, backend, list(zip(subject.tokens, replacement_tokens, strict=True))
-            )
         else:
-            expression, extra = _replace_sql(
-                column, backend, list(zip(subject.tokens, replacement_tokens, strict=True))
-            )
-            expression = f"regexp_replace({expression}, ?, ?, 'gi')"
-            extra += [re.escape(subject.value), replacement_raw]
+            pairs = list(zip(subject.tokens, replacement_tokens, strict=True))
+            expression, extra = _replace_sql(column, backend, pairs)
+            if column.name not in table.key and column.type != TEXT_LIST:  # free text may hold the raw value
+                expression = f"regexp_replace({expression}, ?, ?, 'gi')"
+                extra += [re.escape(subject.value), replacement_raw]
         assignments.append(f"{column.name} = {expression}")
         assignment_params += extra
     if not assignments:
