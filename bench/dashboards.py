@@ -42,7 +42,7 @@ from osa import catalog  # noqa: E402
 from osa.metrics import DAILY, HOURLY, compute_rollups  # noqa: E402
 from osa.metrics.charts import CHARTS  # noqa: E402
 from osa.warehouse.duckdb_warehouse import DuckDBWarehouse  # noqa: E402
-from osa.warehouse.postgres_warehouse import PostgresWarehouse  # noqa: E402
+from osa.warehouse.postgres_warehouse import PostgresWarehouse, redact_url  # noqa: E402
 
 AGENTS = [
     "content_review", "geo_audit", "audience_suggester", "experiment_blueprinter", "personalization_idea_generator",
@@ -233,6 +233,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--repeat", type=int, default=20, help="timed runs of each chart query")
     parser.add_argument("--skip", default="", help="duckdb or postgres")
+    parser.add_argument("--keep", action="store_true", help="keep the Postgres scratch database (for EXPLAIN)")
     args = parser.parse_args()
     log(f"{args.rows:,} raw observations over {args.days} days; cpus {os.cpu_count()}")
     if "duckdb" not in args.skip:
@@ -247,7 +248,10 @@ def main() -> None:
         try:
             bench(PostgresWarehouse(scratch), "postgres", args)
         finally:
-            drop_scratch(args.database_url, scratch)
+            if args.keep:
+                log(f"postgres: kept the scratch database {redact_url(scratch)}")
+            else:
+                drop_scratch(args.database_url, scratch)
 
 
 if __name__ == "__main__":

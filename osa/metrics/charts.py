@@ -38,10 +38,10 @@ CHARTS: tuple[Chart, ...] = (
         "workflow-funnel",
         "Workflows triggered, by outcome",
         view("dash_workflow_funnel_daily").question,
-        "SELECT day, 'completed' AS outcome, completed AS workflows FROM dash_workflow_funnel_daily "
-        "UNION ALL SELECT day, 'failed', failed FROM dash_workflow_funnel_daily "
-        "UNION ALL SELECT day, 'degraded', degraded FROM dash_workflow_funnel_daily "
-        "UNION ALL SELECT day, 'other', other FROM dash_workflow_funnel_daily ORDER BY day, outcome",
+        # one read of the view, unpivoted (four UNION ALL reads of it cost four scans on Postgres)
+        "SELECT f.day, o.outcome, CASE o.outcome WHEN 'completed' THEN f.completed WHEN 'failed' THEN f.failed "
+        "WHEN 'degraded' THEN f.degraded ELSE f.other END AS workflows FROM dash_workflow_funnel_daily f "
+        "CROSS JOIN (VALUES ('completed'), ('degraded'), ('failed'), ('other')) AS o(outcome) ORDER BY day, outcome",
         "bar",
         "day",
         "workflows",
