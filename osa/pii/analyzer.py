@@ -6,6 +6,7 @@ strings reach it and which recognizers to run on each, using polars prefilters.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
@@ -24,6 +25,7 @@ from .recognizers import (
     all_recognizers,
 )
 from .types import Finding
+from .validators import plausible_birth_date
 
 _START = attrgetter("start")
 FIELD_DETECTOR = "field_name"
@@ -98,7 +100,11 @@ def is_protected_or_empty(value: str) -> bool:
 
 
 _ROW_DELIMITERS = (";", "|", "\t", ",")
-_ROW_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}")
+_ROW_DATE = re.compile(
+    r"(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})|(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>\d{2,4})"
+)
+# A row's date is someone's birth date (not when they signed up or ordered) when it lies this far back.
+BIRTH_ROW_MIN_AGE_YEARS = 13
 _ROW_NAME = re.compile(r"[^\W\d_][\w'’.-]*(?:[ ][^\W\d_][\w'’.-]*){0,2}")
 _BIRTH_WORDS = re.compile(r"(?i)birth|\bdob\b|d\.o\.b|\bborn\b|geburt|nacimiento|naissance")
 PASTED_ROW_DETECTOR = "pasted_row"
@@ -152,12 +158,28 @@ def pasted_row_findings(text: str, findings: list[Finding]) -> list[Finding]:
                 out.append(Finding(kind, start, end, 0.85, PASTED_ROW_DETECTOR))
             elif kind == ORGANISATION:
                 continue
-            elif _ROW_DATE.fullmatch(value):
-                if birth and header is None:
+            elif date := _ROW_DATE.fullmatch(value):
+                if header is None and (birth or _old_enough_for_birth(date)):
                     out.append(Finding("dob", start, end, 0.7, PASTED_ROW_DETECTOR))
             elif _ROW_NAME.fullmatch(value) and (kind == PERSON or header is None) and _name_cell(value):
                 out.append(Finding("name", start, end, 0.75, PASTED_ROW_DETECTOR))
     return out
+
+
+def _old_enough_for_birth(date: re.Match[str]) -> bool:
+    """A real date at least `BIRTH_ROW_MIN_AGE_YEARS` back (day-first or month-first): in a row of someone's
+    contact details that is a birth date; a recent one is more likely a sign-up or order date."""
+    today = _dt.date.today()
+    latest = today.replace(year=today.year - BIRTH_ROW_MIN_AGE_YEARS, day=min(today.day, 28))
+    g = date.groupdict()
+    if g["iy"]:
+        orders = [(int(g["iy"]), int(g["im"]), int(g["id"]))]
+    else:
+        year, a, b = int(g["y"]), int(g["a"]), int(g["b"])
+        if len(g["y"]) == 3:
+            return False
+        orders = [(year, b, a), (year, a, b)]
+    return any(plausible_birth_date(y, m, d, today=latest) for y, m, d in orders)
 
 
 def _row_header(lines: list[str], index: int, size: int) -> list[str | None] | None:

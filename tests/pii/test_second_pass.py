@@ -3,6 +3,8 @@ phone formats, names after role cues or in lower case, and rows pasted into note
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from osa.pii import PiiEngine
@@ -95,10 +97,15 @@ def test_pasted_rows_take_types_from_their_neighbours(engine: PiiEngine) -> None
     for expected in (("name", "ana"), ("name", "souza"), ("name", "Jo"), ("name", "Lee"), ("dob", "1987-02-03")):
         assert expected in found
     assert ("dob", "03/04/1990") in found
-    # Without a header, names are read from their shape; a date is only a birth date with birth wording.
+    # Without a header, names are read from their shape; a date in the row is a birth date with birth
+    # wording, or when it lies at least 13 years back (a recent one is a sign-up or order date).
     bare = "Import:\nmarisol|okonkwo|m.okonkwo@example.com|+34 612 34 56 78|2001-05-06"
     assert ("name", "marisol") in spans(engine, bare)
-    assert ("dob", "2001-05-06") not in spans(engine, bare)
+    assert ("dob", "2001-05-06") in spans(engine, bare)
+    assert ("dob", "7/27/1953") in spans(engine, "ana;lee;ana@example.org;+61 412 345 678;7/27/1953")
+    recent = (dt.date.today() - dt.timedelta(days=400)).isoformat()
+    assert ("dob", recent) not in spans(engine, bare.replace("2001-05-06", recent))
+    assert ("dob", "31/02/1980") not in spans(engine, bare.replace("2001-05-06", "31/02/1980"))
     # Cells that are not names survive.
     assert spans(engine, "order;status;email\nORD-5512;shipped;ops@example.com") == [("email", "ops@example.com")]
 
