@@ -257,14 +257,19 @@ def _quiet_presidio() -> None:
     tldextract.tldextract.TLD_EXTRACTOR = offline
 
 
-def run_presidio(corpus: Corpus, leaves: dict[Key, tuple[str, str | None]], sample: set[tuple[str, int]]):
+def run_presidio(
+    corpus: Corpus, leaves: dict[Key, tuple[str, str | None]], sample: set[tuple[str, int]], model: str | None = None
+):
+    """Presidio's analyzer + anonymizer on every string leaf of the sample: with the `no_op` NLP engine
+    (patterns only), or with the spaCy `model` (which adds its NER: names, places, dates)."""
     _quiet_presidio()
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
     from presidio_anonymizer import AnonymizerEngine
 
+    engine = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": model}]} if model else None
     nlp = NlpEngineProvider(
-        nlp_configuration={"nlp_engine_name": "no_op", "models": [{"lang_code": "en", "model_name": "no_op"}]}
+        nlp_configuration=engine or {"nlp_engine_name": "no_op", "models": [{"lang_code": "en", "model_name": "no_op"}]}
     ).create_engine()
     analyzer = AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"])
     anonymizer = AnonymizerEngine()
@@ -333,6 +338,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-presidio", action="store_true")
+    parser.add_argument(
+        "--presidio-nlp",
+        metavar="MODEL",
+        help="also run Presidio with this installed spaCy model (e.g. en_core_web_sm) on the same records",
+    )
     parser.add_argument("--json", type=Path, help="write the figures as JSON here")
     args = parser.parse_args(argv)
 
@@ -380,6 +390,13 @@ def main(argv: list[str] | None = None) -> int:
         rates["osa.pii (sample)"] = rates["osa.pii (all)"]
         rates["presidio default"] = f"{presidio_rate:,.1f}"
         rates["presidio >=0.5"] = f"{presidio_rate:,.1f}"
+        if args.presidio_nlp:
+            gc.collect()
+            with_model, with_model_tuned, model_rate = run_presidio(corpus, leaves, sample, args.presidio_nlp)
+            print(f"presidio + {args.presidio_nlp}: {model_rate:,.1f} rec/s on the same {len(sample)} records")
+            results["presidio+NLP default"] = score(corpus, leaves, with_model, sample)
+            results["presidio+NLP >=0.5"] = score(corpus, leaves, with_model_tuned, sample)
+            rates["presidio+NLP default"] = rates["presidio+NLP >=0.5"] = f"{model_rate:,.1f}"
     print()
     print(report(results, rates, corpus, args.presidio_sample or corpus.records))
     if presidio_rate:

@@ -693,15 +693,17 @@ def _ready_warehouse():
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "redact":
-        return cmd_redact(argv[1:])
-    args = build_parser().parse_args(argv)
+    if argv and argv[0] == "redact":  # its own parser (osa.pii.cli); failures still end in one line below
+        command, run = "redact", lambda: cmd_redact(argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
+        command, run = args.command, lambda: args.func(args)
     try:
-        return args.func(args)
+        return run()
     except CliError as error:
         message = str(error)
     except KeyboardInterrupt:
-        print(f"osa {args.command}: interrupted", file=sys.stderr)
+        print(f"osa {command}: interrupted", file=sys.stderr)
         return 130
     except OSError as error:  # a read-only or full disk, a missing folder, a denied permission: name the file
         where = f": {_shown(Path(os.fsdecode(error.filename)))}" if error.filename is not None else ""
@@ -711,7 +713,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         first = (str(error).strip().splitlines() or [""])[0]
         message = f"{type(error).__name__}: {first}{_full_disks()} (set OSA_DEBUG=1 for the traceback)"
-    print(f"osa {args.command}: error: {_without_credentials(message)}", file=sys.stderr)
+    print(f"osa {command}: error: {_without_credentials(message)}", file=sys.stderr)
     return 1
 
 

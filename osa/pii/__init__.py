@@ -15,7 +15,7 @@ from .fields import FieldHint, classify_field
 from .keys import PiiKeyError, PiiKeys, generate_key
 from .operators import TOKEN_PATTERN, DecryptionError, Operators
 from .policy import CLASSIFICATIONS, MODES, OPERATIONS, ROLES, Policy, PolicyContext, PolicyError, Rule
-from .recognizers import Recognizer, all_recognizers
+from .recognizers import Recognizer, all_recognizers, enabled_recognizers
 from .types import ALL_TYPES, HIGH_RISK_TYPES, SUBJECT_TYPES, Finding, PiiType
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "Recognizer",
     "Rule",
     "all_recognizers",
+    "enabled_recognizers",
     "classify_field",
     "generate_key",
     "resolve_overlaps",

@@ -22,7 +22,7 @@ from .recognizers import (
     NanpPhoneRecognizer,
     NationalPhoneRecognizer,
     Recognizer,
-    all_recognizers,
+    enabled_recognizers,
 )
 from .types import Finding
 from .validators import plausible_birth_date
@@ -209,7 +209,7 @@ class Analyzer:
     """Runs the registry over a string; knows nothing about frames or operators."""
 
     def __init__(self, recognizers: Sequence[Recognizer] | None = None, min_confidence: float = 0.5) -> None:
-        self.recognizers: list[Recognizer] = list(recognizers) if recognizers is not None else all_recognizers()
+        self.recognizers: list[Recognizer] = list(recognizers) if recognizers is not None else enabled_recognizers()
         self.min_confidence = min_confidence
         self._email = next((r for r in self.recognizers if isinstance(r, EmailRecognizer)), EmailRecognizer())
         self._phones = [

@@ -1,5 +1,9 @@
 r"""Single-purpose recognizers, Presidio style: pattern -> validation -> context.
 
+Context words are written once, as ``keywords``: they become the context rule and, for a
+recognizer that needs context, its prefilter too. ``enabled_recognizers`` is the registry a
+deployment configures (``OSA_PII_DISABLED_RECOGNIZERS``).
+
 Each recognizer carries two regexes:
 
 * ``prefilter`` — a cheap Rust-regex (polars) *superset* of what it can find. The
@@ -16,6 +20,7 @@ Each recognizer carries two regexes:
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 
@@ -87,6 +92,10 @@ class Recognizer:
     context: re.Pattern[str] | None = None
     context_required: bool = False
     context_boost: float = 0.15
+    #: Context words written once (regex alternatives). They become the ``context`` rule and, for a
+    #: context-required recognizer, its ``prefilter`` too (a text without one cannot hold its PII), unless
+    #: the class writes those itself.
+    keywords: tuple[str, ...] = ()
 
     #: Character class every match starts with. Prepended as a lookahead so Python's
     #: regex engine can skip ahead instead of trying the leading lookbehinds at every
@@ -95,6 +104,12 @@ class Recognizer:
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("keywords"):
+            words = "|".join(cls.keywords)
+            if "context" not in cls.__dict__:
+                cls.context = re.compile(words)
+            if cls.context_required and "prefilter" not in cls.__dict__:
+                cls.prefilter = f"(?i){words}"
         if cls.__dict__.get("context") is not None:  # context words match in any case
             cls.context = re.compile(cls.context.pattern, cls.context.flags | re.IGNORECASE)
         if cls.__dict__.get("first_chars") and "pattern" in cls.__dict__:
@@ -503,10 +518,9 @@ class AbaRoutingRecognizer(Recognizer):
     first_chars = r"\d"
     name = "aba_routing"
     pii_type = "bank_account"
-    prefilter = r"(?i)routing|\baba\b|\brtn\b|transit"
+    keywords = ("routing", r"\baba\b", r"\brtn\b", "transit")
     pattern = re.compile(r"(?<![\w-])\d{9}(?![\w-])")
     confidence = 0.85  # checksum + keyword
-    context = re.compile(r"routing|\baba\b|\brtn\b|transit")
     context_required = True
 
     def validate(self, match: re.Match[str], text: str) -> float | None:
@@ -561,11 +575,10 @@ class BareSsnRecognizer(Recognizer):
     first_chars = r"\d"
     name = "ssn_context"
     pii_type = "ssn"
-    prefilter = r"(?i)ssn|social security|ss#|my\s+personal"
+    keywords = ("ssn", r"social\s+security", "ss#", r"my\s+personal")
     pattern = re.compile(r"(?<![\w-])\d{9}(?![\w-])")
     confidence = 0.7
     # "my personal 123456789": people name the number by what it is to them.
-    context = re.compile(r"ssn|social\s+security|ss#|my\s+personal")
     context_required = True
 
     def validate(self, match: re.Match[str], text: str) -> float | None:
@@ -611,10 +624,9 @@ class EinContextRecognizer(Recognizer):
     first_chars = r"\d"
     name = "ein_context"
     pii_type = "tax_id"
-    prefilter = r"(?i)\bf?ein\b|employer\s+id"
+    keywords = (r"\bf?ein\b", r"employer\s+(?:id|identification)")
     pattern = re.compile(r"(?<![\w-])(\d{2})[ ]?\d{7}(?![\w-])")
     confidence = 0.7
-    context = re.compile(r"\bf?ein\b|employer\s+(?:id|identification)")
     context_required = True
     context_boost = 0.15
 
@@ -648,10 +660,9 @@ class GermanTaxIdRecognizer(Recognizer):
     first_chars = r"\d"
     name = "de_steuer_id"
     pii_type = "tax_id"
-    prefilter = r"(?i)steuer|idnr|identifikationsnummer|tax"
+    keywords = ("steuer", "idnr", "identifikationsnummer", "tax")
     pattern = re.compile(r"(?<![\w-])\d{2} ?\d{3} ?\d{3} ?\d{3}(?![\w-])")
     confidence = 0.7
-    context = re.compile(r"steuer|idnr|identifikationsnummer|tax")
     context_required = True
 
     def validate(self, match: re.Match[str], text: str) -> float | None:
@@ -674,11 +685,10 @@ class PassportRecognizer(Recognizer):
     first_chars = r"[A-Z0-9]"
     name = "passport_context"
     pii_type = "passport"
-    prefilter = r"(?i)passport|reisepass|passeport|pasaporte|passaporto|travel\s+doc"
+    keywords = ("passport", "reisepass", "passeport", "pasaporte", "passaporto", r"travel\s+doc(?:ument)?")
     pattern = re.compile(r"(?<![\w-])(?=[A-Z0-9]{6,9}(?![\w-]))(?=(?:[A-Z]*\d){5})[A-Z0-9]{6,9}(?![\w-])")
     confidence = 0.7
     # A travel document number is a passport number (or an ID card used as one).
-    context = re.compile(r"passport|reisepass|passeport|pasaporte|passaporto|travel\s+doc(?:ument)?")
     context_required = True
     context_boost = 0.15
 
@@ -721,16 +731,17 @@ class MedicalRecordRecognizer(Recognizer):
     first_chars = r"[A-Z0-9]"
     name = "mrn_context"
     pii_type = "medical_record"
-    prefilter = (
-        r"(?i)\bmrn|medical\s+record|med\s*rec|patient\s*(?:id|no|number|#)|chart\s*(?:no|number|#)|"
-        r"health\s+record|hospital\s+(?:no|number)"
+    keywords = (
+        r"\bmrn",
+        r"medical\s+record",
+        r"med\s*rec",
+        r"patient\s*(?:id|no|number|#)",
+        r"chart\s*(?:no|number|#)",
+        r"health\s+record",
+        r"hospital\s+(?:no|number)",
     )
     pattern = re.compile(r"(?<![\w-])(?:[A-Z]{1,4}[-]?)?\d{5,12}(?![\w-])")
     confidence = 0.75
-    context = re.compile(
-        r"\bmrn|medical\s+record|med\s*rec|patient\s*(?:id|no|number|#)|chart\s*(?:no|number|#)|"
-        r"health\s+record|hospital\s+(?:no|number)"
-    )
     context_required = True
     context_boost = 0.1
 
@@ -745,10 +756,9 @@ class NhsNumberRecognizer(Recognizer):
     first_chars = r"\d"
     name = "nhs_mod11"
     pii_type = "medical_record"
-    prefilter = r"(?i)nhs"
+    keywords = ("nhs",)
     pattern = re.compile(r"(?<![\w-])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\w-])")
     confidence = 0.9  # checksum + keyword: beats the phone reading of "943 476 5919"
-    context = re.compile(r"nhs")
     context_required = True
 
     def validate(self, match: re.Match[str], text: str) -> float | None:
@@ -760,16 +770,24 @@ class BiometricRecognizer(Recognizer):
 
     name = "biometric_context"
     pii_type = "biometric"
-    prefilter = (
-        r"(?i)biometric|fingerprint|finger\s*print|face\s*(?:print|template|embedding|id|scan)|faceprint|iris|"
-        r"retina|voice\s*print|voiceprint|palm\s*print|template|minutiae|facial\s+geometry|palm[\s-]*vein"
+    keywords = (
+        "biometric",
+        "fingerprint",
+        r"finger\s*print",
+        r"face\s*(?:print|template|embedding|id|scan)",
+        "faceprint",
+        "iris",
+        "retina",
+        r"voice\s*print",
+        "voiceprint",
+        r"palm\s*print",
+        "template",
+        "minutiae",
+        r"facial\s+geometry",
+        r"palm[\s-]*vein",
     )
     pattern = re.compile(r"(?<![\w+/=-])[A-Za-z0-9+/_-]{24,}={0,2}(?![\w+/=-])")
     confidence = 0.75
-    context = re.compile(
-        r"biometric|fingerprint|finger\s*print|face\s*(?:print|template|embedding|id|scan)|faceprint|"
-        r"iris|retina|voice\s*print|voiceprint|palm\s*print|template|minutiae|facial\s+geometry|palm[\s-]*vein"
-    )
     context_required = True
     context_boost = 0.15
     #: Context words that are biometric on their own; "template" alone is also an email/document word.
@@ -797,7 +815,19 @@ class DateOfBirthRecognizer(Recognizer):
     # the keyword union 4x slower on the benchmark); the context rule wants it to start a word.
     name = "dob_context"
     pii_type = "dob"
-    prefilter = r"(?i)born|birth|\bdob\b|d\.o\.b|\bb-?day|geb\.|geboren|\bnée?\b|nacimiento|naissance|b\.\s?\d"
+    keywords = (
+        "born",
+        "birth",
+        r"\bdob\b",
+        r"d\.o\.b",
+        r"\bb-?day",
+        r"geb\.",
+        "geboren",
+        r"\bnée?\b",
+        "nacimiento",
+        "naissance",
+    )
+    prefilter = "(?i)" + "|".join(keywords) + r"|b\.\s?\d"
     pattern = re.compile(
         r"(?i)(?<![\w/.-])(?:"
         r"(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})"
@@ -808,9 +838,7 @@ class DateOfBirthRecognizer(Recognizer):
     )
     confidence = 0.7
     # "b. 4 Mar 1986" (genealogy/registration shorthand) only right before the date.
-    context = re.compile(
-        r"born|birth|\bdob\b|d\.o\.b|\bb-?day|geb\.|geboren|\bnée?\b|nacimiento|naissance|birthday|(?<![\w.])b\.\s?$"
-    )
+    context = re.compile("|".join(keywords) + r"|(?<![\w.])b\.\s?$")
     context_required = True
     context_boost = 0.2
 
@@ -875,3 +903,23 @@ def all_recognizers() -> list[Recognizer]:
 
 def names_of(recognizers: Iterable[Recognizer]) -> list[str]:
     return [r.name for r in recognizers]
+
+
+#: Comma-separated recognizer names a deployment switches off (like Presidio's registry configuration).
+DISABLED_ENV = "OSA_PII_DISABLED_RECOGNIZERS"
+
+
+def enabled_recognizers(disabled: Iterable[str] | None = None) -> list[Recognizer]:
+    """The registry without the recognizers named in `disabled` (default: those in OSA_PII_DISABLED_RECOGNIZERS).
+
+    An unknown name is an error, not a silent no-op: a typo would otherwise leave the recognizer on."""
+    if disabled is None:
+        disabled = [name.strip() for name in os.environ.get(DISABLED_ENV, "").split(",") if name.strip()]
+    off = set(disabled)
+    registry = all_recognizers()
+    unknown = sorted(off - set(names_of(registry)))
+    if unknown:
+        raise ValueError(
+            f"{DISABLED_ENV} names unknown recognizers: {', '.join(unknown)} (known: {', '.join(names_of(registry))})"
+        )
+    return [r for r in registry if r.name not in off]
