@@ -84,3 +84,25 @@ def stable_select(table: str) -> str:
         names = ", ".join(f"'{name}'" for name in VOLATILE_METRICS)
         return f"SELECT * FROM {table} WHERE metric_name NOT IN ({names})"
     return f"SELECT * FROM {table}"
+
+
+RECORD_KEYS = {"intake_forms": "form_id", "opal_deliveries": "delivery_id"}
+ACCEPTED_TABLES = {"intake_forms": "silver_intake_forms", "opal_deliveries": "silver_agent_executions"}
+# An intake line that is no JSON (or no UTF-8) is no submission and never a duplicate: the same blank line on two
+# days is two quarantined lines with non-duplicate bronze rows of one digest. (A delivery's envelope is checked
+# first: a line that is no envelope never reaches bronze, and a verified body is deduplicated whatever it holds.)
+_NO_RECORD = {
+    "intake_forms": " AND form_id NOT IN (SELECT record_digest FROM quarantine_intake_forms"
+    " WHERE record_digest IS NOT NULL AND primary_reason IN ('invalid_json', 'invalid_utf8'))",
+    "opal_deliveries": "",
+}
+
+
+def assert_accepted_once(store: Warehouse, source: str) -> None:
+    """Every record of `source` has one non-duplicate bronze row across all days (one copy holds it, every other
+    is a duplicate), and is accepted into silver at most once."""
+    key = RECORD_KEYS[source]
+    held = f"SELECT count(*) - count(DISTINCT {key}) FROM bronze_{source} WHERE NOT is_duplicate{_NO_RECORD[source]}"
+    assert store.scalar(held) == 0, f"a record of {source} is held by two bronze rows"
+    accepted = f"SELECT count(*) - count(DISTINCT {key}) FROM {ACCEPTED_TABLES[source]}"
+    assert store.scalar(accepted) == 0, f"a record of {source} is accepted twice"
