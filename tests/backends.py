@@ -106,3 +106,20 @@ def assert_accepted_once(store: Warehouse, source: str) -> None:
     assert store.scalar(held) == 0, f"a record of {source} is held by two bronze rows"
     accepted = f"SELECT count(*) - count(DISTINCT {key}) FROM {ACCEPTED_TABLES[source]}"
     assert store.scalar(accepted) == 0, f"a record of {source} is accepted twice"
+
+
+def line_homes(store: Warehouse, source: str) -> list[tuple[str, object, str, int]]:
+    """(home, event_date, source_file, source_line) of every landing line the warehouse holds a row for: its
+    accepted record, its duplicate or its quarantined row. Each line should have exactly one."""
+    key = RECORD_KEYS[source]
+    return [
+        tuple(row.values())
+        for row in store.query(
+            f"""SELECT 'accepted' AS home, b.event_date, b.source_file, b.source_line
+                FROM {ACCEPTED_TABLES[source]} a JOIN bronze_{source} b USING (event_date, {key})
+                WHERE NOT b.is_duplicate
+                UNION ALL SELECT 'duplicate', event_date, source_file, source_line FROM bronze_{source}
+                WHERE is_duplicate
+                UNION ALL SELECT 'quarantined', event_date, source_file, source_line FROM quarantine_{source}"""
+        ).to_pylist()
+    ]

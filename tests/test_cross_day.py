@@ -40,15 +40,20 @@ from osa.ingest.intake import process_intake
 from osa.warehouse.base import Warehouse
 from pipelines.lakehouse import range_tags
 from resources import LandingZoneResource, PrivacyResource, WebhookSecretResource
-from tests.backends import assert_accepted_once, location_of, open_warehouse, with_required_columns
+from tests.backends import (
+    ACCEPTED_TABLES,
+    RECORD_KEYS,
+    assert_accepted_once,
+    line_homes,
+    location_of,
+    open_warehouse,
+    with_required_columns,
+)
 from tests.conftest import SECRET, body, envelope, form, lines_table, warehouse_resource
 
 DAYS = (dt.date(2026, 7, 1), dt.date(2026, 7, 2), dt.date(2026, 7, 3))
 D1, D2, D3 = DAYS
-SOURCES = {  # source: (the table of accepted records, the record's id column)
-    "intake_forms": ("silver_intake_forms", "form_id"),
-    "opal_deliveries": ("silver_agent_executions", "delivery_id"),
-}
+SOURCES = {source: (ACCEPTED_TABLES[source], key) for source, key in RECORD_KEYS.items()}
 
 
 @dataclass(frozen=True)
@@ -154,15 +159,8 @@ def expected_homes(days: dict[dt.date, list[Line]], windows: list[Window]) -> li
 
 
 def stored_homes(store: Warehouse, source: str) -> list[tuple[dt.date, int, str]]:
-    """Where the warehouse put each line: the accepted record, the duplicate or the quarantined row naming it."""
-    accepted, key = SOURCES[source]
-    rows = store.query(
-        f"""SELECT b.event_date, b.source_line, 'accepted' AS home
-            FROM {accepted} a JOIN bronze_{source} b USING (event_date, {key}) WHERE NOT b.is_duplicate
-            UNION ALL SELECT event_date, source_line, 'duplicate' FROM bronze_{source} WHERE is_duplicate
-            UNION ALL SELECT event_date, source_line, 'quarantined' FROM quarantine_{source}"""
-    ).to_pylist()
-    return sorted((r["event_date"], r["source_line"], r["home"]) for r in rows)
+    """Where the warehouse put each line (one file per day: the day and line number name it)."""
+    return sorted((day, line, home) for home, day, _, line in line_homes(store, source))
 
 
 def assert_invariants(store: Warehouse, lines, windows: list[Window]) -> None:
