@@ -6,10 +6,12 @@ window are replaced together. The tables a step writes, their descriptions and s
 catalogue (`osa.catalog`); the logic lives in `osa.ingest`; this module only wires them up.
 """
 
+import contextlib
 import datetime as dt
 
 import dagster as dg
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from assets.metadata import counts_by_day, daily_metadata, report_partitions
 from assets.partitions import DAILY, SINGLE_RUN, days_in, window
@@ -47,9 +49,13 @@ def _concat(parts: list[pa.Table | None]) -> pa.Table | None:
     return pa.concat_tables(tables, promote_options="permissive") if tables else None
 
 
-def _write_step(
+def _write_step(store, source: str, result, protected: list[ProtectedRows], start: dt.date, end: dt.date) -> None:
+    """Write a step's tables (bronze, silver, quarantine, PII audit and subjects) in one transaction."""
+    write_protected(store, protected, start, end, audit_source=source, restricted={f"bronze_{source}": result.bronze})
+
+
+def _report_step(
     context: dg.AssetExecutionContext,
-    store,
     source: str,
     lines: pa.Table,
     result,
@@ -58,8 +64,7 @@ def _write_step(
     start: dt.date,
     end: dt.date,
 ):
-    """Write a step's tables in one transaction, then report every table's own figures per partition."""
-    write_protected(store, protected, start, end, audit_source=source, restricted={f"bronze_{source}": result.bronze})
+    """Report every table's own figures per partition."""
     accounting = _accounting_by_day(lines, accepted, result.quarantine, result.bronze)
     bronze = f"bronze_{source}"
     per_day = daily_metadata(catalog.table(bronze), result.bronze)
@@ -91,6 +96,35 @@ def _known_ids(warehouse, table: str, column: str, start, end) -> pa.Array:
         f"SELECT DISTINCT {column} FROM {table} WHERE (event_date < ? OR event_date >= ?) AND NOT is_duplicate",
         [start, end],
     ).column(0)
+
+
+@contextlib.contextmanager
+def _decided(store, source: str, column: str, start: dt.date, end: dt.date, decide):
+    """`decide(known ids)`'s outcome, kept true until the block (the step's write) ends.
+
+    Whether a record replays another day depends on what the other partitions hold, and a run of another day
+    in another process can change that between this step's read and its write: two days ingested at the same
+    moment would both accept a record they share. So every ingest step of a source reads the known ids that
+    decide and writes under one mutex per source (`Warehouse.serialized`). The work (validation, PII
+    protection) is done first, outside it; under it the known ids are read again and the work is redone only
+    if they changed for this window's own ids. The mutex is held for one read and the write (rarely the work
+    again): other days' work runs in parallel, and other sources, gold steps and readers never wait on it.
+    """
+    table = f"bronze_{source}"
+    known = _known_ids(store, table, column, start, end)
+    result, protected = decide(known)
+    with store.serialized(f"ingest_{source}"):
+        now = _known_ids(store, table, column, start, end)
+        if not _same_replays(result.bronze[column], known, now):
+            result, protected = decide(now)
+        yield result, protected
+
+
+def _same_replays(ids: pa.ChunkedArray, known: pa.ChunkedArray, now: pa.ChunkedArray) -> bool:
+    """Whether the same of `ids` are in `known` as in `now` (the rest of either cannot change a decision)."""
+    ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    marks = [pc.is_in(ids, value_set=ks.combine_chunks().cast(ids.type)) for ks in (known, now)]
+    return marks[0].equals(marks[1])
 
 
 def _read_window(store, landing: LandingZoneResource, source: str, start: dt.date, end: dt.date) -> pa.Table:
@@ -126,12 +160,18 @@ def intake_forms(
     start, end = window(context)
     store, protector = warehouse.get(), privacy.protector()
     lines = _read_window(store, landing, "intake_forms", start, end)
-    result = process_intake(lines, known_form_ids=_known_ids(store, "bronze_intake_forms", "form_id", start, end))
-    protected = [
-        protect_rows("silver_intake_forms", result.silver, protector),
-        protect_rows("quarantine_intake_forms", result.quarantine, protector),
-    ]
-    yield from _write_step(context, store, "intake_forms", lines, result, result.silver, protected, start, end)
+
+    def decide(known: pa.Array):
+        result = process_intake(lines, known_form_ids=known)
+        protected = [
+            protect_rows("silver_intake_forms", result.silver, protector),
+            protect_rows("quarantine_intake_forms", result.quarantine, protector),
+        ]
+        return result, protected
+
+    with _decided(store, "intake_forms", "form_id", start, end, decide) as (result, protected):
+        _write_step(store, "intake_forms", result, protected, start, end)
+    yield from _report_step(context, "intake_forms", lines, result, result.silver, protected, start, end)
 
 
 @dg.multi_asset(
@@ -150,23 +190,26 @@ def opal_deliveries(
     start, end = window(context)
     store, protector = warehouse.get(), privacy.protector()
     lines = _read_window(store, landing, "opal_deliveries", start, end)
-    known = _known_ids(store, "bronze_opal_deliveries", "delivery_id", start, end)
-    result = process_deliveries(lines, secret=webhook.keyring(), known_delivery_ids=known)
-    if result.verified_by_key:  # during a rotation: which keys senders still sign with
-        context.log.info(f"verified deliveries per webhook key id: {result.verified_by_key}")
-    silver = {
-        "quarantine_opal_deliveries": result.quarantine,
-        "silver_agent_executions": result.agent_executions,
-        "silver_workflow_executions": result.workflow_executions,
-        "silver_recommendations": result.recommendations,
-        **result.insights,
-    }
-    protected = [protect_rows(table, rows, protector) for table, rows in silver.items()]
+    keyring = webhook.keyring()
+
+    def decide(known: pa.Array):
+        result = process_deliveries(lines, secret=keyring, known_delivery_ids=known)
+        silver = {
+            "quarantine_opal_deliveries": result.quarantine,
+            "silver_agent_executions": result.agent_executions,
+            "silver_workflow_executions": result.workflow_executions,
+            "silver_recommendations": result.recommendations,
+            **result.insights,
+        }
+        return result, [protect_rows(table, rows, protector) for table, rows in silver.items()]
+
     states = "SELECT event_date, workflow_id, workflow_status FROM silver_workflow_executions"
     before = store.query(f"{states} WHERE event_date >= ? AND event_date < ?", [start, end])
-    yield from _write_step(
-        context, store, "opal_deliveries", lines, result, result.agent_executions, protected, start, end
-    )
+    with _decided(store, "opal_deliveries", "delivery_id", start, end, decide) as (result, protected):
+        _write_step(store, "opal_deliveries", result, protected, start, end)
+    if result.verified_by_key:  # during a rotation: which keys senders still sign with
+        context.log.info(f"verified deliveries per webhook key id: {result.verified_by_key}")
+    yield from _report_step(context, "opal_deliveries", lines, result, result.agent_executions, protected, start, end)
     after = store.query(f"{states} WHERE event_date >= ? AND event_date < ?", [start, end])
     entry = audit.workflow_state_changes(before, after, "opal_deliveries", f"{start}..{end}")
     if entry is not None:  # the audit log's record of workflow state changes (none on an identical re-run)

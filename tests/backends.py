@@ -84,3 +84,42 @@ def stable_select(table: str) -> str:
         names = ", ".join(f"'{name}'" for name in VOLATILE_METRICS)
         return f"SELECT * FROM {table} WHERE metric_name NOT IN ({names})"
     return f"SELECT * FROM {table}"
+
+
+RECORD_KEYS = {"intake_forms": "form_id", "opal_deliveries": "delivery_id"}
+ACCEPTED_TABLES = {"intake_forms": "silver_intake_forms", "opal_deliveries": "silver_agent_executions"}
+# An intake line that is no JSON (or no UTF-8) is no submission and never a duplicate: the same blank line on two
+# days is two quarantined lines with non-duplicate bronze rows of one digest. (A delivery's envelope is checked
+# first: a line that is no envelope never reaches bronze, and a verified body is deduplicated whatever it holds.)
+_NO_RECORD = {
+    "intake_forms": " AND form_id NOT IN (SELECT record_digest FROM quarantine_intake_forms"
+    " WHERE record_digest IS NOT NULL AND primary_reason IN ('invalid_json', 'invalid_utf8'))",
+    "opal_deliveries": "",
+}
+
+
+def assert_accepted_once(store: Warehouse, source: str) -> None:
+    """Every record of `source` has one non-duplicate bronze row across all days (one copy holds it, every other
+    is a duplicate), and is accepted into silver at most once."""
+    key = RECORD_KEYS[source]
+    held = f"SELECT count(*) - count(DISTINCT {key}) FROM bronze_{source} WHERE NOT is_duplicate{_NO_RECORD[source]}"
+    assert store.scalar(held) == 0, f"a record of {source} is held by two bronze rows"
+    accepted = f"SELECT count(*) - count(DISTINCT {key}) FROM {ACCEPTED_TABLES[source]}"
+    assert store.scalar(accepted) == 0, f"a record of {source} is accepted twice"
+
+
+def line_homes(store: Warehouse, source: str) -> list[tuple[str, object, str, int]]:
+    """(home, event_date, source_file, source_line) of every landing line the warehouse holds a row for: its
+    accepted record, its duplicate or its quarantined row. Each line should have exactly one."""
+    key = RECORD_KEYS[source]
+    return [
+        tuple(row.values())
+        for row in store.query(
+            f"""SELECT 'accepted' AS home, b.event_date, b.source_file, b.source_line
+                FROM {ACCEPTED_TABLES[source]} a JOIN bronze_{source} b USING (event_date, {key})
+                WHERE NOT b.is_duplicate
+                UNION ALL SELECT 'duplicate', event_date, source_file, source_line FROM bronze_{source}
+                WHERE is_duplicate
+                UNION ALL SELECT 'quarantined', event_date, source_file, source_line FROM quarantine_{source}"""
+        ).to_pylist()
+    ]

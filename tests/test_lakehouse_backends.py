@@ -4,12 +4,14 @@
   (every row and aggregate), identical row counts per table and day, identical silver aggregates and the
   same asset-check outcomes.
 * Concurrency: three Dagster runs, each in its own process and configured only by environment variables,
-  write three different partitions of the same tables at the same moment, and end up exactly where one
-  sequential run ends up: no deadlock, no duplicates, no losses.
+  write three different partitions of the same tables at the same moment, on data with a record replayed on
+  a later day, and end up where a sequential order of the same runs ends up: no deadlock, no record accepted
+  twice, no line lost.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -25,13 +27,13 @@ from polars.testing import assert_frame_equal
 
 from osa import catalog
 from osa.config import PROJECT_ROOT, SEED_DATA_DIR
-from osa.ingest.landing import days_with_data
+from osa.ingest.landing import days_with_data, split_lines
 from osa.ingest.signature import DEVELOPMENT_WEBHOOK_SECRET
 from osa.warehouse.base import Warehouse
 from pipelines.definitions import defs
 from pipelines.lakehouse import range_tags
 from resources import LandingZoneResource, PrivacyResource, WebhookSecretResource
-from tests.backends import open_warehouse
+from tests.backends import assert_accepted_once, line_homes, open_warehouse
 from tests.conftest import SMALL_FIRST, SMALL_LAST, warehouse_resource
 
 GOLD_TABLES = tuple(t.name for t in catalog.tables(layer="gold"))
@@ -173,66 +175,93 @@ def test_seed_silver_aggregates_are_identical(seed_runs):
 
 
 # ------------------------------------------------------------------ concurrent runs of different partitions
-def _without_cross_day_replays(landing: Path) -> int:
-    """Remove lines that repeat a record first received on an EARLIER day; returns how many were removed.
+def _record_key(source: str, line: str) -> str | None:
+    """What makes two lines one record: the form line itself, the delivery's body (None: no envelope)."""
+    if source == "intake_forms":
+        return line
+    try:
+        body = json.loads(line).get("body")
+    except (ValueError, AttributeError):
+        return None
+    return body if isinstance(body, str) else None
 
-    Ingest decides "replay of another day" from what the warehouse already holds when the step starts, so
-    two days processed at the very same moment could both accept such a record (deploy: serialize ingest
-    steps, see docs/deployment.md). This test is about the warehouse writes, so it uses data without them.
-    """
-    removed = 0
+
+def _days_with_cross_day_replays(landing: Path) -> set[dt.date]:
+    """The days holding a copy of a record that another day holds too (counted from the landing lines)."""
+    days_of: dict[tuple[str, str], set[dt.date]] = {}
     for source in ("intake_forms", "opal_deliveries"):
-        seen: set[str] = set()
         for day_dir in sorted((landing / source).glob("dt=*")):
-            today: set[str] = set()
+            day = dt.date.fromisoformat(day_dir.name.removeprefix("dt="))
             for file in sorted(day_dir.glob("*.jsonl")):
-                kept = []
                 for line in file.read_text().splitlines():
-                    key = line
-                    if source == "opal_deliveries":
-                        try:
-                            body = json.loads(line).get("body")
-                        except (ValueError, AttributeError):
-                            body = None
-                        key = body if isinstance(body, str) else None
-                    digest = hashlib.sha256(key.encode()).hexdigest() if key is not None else None
-                    if digest is not None and digest in seen:
-                        removed += 1
-                        continue
-                    if digest is not None:
-                        today.add(digest)
-                    kept.append(line)
-                file.write_text("".join(f"{line}\n" for line in kept))
-            seen |= today
-    return removed
+                    key = _record_key(source, line)
+                    if key is not None and key.strip():
+                        days_of.setdefault((source, hashlib.sha256(key.encode()).hexdigest()), set()).add(day)
+    return {day for days in days_of.values() if len(days) > 1 for day in days}
 
 
 @pytest.fixture(scope="module")
-def concurrency_reference(_small_landing_master, tmp_path_factory) -> tuple[Path, Warehouse]:
-    """The small landing set without cross-day replays, and one sequential ranged run of it (DuckDB; the
-    seed parity tests above show the backends agree)."""
+def concurrency_reference(_small_landing_master, tmp_path_factory) -> tuple[Path, dict[str, Warehouse]]:
+    """The small landing set, replays across days included, and the two results a sequential order of its days
+    can give (DuckDB; the seed parity tests above show the backends agree): in date order (one ranged run), and
+    with the last day first (that run, then one ranged run of the others), where the later copy is kept."""
     root = tmp_path_factory.mktemp("concurrency")
-    shutil.copytree(_small_landing_master, root / "landing")
-    _without_cross_day_replays(root / "landing")
-    assert run_lakehouse(str(root / "reference.duckdb"), root / "landing", SMALL_FIRST, SMALL_LAST).success
-    return root / "landing", open_warehouse(str(root / "reference.duckdb"))
+    landing = root / "landing"
+    shutil.copytree(_small_landing_master, landing)
+    assert run_lakehouse(str(root / "in_order.duckdb"), landing, SMALL_FIRST, SMALL_LAST).success
+    last_first = str(root / "last_first.duckdb")
+    assert run_lakehouse(last_first, landing, SMALL_LAST, SMALL_LAST).success
+    before_last = (dt.date.fromisoformat(SMALL_LAST) - dt.timedelta(days=1)).isoformat()
+    assert run_lakehouse(last_first, landing, SMALL_FIRST, before_last).success
+    return landing, {
+        "in date order": open_warehouse(str(root / "in_order.duckdb")),
+        "last first": open_warehouse(last_first),
+    }
+
+
+def _same_days(store: Warehouse, reference: Warehouse, days: set[dt.date]) -> list[str]:
+    """The tables whose rows on `days` differ between the two warehouses (row counts per day, gold rows)."""
+    differ = []
+    for table in data_tables(reference):
+        mine, theirs = ([r for r in counts_by_day(w, table) if r["event_date"] in days] for w in (store, reference))
+        if mine != theirs:
+            differ.append(table)
+    for table in GOLD_TABLES:
+        mine, theirs = (
+            sorted_frame(w, table).filter(pl.col("event_date").is_in(sorted(days))) for w in (store, reference)
+        )
+        if not mine.equals(theirs):
+            differ.append(table)
+    return differ
 
 
 def test_concurrent_runs_of_different_partitions(backend, warehouse_location, concurrency_reference, tmp_path):
-    landing, reference = concurrency_reference
+    """Three runs, one day each, at the same moment, on data with a record replayed on a later day. Whatever
+    order their steps take: every record is accepted once over all days, every landing line has one home,
+    the days without cross-day replays are exactly as in a sequential run, and the whole result is one that a
+    sequential order gives (the data's only cross-day replay is between the last two days, so which of them
+    keeps the record is the only thing the order decides)."""
+    landing, references = concurrency_reference
     ready = tmp_path / "ready"
     ready.mkdir()
     env = lakehouse_env(backend, warehouse_location, landing, tmp_path / "state")
-    days = ["2026-07-01", "2026-07-02", "2026-07-03"]
-    runs = [start_run(env, day, day, str(ready), str(len(days))) for day in days]
+    days = [dt.date(2026, 7, 1), dt.date(2026, 7, 2), dt.date(2026, 7, 3)]
+    runs = [start_run(env, day.isoformat(), day.isoformat(), str(ready), str(len(days))) for day in days]
     reports = [finish_run(run) for run in runs]
     assert all(r["success"] for r in reports), reports
     assert max(r["start"] for r in reports) < min(r["end"] for r in reports), "the runs did not overlap"
 
     concurrent = open_warehouse(warehouse_location)
-    for table in data_tables(reference):
-        assert counts_by_day(concurrent, table) == counts_by_day(reference, table), table
-    for table in GOLD_TABLES:
-        assert_frame_equal(sorted_frame(concurrent, table), sorted_frame(reference, table), check_exact=True)
-    assert concurrent.scalar("SELECT count(*) - count(DISTINCT delivery_id) FROM silver_agent_executions") == 0
+    for source in ("intake_forms", "opal_deliveries"):
+        assert_accepted_once(concurrent, source)
+        homes = line_homes(concurrent, source)
+        written = sum(len(split_lines(file.read_bytes())) for file in (landing / source).glob("dt=*/*.jsonl"))
+        assert len(homes) == written, source  # counted from the landing files, not from the pipeline's figures
+        assert len({home[1:] for home in homes}) == len(homes), source  # none in two places
+    replayed = _days_with_cross_day_replays(landing)
+    assert replayed == set(days[1:]), "the data must hold a replay on a later day for this test to mean anything"
+    clean = set(days) - replayed
+    assert _same_days(concurrent, references["in date order"], clean) == []
+    outcomes = {name: _same_days(concurrent, reference, set(days)) for name, reference in references.items()}
+    assert [] in outcomes.values(), outcomes
     assert concurrent.scalar("SELECT count(*) FROM silver_agent_executions") > 0

@@ -86,6 +86,12 @@ class Warehouse(ABC):
         retention, data-subject requests): committed when the block ends, rolled back on error."""
 
     @abstractmethod
+    def serialized(self, name: str) -> AbstractContextManager[None]:
+        """Hold the cross-process mutex `name` (a plain identifier) until the block ends: every other holder of
+        the same name, in any process, waits until then. It blocks nothing else: reads, writes and transactions
+        go on as usual, so a caller can read, decide and write under it (the ingest steps' replay decision)."""
+
+    @abstractmethod
     def query(self, sql: str, params: list | None = None) -> pa.Table:
         """Run a query of the platform's own code and return its result (trusted SQL: see `query_readonly`)."""
 

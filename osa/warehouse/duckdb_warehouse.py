@@ -53,41 +53,36 @@ class DuckDBWarehouse(Warehouse):
         network or extension access, and the configuration locked once the time zone is set."""
         read_only = read_only or sandboxed
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_path, "a+") as lock_file:
-            deadline = time.monotonic() + self.lock_timeout_s
-            while True:
-                try:
-                    fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError as busy:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(
-                            f"waited {self.lock_timeout_s}s for the warehouse lock {self.lock_path}"
-                        ) from busy
-                    time.sleep(0.02)
+        with _flocked(self.lock_path, self.lock_timeout_s, "the warehouse lock"):
+            if read_only and not self.path.exists():
+                raise FileNotFoundError(f"no warehouse at {self.path}; run `osa run` first")
+            config: dict[str, object] = {"memory_limit": WAREHOUSE_MEMORY_LIMIT}
+            if sandboxed:
+                config.update(enable_external_access=False, autoload_known_extensions=False)
             try:
-                if read_only and not self.path.exists():
-                    raise FileNotFoundError(f"no warehouse at {self.path}; run `osa run` first")
-                config: dict[str, object] = {"memory_limit": WAREHOUSE_MEMORY_LIMIT}
-                if sandboxed:
-                    config.update(enable_external_access=False, autoload_known_extensions=False)
-                try:
-                    con = duckdb.connect(str(self.path), read_only=read_only, config=config)
-                except duckdb.Error as error:
-                    if _is_damage(error):
-                        raise self._damaged(error) from error
-                    raise
-                try:
-                    # TIMESTAMPTZ then comes back as timestamp[us, tz=UTC] on every machine, the same Arrow
-                    # type the Postgres backend returns (a config key at connect time can't load ICU).
-                    con.execute("SET TimeZone = 'UTC'")
-                    if sandboxed:  # from here on no SET/RESET/PRAGMA can change any setting
-                        con.execute("SET lock_configuration = true")
-                    yield con
-                finally:
-                    con.close()
+                con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+            except duckdb.Error as error:
+                if _is_damage(error):
+                    raise self._damaged(error) from error
+                raise
+            try:
+                # TIMESTAMPTZ then comes back as timestamp[us, tz=UTC] on every machine, the same Arrow
+                # type the Postgres backend returns (a config key at connect time can't load ICU).
+                con.execute("SET TimeZone = 'UTC'")
+                if sandboxed:  # from here on no SET/RESET/PRAGMA can change any setting
+                    con.execute("SET lock_configuration = true")
+                yield con
             finally:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
+                con.close()
+
+    @contextlib.contextmanager
+    def serialized(self, name: str) -> Iterator[None]:
+        """An exclusive `flock` on ``<file>.<name>.lock``, a file of its own: holding it never keeps anyone
+        from the warehouse file, whose lock each operation takes and releases as usual."""
+        check_identifier(name)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with _flocked(self.path.with_name(f"{self.path.name}.{name}.lock"), self.lock_timeout_s, f"the {name} lock"):
+            yield
 
     def verify(self) -> None:
         """Read every block of every table, so a partly overwritten file fails here, with the way to recover,
@@ -276,6 +271,25 @@ class _DuckDBTransaction:
 
     def lock(self, table: str) -> None:
         check_identifier(table)  # one writer at a time holds the file lock: nothing more to take
+
+
+@contextlib.contextmanager
+def _flocked(path: Path, timeout_s: float, what: str) -> Iterator[None]:
+    """An exclusive `flock` on `path` (created if missing) across processes, waited for up to `timeout_s`."""
+    with open(path, "a+") as lock_file:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as busy:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"waited {timeout_s}s for {what} {path}") from busy
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def _is_damage(error: Exception) -> bool:

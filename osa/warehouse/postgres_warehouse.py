@@ -53,6 +53,7 @@ from osa.warehouse.readonly import check_pg_readonly
 # PostgreSQL keeps in a separate key space, so the two kinds can never collide.
 _MIGRATION_LOCK = 0x05A0_0001
 _TABLE_LOCK = 0x05A0_0002
+_NAMED_LOCK = 0x05A0_0003  # `serialized(name)`: its own namespace, so it never waits on a table's writers
 # Windows up to this many days lock per (table, day) so different days write in parallel; wider windows
 # (backfills) take the whole table exclusively, which keeps the lock count per transaction small.
 MAX_DAY_LOCKS = 31
@@ -628,6 +629,15 @@ class PostgresWarehouse(Warehouse):
     def transaction(self) -> Iterator[Transaction]:
         with self.connect() as con, con.transaction():
             yield _PostgresTransaction(self, con)
+
+    @contextlib.contextmanager
+    def serialized(self, name: str) -> Iterator[None]:
+        """A transaction-scoped advisory lock on a connection of its own, held while the block runs (ended,
+        and so released, when it leaves; a process that dies releases it with its connection). Table writes
+        inside the block use their own connections and locks, which never wait on this one."""
+        with self.connect() as con, con.transaction():
+            con.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_NAMED_LOCK, _lock_key(check_identifier(name))))
+            yield
 
     # ---------------------------------------------------------------- schema maintenance
     def execute(self, statements: list[str]) -> None:
