@@ -8,6 +8,7 @@ catalogue (`osa.catalog`); the logic lives in `osa.ingest`; this module only wir
 
 import contextlib
 import datetime as dt
+import os
 
 import dagster as dg
 import pyarrow as pa
@@ -54,35 +55,30 @@ def _write_step(store, source: str, result, protected: list[ProtectedRows], star
     write_protected(store, protected, start, end, audit_source=source, restricted={f"bronze_{source}": result.bronze})
 
 
-def _report_step(
-    context: dg.AssetExecutionContext,
-    source: str,
-    lines: pa.Table,
-    result,
-    accepted: pa.Table,
-    protected: list[ProtectedRows],
-    start: dt.date,
-    end: dt.date,
-):
-    """Report every table's own figures per partition."""
+def _chunk_metadata(source: str, lines: pa.Table, result, accepted: pa.Table, protected: list[ProtectedRows]):
+    """Per table, per day: the figures one chunk of days contributes, and its accounting per day."""
     accounting = _accounting_by_day(lines, accepted, result.quarantine, result.bronze)
     bronze = f"bronze_{source}"
-    per_day = daily_metadata(catalog.table(bronze), result.bronze)
+    per_table = {bronze: daily_metadata(catalog.table(bronze), result.bronze)}
     for day, figures in accounting.items():
-        per_day.setdefault(day, {"dagster/row_count": dg.MetadataValue.int(0)})
-        per_day[day].update({name: dg.MetadataValue.int(value) for name, value in figures.items()})
-    report_partitions(
-        context, bronze, start, end, per_day, empty={name: dg.MetadataValue.int(0) for name in ACCOUNTING}
-    )
+        per_table[bronze].setdefault(day, {"dagster/row_count": dg.MetadataValue.int(0)})
+        per_table[bronze][day].update({name: dg.MetadataValue.int(value) for name, value in figures.items()})
     for item in protected:
-        report_partitions(context, item.table, start, end, daily_metadata(catalog.table(item.table), item.rows))
+        per_table[item.table] = daily_metadata(catalog.table(item.table), item.rows)
     for table, rows in (
         (f"pii_audit_{source}", _concat([p.audit for p in protected])),
         (f"pii_subjects_{source}", _concat([p.subjects for p in protected])),
     ):
-        report_partitions(
-            context, table, start, end, daily_metadata(catalog.table(table), rows) if rows is not None else {}
-        )
+        per_table[table] = daily_metadata(catalog.table(table), rows) if rows is not None else {}
+    return per_table, accounting
+
+
+def _report_step(context: dg.AssetExecutionContext, source: str, per_table: dict, accounting: dict, start, end):
+    """Report every table's own figures per partition."""
+    bronze = f"bronze_{source}"
+    for table, per_day in per_table.items():
+        empty = {name: dg.MetadataValue.int(0) for name in ACCOUNTING} if table == bronze else None
+        report_partitions(context, table, start, end, per_day, empty=empty)
     totals = {name: sum(day[name] for day in accounting.values()) for name in ACCOUNTING}
     context.log.info(f"{source} {start}..{end}: {totals}")
     for spec in catalog.tables(step=source):
@@ -145,6 +141,64 @@ def _read_window(store, landing: LandingZoneResource, source: str, start: dt.dat
     return read_lines(landing_files(landing.root, source, days_in(start, end)), landing.root)
 
 
+#: Days an ingest step processes at once. A ranged run (a backfill) goes through its window in chunks of this
+#: many days, so memory follows one chunk's volume, not the window's (issue 13: 30,000 workflows in one
+#: window needed 2.4 GB).
+CHUNK_DAYS_ENV = "OSA_INGEST_CHUNK_DAYS"
+
+
+def chunks_of(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """[start, end) cut into consecutive windows of OSA_INGEST_CHUNK_DAYS days (default 1), in date order."""
+    raw = os.environ.get(CHUNK_DAYS_ENV, "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise dg.Failure(f"{CHUNK_DAYS_ENV} must be a whole number of days >= 1, not {raw!r}")
+    size = dt.timedelta(days=int(raw))
+    out, day = [], start
+    while day < end:
+        out.append((day, min(day + size, end)))
+        day += size
+    return out
+
+
+def _ingest(
+    store, landing: LandingZoneResource, source: str, column: str, start: dt.date, end: dt.date, process, accepted_of
+):
+    """Ingest [start, end) chunk by chunk: `process(lines, known ids)` -> (result, protected tables);
+    `accepted_of(result)` is the accepted rows the accounting counts.
+
+    Each chunk is read, decided, protected and written on its own, in date order, then dropped, keeping only
+    its figures and the ids it accepted. Replays are decided as one pass over the window would: the known ids
+    are those accepted outside the whole window plus those the earlier chunks of this run accepted (the
+    window's old rows are being replaced, so they do not count). Returns the figures per table and day, the
+    accounting per day and the deliveries verified per webhook key id."""
+    per_table: dict[str, dict] = {}
+    accounting: dict[str, dict] = {}
+    accepted_here: list[pa.Array] = []
+    verified_by_key: dict[str, int] = {}
+    for chunk_start, chunk_end in chunks_of(start, end):
+        lines = _read_window(store, landing, source, chunk_start, chunk_end)
+
+        def decide(known: pa.ChunkedArray, lines=lines):
+            earlier = [chunk.cast(pa.string()) for chunk in known.chunks]
+            return process(lines, pa.chunked_array([*earlier, *accepted_here], type=pa.string()))
+
+        with _decided(store, source, column, start, end, decide) as (result, protected):
+            _write_step(store, source, result, protected, chunk_start, chunk_end)
+        accepted = accepted_of(result)
+        bronze = result.bronze
+        accepted_here.append(
+            pc.filter(bronze[column], pc.invert(bronze["is_duplicate"])).combine_chunks().cast(pa.string())
+        )
+        chunk_tables, chunk_accounting = _chunk_metadata(source, lines, result, accepted, protected)
+        for table, per_day in chunk_tables.items():
+            per_table.setdefault(table, {}).update(per_day)
+        accounting.update(chunk_accounting)
+        for key_id, count in (getattr(result, "verified_by_key", None) or {}).items():
+            verified_by_key[key_id] = verified_by_key.get(key_id, 0) + count
+        del lines, result, protected, accepted, bronze
+    return per_table, accounting, verified_by_key
+
+
 @dg.multi_asset(
     specs=step_specs("intake_forms", process_intake),
     partitions_def=DAILY,
@@ -159,9 +213,8 @@ def intake_forms(
 ):
     start, end = window(context)
     store, protector = warehouse.get(), privacy.protector()
-    lines = _read_window(store, landing, "intake_forms", start, end)
 
-    def decide(known: pa.Array):
+    def process(lines: pa.Table, known: pa.ChunkedArray):
         result = process_intake(lines, known_form_ids=known)
         protected = [
             protect_rows("silver_intake_forms", result.silver, protector),
@@ -169,9 +222,10 @@ def intake_forms(
         ]
         return result, protected
 
-    with _decided(store, "intake_forms", "form_id", start, end, decide) as (result, protected):
-        _write_step(store, "intake_forms", result, protected, start, end)
-    yield from _report_step(context, "intake_forms", lines, result, result.silver, protected, start, end)
+    per_table, accounting, _ = _ingest(
+        store, landing, "intake_forms", "form_id", start, end, process, lambda result: result.silver
+    )
+    yield from _report_step(context, "intake_forms", per_table, accounting, start, end)
 
 
 @dg.multi_asset(
@@ -189,10 +243,9 @@ def opal_deliveries(
 ):
     start, end = window(context)
     store, protector = warehouse.get(), privacy.protector()
-    lines = _read_window(store, landing, "opal_deliveries", start, end)
     keyring = webhook.keyring()
 
-    def decide(known: pa.Array):
+    def process(lines: pa.Table, known: pa.ChunkedArray):
         result = process_deliveries(lines, secret=keyring, known_delivery_ids=known)
         silver = {
             "quarantine_opal_deliveries": result.quarantine,
@@ -205,11 +258,12 @@ def opal_deliveries(
 
     states = "SELECT event_date, workflow_id, workflow_status FROM silver_workflow_executions"
     before = store.query(f"{states} WHERE event_date >= ? AND event_date < ?", [start, end])
-    with _decided(store, "opal_deliveries", "delivery_id", start, end, decide) as (result, protected):
-        _write_step(store, "opal_deliveries", result, protected, start, end)
-    if result.verified_by_key:  # during a rotation: which keys senders still sign with
-        context.log.info(f"verified deliveries per webhook key id: {result.verified_by_key}")
-    yield from _report_step(context, "opal_deliveries", lines, result, result.agent_executions, protected, start, end)
+    per_table, accounting, verified_by_key = _ingest(
+        store, landing, "opal_deliveries", "delivery_id", start, end, process, lambda result: result.agent_executions
+    )
+    if verified_by_key:  # during a rotation: which keys senders still sign with
+        context.log.info(f"verified deliveries per webhook key id: {verified_by_key}")
+    yield from _report_step(context, "opal_deliveries", per_table, accounting, start, end)
     after = store.query(f"{states} WHERE event_date >= ? AND event_date < ?", [start, end])
     entry = audit.workflow_state_changes(before, after, "opal_deliveries", f"{start}..{end}")
     if entry is not None:  # the audit log's record of workflow state changes (none on an identical re-run)

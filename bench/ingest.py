@@ -1,15 +1,25 @@
-"""Ingest benchmark: verify -> validate -> silver for N generated workflows (9+ deliveries each).
+"""Ingest benchmark: OPAL deliveries from landing files into the warehouse, two ways, on the same files.
 
-Usage: .venv/bin/python bench/ingest.py [--workflows 10000] [--keep DIR]
-Prints deliveries/s for the columnar pipeline alone and end to end (read files, verify, validate,
-build silver, protect at the choke point, write every table into a DuckDB warehouse), plus peak RSS.
-Generation runs in a separate process first so its memory does not count.
+Usage: .venv/bin/python bench/ingest.py [--workflows 10000] [--keep DIR] [--mode both|functions|step]
+                                        [--chunk-days N] [--protector pii|passthrough]
+
+* ``functions``: the ingest functions on the whole batch at once, in process (read the landing files,
+  verify + dedupe + validate + build silver, protect at the choke point, write every table into a DuckDB
+  warehouse in one transaction). Not the Dagster step: no known-ids query, no lock, no metadata, no checks.
+* ``step``: the real ``opal_deliveries`` Dagster step (``dagster.materialize`` over the whole partition range,
+  one run, with its accounting check) in a fresh process: the known-ids query, the cross-process lock, the
+  day chunks (``OSA_INGEST_CHUNK_DAYS``, ``--chunk-days``), per-partition metadata and the check included.
+  Its peak RSS is that process's own.
+
+Generation runs in a separate process first; neither its time nor its memory counts.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import os
 import resource
 import subprocess
 import sys
@@ -17,39 +27,29 @@ import tempfile
 import time
 from pathlib import Path
 
-from osa.ingest.landing import landing_files, read_lines
-from osa.ingest.opal import process_deliveries
-from osa.ingest.signature import DEVELOPMENT_WEBHOOK_SECRET
-from osa.privacy import PassThroughProtector, default_protector, protect_rows, write_protected
-from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from osa.ingest.landing import landing_files, read_lines  # noqa: E402
+from osa.ingest.opal import process_deliveries  # noqa: E402
+from osa.ingest.signature import DEVELOPMENT_WEBHOOK_SECRET  # noqa: E402
+from osa.privacy import PassThroughProtector, default_protector, protect_rows, write_protected  # noqa: E402
+from osa.warehouse.duckdb_warehouse import DuckDBWarehouse  # noqa: E402
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--workflows", type=int, default=10_000)
-    parser.add_argument("--keep", help="reuse/keep generated data in this directory")
-    parser.add_argument(
-        "--protector",
-        choices=("pii", "passthrough"),
-        default="pii",
-        help="the PII engine at the choke point (default), or none, to measure its overhead",
-    )
-    args = parser.parse_args()
+def fresh_warehouse(path: Path) -> DuckDBWarehouse:
+    """A new warehouse file (measure ingest, not re-ingest)."""
+    for leftover in path.parent.glob(path.name + "*"):
+        leftover.unlink()
+    warehouse = DuckDBWarehouse(path)
+    warehouse.apply_schema()
+    return warehouse
 
-    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="osa-bench-"))
-    landing = work / "landing"
-    if not landing.exists():
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "osa.cli", "generate", "--workflows", str(args.workflows), "--out", str(landing)],
-            check=True,
-        )
-        print(f"generated in {time.perf_counter() - started:.1f}s (not part of the measurement)")
 
+def run_functions(landing: Path, work: Path, protector_name: str) -> None:
     files = landing_files(landing, "opal_deliveries")
     started = time.perf_counter()
     lines = read_lines(files, landing)
@@ -60,12 +60,9 @@ def main() -> None:
     process_s = time.perf_counter() - started
     del lines  # as in the asset: the raw lines are not needed once processed
 
-    for leftover in work.glob("bench.duckdb*"):  # a fresh warehouse each run: measure ingest, not re-ingest
-        leftover.unlink()
-    warehouse = DuckDBWarehouse(work / "bench.duckdb")
-    warehouse.apply_schema()
+    warehouse = fresh_warehouse(work / "functions.duckdb")
     first, last = files[0].day, files[-1].day + dt.timedelta(days=1)
-    protector = PassThroughProtector() if args.protector == "passthrough" else default_protector()
+    protector = PassThroughProtector() if protector_name == "passthrough" else default_protector()
     started = time.perf_counter()
     tables = {
         "quarantine_opal_deliveries": result.quarantine,
@@ -91,15 +88,124 @@ def main() -> None:
         f"deliveries: {n:,} over {len(files)} daily files "
         f"(accepted {result.accepted:,}, quarantined {result.quarantined:,}, duplicates {result.duplicates:,})"
     )
-    print(f"{'stage':<34}{'seconds':>9}{'deliveries/s':>15}")
+    print("\nfunctions, whole batch at once, in process (not the Dagster step)")
+    print(f"{'stage':<42}{'seconds':>9}{'deliveries/s':>15}")
     for stage, seconds in (
         ("read landing files", read_s),
         ("verify+dedupe+validate+silver", process_s),
-        (f"protect ({args.protector}) + write DuckDB", write_s),
-        ("end to end", total),
+        (f"protect ({protector_name}) + write DuckDB", write_s),
+        ("functions total", total),
     ):
-        print(f"{stage:<34}{seconds:>9.2f}{n / seconds:>15,.0f}")
+        print(f"{stage:<42}{seconds:>9.2f}{n / seconds:>15,.0f}")
     print(f"peak RSS: {peak_rss_mb():.0f} MB")
+
+
+def step_child(landing: Path, warehouse_path: Path, protector_name: str) -> None:
+    """In a fresh process: the opal_deliveries step over every day with data, as one ranged run."""
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    import dagster as dg
+
+    from assets.checks import delivery_accounting_check
+    from assets.ingest import opal_deliveries
+    from pipelines.lakehouse import range_tags
+    from resources import LandingZoneResource, PrivacyResource, WarehouseResource, WebhookSecretResource
+
+    files = landing_files(landing, "opal_deliveries")
+    first, last = files[0].day.isoformat(), files[-1].day.isoformat()
+    for leftover in warehouse_path.parent.glob(warehouse_path.name + "*"):
+        leftover.unlink()
+    warehouse = WarehouseResource(backend="duckdb", duckdb_path=str(warehouse_path))
+    warehouse.open().prepare()  # the startup step (migrations), as `osa run` does before a run
+    if protector_name == "passthrough":
+        raise SystemExit("bench/ingest.py: --mode step always runs the PII engine (the step's own protector)")
+    started = time.perf_counter()
+    result = dg.materialize(
+        [opal_deliveries, delivery_accounting_check],
+        resources={
+            "warehouse": warehouse,
+            "landing": LandingZoneResource(path=str(landing)),
+            "webhook": WebhookSecretResource(secret=DEVELOPMENT_WEBHOOK_SECRET),
+            "privacy": PrivacyResource(),
+        },
+        tags=range_tags(first, last),
+        raise_on_error=False,
+    )
+    seconds = time.perf_counter() - started
+    checks = [e.passed for e in result.get_asset_check_evaluations()]
+    print(
+        json.dumps(
+            {
+                "success": result.success,
+                "checks_passed": all(checks) and bool(checks),
+                "seconds": seconds,
+                "days": len(files),
+                "peak_rss_mb": peak_rss_mb(),
+            }
+        )
+    )
+
+
+def run_step(landing: Path, work: Path, chunk_days: int | None) -> None:
+    env = dict(os.environ)
+    if chunk_days is not None:
+        env["OSA_INGEST_CHUNK_DAYS"] = str(chunk_days)
+    env.setdefault("DAGSTER_HOME", tempfile.mkdtemp(prefix="osa-bench-dagster-"))
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, __file__, "--step-child", str(landing), str(work / "step.duckdb")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"bench/ingest.py: the step failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    n = read_lines(landing_files(landing, "opal_deliveries"), landing).num_rows  # records in (after the run)
+    print(f"\nthe opal_deliveries Dagster step, one ranged run over {figures['days']} days, fresh process")
+    print(f"  chunk days: {env.get('OSA_INGEST_CHUNK_DAYS', '1 (default)')}")
+    print(f"  success {figures['success']}, accounting check passed {figures['checks_passed']}")
+    print(f"  step (materialize): {figures['seconds']:.2f} s = {n / figures['seconds']:,.0f} deliveries/s")
+    print(f"  whole process incl. imports: {wall:.2f} s = {n / wall:,.0f} deliveries/s")
+    print(f"  peak RSS of that process: {figures['peak_rss_mb']:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workflows", type=int, default=10_000)
+    parser.add_argument("--keep", help="reuse/keep generated data in this directory")
+    parser.add_argument("--mode", choices=("both", "functions", "step"), default="both")
+    parser.add_argument("--chunk-days", type=int, help="OSA_INGEST_CHUNK_DAYS for the step (default: 1)")
+    parser.add_argument(
+        "--protector",
+        choices=("pii", "passthrough"),
+        default="pii",
+        help="functions mode: the PII engine at the choke point (default), or none, to measure its overhead",
+    )
+    parser.add_argument("--step-child", nargs=2, metavar=("LANDING", "DUCKDB"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step_child:
+        step_child(Path(args.step_child[0]), Path(args.step_child[1]), args.protector)
+        return
+
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="osa-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    landing = work / "landing"
+    if not landing.exists():
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "osa.cli", "generate", "--workflows", str(args.workflows), "--out", str(landing)],
+            check=True,
+        )
+        print(f"generated in {time.perf_counter() - started:.1f}s (not part of the measurement)")
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.mode in ("both", "functions"):
+        run_functions(landing, work, args.protector)
+    if args.mode in ("both", "step"):
+        run_step(landing, work, args.chunk_days)
 
 
 if __name__ == "__main__":
