@@ -172,8 +172,10 @@ def redact_lines(
         counts.protected += audit.height
         if findings is not None and audit.height:
             # The frame path groups its audit rows by field hint: put them back in line order.
-            ordered = audit.with_columns(line=pl.col("record_id").cast(pl.Int64)).sort("line", maintain_order=True)
-            findings.write(b"".join(orjson.dumps(row) + b"\n" for row in ordered.iter_rows(named=True)))
+            # One JSON line per audit row plus its line number, written by polars (no per-row Python).
+            audit.with_columns(line=pl.col("record_id").cast(pl.Int64)).sort("line", maintain_order=True).write_ndjson(
+                findings
+            )
         numbers.clear()
         documents.clear()
 
