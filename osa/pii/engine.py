@@ -165,10 +165,16 @@ class PiiEngine:
     def protect_value_with_audit(
         self, value: Any, *, context: PolicyContext, table: str = "", record_id: str | None = None, field_path: str = ""
     ) -> tuple[Any, pl.DataFrame]:
-        """`protect_value` plus its audit rows (field paths start at ``field_path``)."""
+        """`protect_value` plus its audit rows (field paths start at ``field_path``).
+
+        ``value`` is JSON data (dicts, lists, strings, numbers, booleans, None); a tuple comes back as a
+        list, and a value JSON has no type for (a datetime, a dataclass) raises ``TypeError`` rather
+        than coming back as a protected string.
+        """
         if not isinstance(value, str | dict | list | tuple):
             return value, pl.DataFrame(schema=AUDIT_SCHEMA)  # numbers, booleans, null: nothing to protect
-        document = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+        options = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+        document = orjson.dumps(value, option=options).decode()
         result = self.protect_documents(
             [document], context=context, table=table, record_ids=[record_id], root_path=field_path
         )
