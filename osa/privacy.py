@@ -166,7 +166,7 @@ def text_redactor(protector: PiiProtector | None = None):
     protects it, so what leaves the machine is what the warehouse would store."""
     chosen = protector or default_protector()
     engine, context = chosen.engine, chosen.context
-    return lambda texts: [engine.protect_text(text, context=context) for text in texts]
+    return lambda texts: engine.protect_texts(list(texts), context=context)
 
 
 @dataclass(frozen=True)

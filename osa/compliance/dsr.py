@@ -32,6 +32,7 @@ from osa.compliance import archive, audit
 from osa.compliance.holds import active_holds
 from osa.compliance.lineage import SUBJECT_TABLES, bronze_link, record_id_sql
 from osa.ingest.landing import SOURCES, landing_files
+from osa.pii.operators import ENC_PREFIX
 from osa.warehouse.base import Warehouse
 
 ERASED = "[erased]"
@@ -222,7 +223,7 @@ def _reveal(value, subject: Subject, engine):
     if isinstance(value, str):
         for token in subject.tokens:
             value = value.replace(token, subject.value)
-        if "ENC:" in value:
+        if ENC_PREFIX + ":" in value:
             value = engine.reveal(value)
         return value
     if isinstance(value, list):

@@ -15,7 +15,7 @@ from operator import attrgetter
 from . import lexicon
 from .fields import ORGANISATION, PERSON, FieldHint, classify_field
 from .names import ROLE_CUE, looks_like_person_name
-from .operators import TOKEN_RE
+from .operators import ENC_PREFIX, HASH_PREFIX, TOKEN_GATE_PATTERN, TOKEN_MARK_PATTERN, TOKEN_RE
 from .recognizers import (
     EmailRecognizer,
     InternationalPhoneRecognizer,
@@ -31,8 +31,9 @@ _START = attrgetter("start")
 FIELD_DETECTOR = "field_name"
 FIELD_CONFIDENCE = 0.99
 _HAS_DIGIT = re.compile(r"\d")
-# Looser than TOKEN_RE (any token-shaped marker) and much faster to search.
-_PROTECTED_MARK = re.compile(r"\*|\b[A-Z]{2}[A-Z_]*_[0-9a-f]{8}|HASH:[A-Z_]+:|ENC:[A-Z_]+:|<[A-Z_]{2,}>")
+# A mask, or any token-shaped marker (looser than TOKEN_RE and much faster to search).
+_PROTECTED_MARK = re.compile(r"\*|" + TOKEN_MARK_PATTERN)
+_HASH_MARK, _ENC_MARK = HASH_PREFIX + ":", ENC_PREFIX + ":"
 EMPTY_LIKE = frozenset({"", "-", "--", "n/a", "na", "none", "null", "nil", "unknown", "tbd", "?"})
 
 
@@ -63,9 +64,7 @@ def _resolve_clashes(findings: list[Finding]) -> list[Finding]:
     return chosen
 
 
-# Every TOKEN_RE match contains one of these (a type name ends in a capital before "_hex",
-# "<TYPE>" starts with "<" and a capital, or the HASH:/ENC: prefixes): a cheap exact gate.
-_TOKEN_GATE = re.compile(r"[A-Z]_[0-9a-f]|<[A-Z]|HASH:|ENC:")
+_TOKEN_GATE = re.compile(TOKEN_GATE_PATTERN)  # every TOKEN_RE match contains one of these
 
 
 #: What a protection token is read as: spaces, then a lowercase word no recognizer matches.
@@ -235,7 +234,7 @@ class Analyzer:
                 return [person]
         if not _HAS_DIGIT.search(text) and "@" not in text and text.islower() and not ROLE_CUE.search(text):
             return []  # nothing any recognizer can match: no digits, no @, no capitals, no role cue
-        if "_" in text or "<" in text or "HASH:" in text or "ENC:" in text:
+        if "_" in text or "<" in text or _HASH_MARK in text or _ENC_MARK in text:
             text = blank_tokens(text)
         findings: list[Finding] = []
         skip_names = hint.kind == ORGANISATION

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -55,6 +55,9 @@ FINDINGS_SCHEMA = {
     "confidence": pl.Float64,
     "detector": pl.String,
 }
+#: The columns of `PiiEngine.protect_documents`' frame: one JSON document per row, and its record id.
+DOCUMENT_COLUMN = "document"
+RECORD_ID_COLUMN = "record_id"
 SCAN_SCHEMA = {"column": pl.String, "pii_type": pl.String, "count": pl.Int64}
 _MARKER_PATTERN = r"\*|" + TOKEN_PATTERN
 #: Field values that need the Python whole-value rule: surrounding whitespace (Python's
@@ -94,38 +97,6 @@ class ProtectionResult:
     frame: pl.DataFrame
     audit: pl.DataFrame
     subjects: pl.DataFrame
-
-
-@dataclass
-class _Sink:
-    """Column-wise accumulators for audit and subject rows (cheaper than dicts)."""
-
-    table: str
-    audit: dict[str, list] = field(default_factory=lambda: {k: [] for k in AUDIT_SCHEMA})
-    subjects: dict[str, list] = field(default_factory=lambda: {k: [] for k in SUBJECT_SCHEMA})
-
-    def add(self, record_id: str | None, path: str, f: Finding, mode: str, fingerprint: str) -> None:
-        a = self.audit
-        a["table"].append(self.table)
-        a["record_id"].append(record_id)
-        a["field_path"].append(path)
-        a["pii_type"].append(f.pii_type)
-        a["mode"].append(mode)
-        a["confidence"].append(f.confidence)
-        a["detector"].append(f.detector)
-        a["fingerprint"].append(fingerprint)
-        if f.pii_type in SUBJECT_TYPES:
-            s = self.subjects
-            s["fingerprint"].append(fingerprint)
-            s["pii_type"].append(f.pii_type)
-            s["table"].append(self.table)
-            s["record_id"].append(record_id)
-            s["field_path"].append(path)
-
-    def frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
-        audit = pl.DataFrame(self.audit, schema=AUDIT_SCHEMA)
-        subjects = pl.DataFrame(self.subjects, schema=SUBJECT_SCHEMA).unique(maintain_order=True)
-        return audit, subjects
 
 
 class PiiEngine:
@@ -171,97 +142,90 @@ class PiiEngine:
         return self.operators.reveal(text)
 
     def protect_text(self, text: str, *, context: PolicyContext, field_name: str | None = None) -> str:
-        return self._protect_string(text, classify_field(field_name), context, None, field_name or "", None)
+        """One string, protected as the frame path protects it (``field_name`` gives the field hint)."""
+        return self.protect_texts([text], context=context, field_name=field_name)[0]
+
+    def protect_texts(
+        self, texts: Sequence[str], *, context: PolicyContext, field_name: str | None = None
+    ) -> list[str]:
+        """Many strings in one frame-path call: a batch adapter (each text is a JSON string document)."""
+        if not texts:
+            return []
+        documents = [orjson.dumps(text).decode() for text in texts]
+        result = self.protect_documents(documents, context=context, root_path=field_name or "")
+        return [orjson.loads(document) for document in result.frame[DOCUMENT_COLUMN].to_list()]
 
     def protect_value(
-        self,
-        value: Any,
-        *,
-        field_path: str = "",
-        context: PolicyContext,
-        record_id: str | None = None,
-        sink: _Sink | None = None,
+        self, value: Any, *, field_path: str = "", context: PolicyContext, record_id: str | None = None
     ) -> Any:
-        """Protect a JSON-like value recursively; keys and non-strings are untouched."""
-        key = _last_key(field_path)
-        return self._protect_json(value, field_path, classify_field(key), context, record_id, sink)
+        """Protect a JSON value recursively; keys and non-strings are untouched. A thin adapter over
+        `protect_frame`: the value is one JSON document whose root is ``field_path``."""
+        return self.protect_value_with_audit(value, context=context, record_id=record_id, field_path=field_path)[0]
 
     def protect_value_with_audit(
         self, value: Any, *, context: PolicyContext, table: str = "", record_id: str | None = None, field_path: str = ""
     ) -> tuple[Any, pl.DataFrame]:
-        sink = _Sink(table)
-        out = self.protect_value(value, field_path=field_path, context=context, record_id=record_id, sink=sink)
-        return out, sink.frames()[0]
+        """`protect_value` plus its audit rows (field paths start at ``field_path``).
 
-    def _protect_json(
-        self, value: Any, path: str, hint: FieldHint, context: PolicyContext, record_id: str | None, sink: _Sink | None
-    ) -> Any:
-        if isinstance(value, str):
-            return self._protect_string(value, hint, context, record_id, path, sink)
-        if isinstance(value, dict):
-            out = {}
-            parent = _last_key(path)
-            for k, item in value.items():
-                child_hint = classify_field(str(k), parent)
-                if (
-                    child_hint.kind is None
-                    and hint.kind not in (None, ORGANISATION)
-                    and not isinstance(item, (dict, list))
-                    and inherits(str(k))
-                ):
-                    child_hint = hint  # {"home_address": {"line1": ...}} inherits
-                child_path = f"{path}.{k}" if path else str(k)
-                out[k] = self._protect_json(item, child_path, child_hint, context, record_id, sink)
-            return out
-        if isinstance(value, list):
-            return [
-                self._protect_json(item, f"{path}[{i}]", hint, context, record_id, sink) for i, item in enumerate(value)
-            ]
-        return value
+        ``value`` is JSON data (dicts, lists, strings, numbers, booleans, None); a tuple comes back as a
+        list, and a value JSON has no type for (a datetime, a dataclass) raises ``TypeError`` rather
+        than coming back as a protected string.
+        """
+        if not isinstance(value, str | dict | list | tuple):
+            return value, pl.DataFrame(schema=AUDIT_SCHEMA)  # numbers, booleans, null: nothing to protect
+        options = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+        document = orjson.dumps(value, option=options).decode()
+        result = self.protect_documents(
+            [document], context=context, table=table, record_ids=[record_id], root_path=field_path
+        )
+        return orjson.loads(result.frame[DOCUMENT_COLUMN][0]), result.audit
 
-    def _protect_string(
+    def protect_documents(
         self,
-        text: str,
-        hint: FieldHint,
+        documents: Sequence[str] | pl.Series,
+        *,
         context: PolicyContext,
-        record_id: str | None,
-        path: str,
-        sink: _Sink | None,
-        findings: list[Finding] | None = None,
-    ) -> str:
-        if findings is None:
-            findings = self.analyzer.analyze_with(text, hint, self.analyzer.recognizers)
-        if not findings:
-            return text
-        return self._apply(text, findings, context, record_id, path, sink)
+        table: str = "",
+        record_ids: Sequence[str | None] | pl.Series | None = None,
+        root_path: str = "",
+    ) -> ProtectionResult:
+        """JSON documents (strings) through `protect_frame` as one JSON column whose documents are the
+        root of their field paths (``contact.email``, ``people[0].name``; ``root_path`` is put in front).
 
-    def _apply(
-        self,
-        text: str,
-        findings: list[Finding],
-        context: PolicyContext,
-        record_id: str | None,
-        path: str,
-        sink: _Sink | None,
-    ) -> str:
-        ops = self.operators
-        mode_for = self.policy.mode_for
-        parts: list[str] = []
-        position = 0
-        for f in findings:
-            raw = text[f.start : f.end]
-            mode = mode_for(context, f.pii_type)
-            parts.append(text[position : f.start])
-            parts.append(ops.apply(mode, raw, f.pii_type))
-            position = f.end
-            if sink is not None:
-                sink.add(record_id, path, f, mode, ops.fingerprint(raw, f.pii_type))
-        parts.append(text[position:])
-        return "".join(parts)
+        The returned frame has the protected documents in ``DOCUMENT_COLUMN``, in input order, and the
+        record ids in ``RECORD_ID_COLUMN``. Unchanged documents are returned as given, changed ones
+        as orjson writes them.
+        """
+        ids = record_ids if record_ids is not None else [None] * len(documents)
+        frame = pl.DataFrame(
+            {
+                RECORD_ID_COLUMN: pl.Series(RECORD_ID_COLUMN, ids, dtype=pl.String),
+                DOCUMENT_COLUMN: pl.Series(DOCUMENT_COLUMN, documents, dtype=pl.String),
+            }
+        )
+        return self.protect_frame(
+            frame,
+            table=table,
+            record_id_column=RECORD_ID_COLUMN,
+            context=context,
+            json_columns=[DOCUMENT_COLUMN],
+            json_roots={DOCUMENT_COLUMN: root_path},
+        )
 
     # ------------------------------------------------------------------ frames
-    def _units(self, frame: pl.DataFrame, json_columns: Sequence[str], skip: set[str]) -> list[_Unit]:
-        """Every string to look at, grouped in units (a column, list elements, JSON leaves)."""
+    def _units(
+        self,
+        frame: pl.DataFrame,
+        json_columns: Sequence[str],
+        skip: set[str],
+        json_roots: Mapping[str, str] | None = None,
+    ) -> list[_Unit]:
+        """Every string to look at, grouped in units (a column, list elements, JSON leaves).
+
+        A JSON column's field paths start at its name, or at ``json_roots[name]`` when given
+        (``""``: the document is the root, so paths are the document's own, ``contact.email``).
+        """
+        roots = json_roots or {}
         units: list[_Unit] = []
         for name, kind in self._string_columns(frame, json_columns, skip):
             series = frame[name]
@@ -277,11 +241,17 @@ class PiiEngine:
                 indices = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
                 units.append(_Unit(name, "list", hint, exploded["v"], rows=rows, indices=indices))
             else:
-                units.extend(self._json_units(series.cast(pl.String), name, hint))
+                units.extend(self._json_units(series.cast(pl.String), name, roots.get(name)))
         return units
 
-    def _json_units(self, series: pl.Series, name: str, hint: FieldHint) -> list[_Unit]:
-        """Parse each document once and flatten its string leaves, grouped by key hint."""
+    def _json_units(self, series: pl.Series, name: str, root: str | None) -> list[_Unit]:
+        """Parse each document once and flatten its string leaves, grouped by key hint.
+
+        ``root`` is the path of the document itself (``None``: the column name); the document's
+        hint, and the parent key of its top-level keys, come from the last key of that path.
+        """
+        path, root_key = (name, name) if root is None else (root, _last_key(root))
+        hint = classify_field(root_key)
         docs: dict[int, Any] = {}
         by_hint: dict[FieldHint, list[tuple[int, Any, Any, str, str]]] = {}
         raw_rows: list[int] = []
@@ -297,7 +267,7 @@ class PiiEngine:
             holder = [doc]
             collected: dict[FieldHint, list] = {}
             try:
-                _collect_leaves(holder, 0, name, hint, row, collected)
+                _collect_leaves(holder, 0, path, hint, root_key, row, collected)
             except _TooDeep:  # deeper than a JSON writer can write back: protect the document as text
                 raw_rows.append(row)
                 raw_values.append(text)
@@ -315,6 +285,7 @@ class PiiEngine:
                     pl.Series("v", [leaf[4] for leaf in leaves], dtype=pl.String),
                     leaves=leaves,
                     docs=docs,
+                    root=root,
                 )
             )
         if raw_rows:
@@ -326,10 +297,13 @@ class PiiEngine:
                     pl.Series("v", raw_values, dtype=pl.String),
                     rows=np.asarray(raw_rows),
                     docs=docs,
+                    root=root,
                 )
             )
         if not units:
-            units.append(_Unit(name, "json", hint, pl.Series("v", [], dtype=pl.String), leaves=[], docs=docs))
+            units.append(
+                _Unit(name, "json", hint, pl.Series("v", [], dtype=pl.String), leaves=[], docs=docs, root=root)
+            )
         return units
 
     def _detect(self, units: list[_Unit], *, scanning: bool = False) -> None:
@@ -579,16 +553,20 @@ class PiiEngine:
         context: PolicyContext,
         json_columns: Sequence[str] = (),
         passthrough_columns: Sequence[str] = (),
+        json_roots: Mapping[str, str] | None = None,
     ) -> ProtectionResult:
         """Protect every String / List(String) column (and JSON documents in ``json_columns``).
 
         Shape, column order and dtypes are preserved. The record id column and
-        ``passthrough_columns`` are copied unchanged.
+        ``passthrough_columns`` are copied unchanged. Field paths of a JSON column start
+        at its name, or at ``json_roots[column]`` (``""``: at the document itself).
         """
         if record_id_column not in frame.columns:
             raise KeyError(f"record id column {record_id_column!r} not in frame")
         with _gc_paused():
-            return self._protect_frame(frame, table, record_id_column, context, json_columns, passthrough_columns)
+            return self._protect_frame(
+                frame, table, record_id_column, context, json_columns, passthrough_columns, json_roots
+            )
 
     def _protect_frame(
         self,
@@ -598,8 +576,9 @@ class PiiEngine:
         context: PolicyContext,
         json_columns: Sequence[str],
         passthrough_columns: Sequence[str],
+        json_roots: Mapping[str, str] | None,
     ) -> ProtectionResult:
-        units = self._units(frame, json_columns, {record_id_column, *passthrough_columns})
+        units = self._units(frame, json_columns, {record_id_column, *passthrough_columns}, json_roots)
         self._detect(units)
         located = [[unit.locate(p) for p, _, _ in unit.found] for unit in units]  # (row, path) per found
         needed = sorted({row for places in located for row, _ in places})
@@ -772,15 +751,28 @@ def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
 
 
 def _collect_leaves(
-    container: Any, key: Any, path: str, hint: FieldHint, row: int, by_hint: dict[FieldHint, list]
+    container: Any,
+    key: Any,
+    path: str,
+    hint: FieldHint,
+    parent_key: str | None,
+    row: int,
+    by_hint: dict[FieldHint, list],
 ) -> None:
     """Append ``(row, container, key, path, leaf)`` for every string leaf under ``container[key]``
-    to ``by_hint[leaf hint]``, in document order. Iterative (an explicit stack, so nesting depth never
-    reaches Python's recursion limit); raises `_TooDeep` past MAX_JSON_DEPTH, where the caller falls back to
-    protecting the whole document as text."""
+    to ``by_hint[leaf hint]``, in document order. ``path`` is the path of ``container[key]`` (``""``
+    for a document root: its keys' paths are then the bare keys), ``hint`` its field hint and
+    ``parent_key`` the key that classifies its children (``None`` at a document root).
+
+    The one place the JSON rules live: a child key is classified with its parent key
+    (``testers[0].first`` is a name), and an unclassified scalar child inherits a personal
+    parent's hint (``{"home_address": {"line1": ...}}``). Non-string leaves are never touched.
+    Iterative (an explicit stack, so nesting depth never reaches Python's recursion limit);
+    raises `_TooDeep` past MAX_JSON_DEPTH, where the caller falls back to protecting the whole
+    document as text."""
     found: list[tuple[FieldHint, tuple]] = []
     # The last item is the key above the value (through lists): "testers" for testers[0].first.
-    stack = [(container, key, path, hint, 0, path)]  # path: the column name at the top
+    stack = [(container, key, path, hint, 0, parent_key)]
     while stack:
         parent, slot, here, here_hint, depth, here_key = stack.pop()
         value = parent[slot]
@@ -799,7 +791,8 @@ def _collect_leaves(
                 child_hint = classify_field(name, here_key)
                 if inherit and child_hint.kind is None and not isinstance(item, (dict, list)) and inherits(name):
                     child_hint = here_hint
-                children.append((value, child_key, f"{here}.{child_key}", child_hint, depth + 1, name))
+                child_path = f"{here}.{name}" if here else name
+                children.append((value, child_key, child_path, child_hint, depth + 1, name))
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 if isinstance(item, (str, dict, list)):
@@ -825,6 +818,7 @@ class _Unit:
     leaves: list | None = None
     docs: dict | None = None
     found: list = field(default_factory=list)
+    root: str | None = None  # json units: the path of the document itself (None: the column name)
 
     def locate(self, position: int) -> tuple[int, str]:
         if self.kind == "string":
@@ -834,7 +828,7 @@ class _Unit:
         if self.kind == "json":
             row, _, _, path, _ = self.leaves[position]  # type: ignore[index]
             return row, path
-        return int(self.rows[position]), self.name  # type: ignore[index]
+        return int(self.rows[position]), self.name if self.root is None else self.root  # type: ignore[index]
 
 
 def _audit_frames(
@@ -843,8 +837,7 @@ def _audit_frames(
     """Audit and subject frames from ``(record_id, path, pii_type, mode, confidence,
     detector, fingerprint)`` rows.
 
-    Same rows, order and dtypes as ``_Sink.frames`` (subjects: audit rows of subject
-    types, de-duplicated keeping first occurrences); ``zip(*rows)`` transposes the rows
+    Subjects: audit rows of subject types, de-duplicated keeping first occurrences; ``zip(*rows)`` transposes the rows
     into columns in one C-level pass.
     """
     names = [k for k in AUDIT_SCHEMA if k != "table"]

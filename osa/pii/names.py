@@ -123,7 +123,13 @@ class PersonNameRecognizer(Recognizer):
             .drop_nulls("w")
         )
         if words.height:
-            hashes = words["w"].str.to_lowercase().hash(seed=_HASH_SEED).to_numpy()
+            folded = words["w"].str.to_lowercase()
+            # The lexicon is folded (accents stripped, `lexicon.fold`): fold the few non-ASCII words the same way.
+            accented = np.flatnonzero(words["w"].str.contains(r"[^\x00-\x7f]").to_numpy())
+            if len(accented):
+                refolded = [lexicon.fold(word) for word in words["w"].gather(accented).to_list()]
+                folded = folded.scatter(accented, pl.Series(refolded, dtype=pl.String))
+            hashes = folded.hash(seed=_HASH_SEED).to_numpy()
             table = self._strong_hashes
             # Sorted queries walk the 200k-entry table in order: ~2.5x faster than random probes.
             order = np.argsort(hashes)

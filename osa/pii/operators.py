@@ -37,15 +37,52 @@ _CACHE_LIMIT = 200_000  # normalized values kept in memory per engine (never per
 HASH_HEX = 32
 _TYPE_ALT = "|".join(sorted((t.upper() for t in ALL_TYPES), key=len, reverse=True))
 
+# ------------------------------------------------------------------ the token format
+# Defined here once: the builders below write tokens, and every pattern that reads them derives
+# from the same pieces (TOKEN_PATTERN / TOKEN_RE / ENC_RE here, the analyzer's marker and gate,
+# the engine's polars passes). `osa.leakscan` keeps its own copy on purpose (it imports nothing from
+# osa.pii); tests/pii/test_tokens.py checks that copy is `token_pattern` with its type word.
+HASH_PREFIX = "HASH"
+ENC_PREFIX = "ENC"
+_KID = r"[A-Za-z0-9_-]{1,32}"
+_PAYLOAD = r"[A-Za-z0-9_-]{16,}"
+
+
+def pseudonym_token(pii_type: str, hex_digest: str) -> str:
+    return f"{pii_type.upper()}_{hex_digest}"
+
+
+def hash_token(pii_type: str, hex_digest: str) -> str:
+    return f"{HASH_PREFIX}:{pii_type.upper()}:{hex_digest}"
+
+
+def enc_token(pii_type: str, kid: str, payload: str) -> str:
+    return f"{ENC_PREFIX}:{pii_type.upper()}:{kid}:{payload}"
+
+
+def placeholder_token(pii_type: str) -> str:
+    return f"<{pii_type.upper()}>"
+
+
+def token_pattern(type_word: str) -> str:
+    """The four token shapes (pseudonym, hash, ciphertext, placeholder) for a type-name regex."""
+    return (
+        rf"\b{type_word}_[0-9a-f]{{8,64}}\b"
+        rf"|\b{HASH_PREFIX}:{type_word}:[0-9a-f]{{16,64}}\b"
+        rf"|\b{ENC_PREFIX}:{type_word}:{_KID}:{_PAYLOAD}"
+        rf"|<{type_word}>"
+    )
+
+
 # Python regexes for tokens (Rust-compatible too: no lookaround).
-TOKEN_PATTERN = (
-    rf"(?:\b(?:{_TYPE_ALT})_[0-9a-f]{{8,64}}\b"
-    rf"|\bHASH:(?:{_TYPE_ALT}):[0-9a-f]{{16,64}}\b"
-    rf"|\bENC:(?:{_TYPE_ALT}):[A-Za-z0-9_-]{{1,32}}:[A-Za-z0-9_-]{{16,}}"
-    rf"|<(?:{_TYPE_ALT})>)"
-)
+TOKEN_PATTERN = f"(?:{token_pattern(f'(?:{_TYPE_ALT})')})"
 TOKEN_RE = re.compile(TOKEN_PATTERN)
-ENC_RE = re.compile(rf"\bENC:({_TYPE_ALT}):([A-Za-z0-9_-]{{1,32}}):([A-Za-z0-9_-]{{16,}})")
+ENC_RE = re.compile(rf"\b{ENC_PREFIX}:({_TYPE_ALT}):({_KID}):({_PAYLOAD})")
+#: Looser than TOKEN_RE (any token-shaped marker, any type word) and much faster to search.
+TOKEN_MARK_PATTERN = rf"\b[A-Z]{{2}}[A-Z_]*_[0-9a-f]{{8}}|{HASH_PREFIX}:[A-Z_]+:|{ENC_PREFIX}:[A-Z_]+:|<[A-Z_]{{2,}}>"
+#: Every TOKEN_RE match contains one of these (a type name ends in a capital before "_hex",
+#: "<TYPE>" starts with "<" and a capital, or the prefixes): a cheap exact gate.
+TOKEN_GATE_PATTERN = rf"[A-Z]_[0-9a-f]|<[A-Z]|{HASH_PREFIX}:|{ENC_PREFIX}:"
 _ALNUM = re.compile(r"[^\W_]")
 _DIGIT_TYPES = frozenset(
     {"phone", "ssn", "credit_card", "bank_account", "tax_id", "passport", "drivers_license", "medical_record"}
@@ -151,7 +188,7 @@ class Operators:
         aad = f"osa-pii:{pii_type.upper()}:{kid}".encode()
         sealed = self._aead[kid].encrypt(nonce, value.encode(), aad)
         payload = base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
-        return f"ENC:{pii_type.upper()}:{kid}:{payload}"
+        return enc_token(pii_type, kid, payload)
 
     def decrypt(self, token: str) -> str:
         match = ENC_RE.fullmatch(token.strip())
@@ -175,7 +212,7 @@ class Operators:
     # -- lossy, keyless ------------------------------------------------------------
     @staticmethod
     def anonymize(value: str, pii_type: str) -> str:
-        return f"<{pii_type.upper()}>"
+        return placeholder_token(pii_type)
 
     @staticmethod
     def mask(value: str, pii_type: str) -> str:
@@ -217,11 +254,11 @@ class Operators:
 
 
 def _pseudonym(digest: bytes, pii_type: str) -> str:
-    return f"{pii_type.upper()}_{digest[32 : 32 + PSEUDONYM_HEX // 2].hex()}"
+    return pseudonym_token(pii_type, digest[32 : 32 + PSEUDONYM_HEX // 2].hex())
 
 
 def _hash_token(digest: bytes, pii_type: str) -> str:
-    return f"HASH:{pii_type.upper()}:{digest[40 : 40 + HASH_HEX // 2].hex()}"
+    return hash_token(pii_type, digest[40 : 40 + HASH_HEX // 2].hex())
 
 
 def _hmac_states(key: bytes) -> tuple[Any, Any]:
