@@ -1,14 +1,14 @@
 """Ingest benchmark: OPAL deliveries from landing files into the warehouse, two ways, on the same files.
 
 Usage: .venv/bin/python bench/ingest.py [--workflows 10000] [--keep DIR] [--mode both|functions|step]
-                                        [--chunk-days N] [--protector pii|passthrough]
+                                        [--chunk-mb N] [--protector pii|passthrough]
 
 * ``functions``: the ingest functions on the whole batch at once, in process (read the landing files,
   verify + dedupe + validate + build silver, protect at the choke point, write every table into a DuckDB
   warehouse in one transaction). Not the Dagster step: no known-ids query, no lock, no metadata, no checks.
 * ``step``: the real ``opal_deliveries`` Dagster step (``dagster.materialize`` over the whole partition range,
   one run, with its accounting check) in a fresh process: the known-ids query, the cross-process lock, the
-  day chunks (``OSA_INGEST_CHUNK_DAYS``, ``--chunk-days``), per-partition metadata and the check included.
+  chunks of days (``OSA_INGEST_CHUNK_MB``, ``--chunk-mb``), per-partition metadata and the check included.
   Its peak RSS is that process's own.
 
 Generation runs in a separate process first; neither its time nor its memory counts.
@@ -37,6 +37,11 @@ from osa.warehouse.duckdb_warehouse import DuckDBWarehouse  # noqa: E402
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM): unlike ru_maxrss it is not inherited across fork + exec from a
+    parent that was bigger."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -147,10 +152,10 @@ def step_child(landing: Path, warehouse_path: Path, protector_name: str) -> None
     )
 
 
-def run_step(landing: Path, work: Path, chunk_days: int | None) -> None:
+def run_step(landing: Path, work: Path, chunk_mb: int | None) -> None:
     env = dict(os.environ)
-    if chunk_days is not None:
-        env["OSA_INGEST_CHUNK_DAYS"] = str(chunk_days)
+    if chunk_mb is not None:
+        env["OSA_INGEST_CHUNK_MB"] = str(chunk_mb)
     env.setdefault("DAGSTER_HOME", tempfile.mkdtemp(prefix="osa-bench-dagster-"))
     started = time.perf_counter()
     done = subprocess.run(
@@ -166,7 +171,7 @@ def run_step(landing: Path, work: Path, chunk_days: int | None) -> None:
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     n = read_lines(landing_files(landing, "opal_deliveries"), landing).num_rows  # records in (after the run)
     print(f"\nthe opal_deliveries Dagster step, one ranged run over {figures['days']} days, fresh process")
-    print(f"  chunk days: {env.get('OSA_INGEST_CHUNK_DAYS', '1 (default)')}")
+    print(f"  chunk: {env.get('OSA_INGEST_CHUNK_MB', '32 (default)')} MB of landing files")
     print(f"  success {figures['success']}, accounting check passed {figures['checks_passed']}")
     print(f"  step (materialize): {figures['seconds']:.2f} s = {n / figures['seconds']:,.0f} deliveries/s")
     print(f"  whole process incl. imports: {wall:.2f} s = {n / wall:,.0f} deliveries/s")
@@ -178,7 +183,7 @@ def main() -> None:
     parser.add_argument("--workflows", type=int, default=10_000)
     parser.add_argument("--keep", help="reuse/keep generated data in this directory")
     parser.add_argument("--mode", choices=("both", "functions", "step"), default="both")
-    parser.add_argument("--chunk-days", type=int, help="OSA_INGEST_CHUNK_DAYS for the step (default: 1)")
+    parser.add_argument("--chunk-mb", type=int, help="OSA_INGEST_CHUNK_MB for the step (default: 32)")
     parser.add_argument(
         "--protector",
         choices=("pii", "passthrough"),
@@ -205,7 +210,7 @@ def main() -> None:
     if args.mode in ("both", "functions"):
         run_functions(landing, work, args.protector)
     if args.mode in ("both", "step"):
-        run_step(landing, work, args.chunk_days)
+        run_step(landing, work, args.chunk_mb)
 
 
 if __name__ == "__main__":

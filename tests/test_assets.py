@@ -202,6 +202,35 @@ def test_day_by_day_runs_equal_one_ranged_run(shared_run, tmp_path):
     assert snapshot(DuckDBWarehouse(per_day)) == snapshot(ranged)
 
 
+def test_a_ranged_run_in_chunks_of_days_equals_one_pass(shared_run, tmp_path, monkeypatch):
+    """A backfill goes through its window in chunks (OSA_INGEST_CHUNK_MB): one day per chunk gives the tables
+    one pass over the window gives, cross-day replays included, also over a warehouse loaded in reverse."""
+    _, one_pass, landing = shared_run
+    assert one_pass.scalar("SELECT count(*) FROM bronze_opal_deliveries WHERE is_duplicate") > 0
+    monkeypatch.setenv("OSA_INGEST_CHUNK_MB", "0.000001")  # every day is a chunk of its own
+    assert ingest.chunks_of(landing, "opal_deliveries", SMALL_DAYS[0], SMALL_DAYS[-1] + dt.timedelta(days=1)) == [
+        (day, day + dt.timedelta(days=1)) for day in SMALL_DAYS
+    ]
+    chunked = tmp_path / "chunked.duckdb"
+    result = run_job(chunked, landing)
+    assert result.success and all(e.passed for e in result.get_asset_check_evaluations())
+    assert snapshot(DuckDBWarehouse(chunked)) == snapshot(one_pass)
+    reverse = tmp_path / "reverse.duckdb"
+    for day in reversed(SMALL_DAYS):
+        assert run_job(reverse, landing, partition_key=day.isoformat()).success
+    assert run_job(reverse, landing).success  # the chunked ranged run decides as one pass would
+    assert snapshot(DuckDBWarehouse(reverse)) == snapshot(one_pass)
+
+
+def test_a_bad_chunk_size_fails_the_step_with_its_name(shared_run, tmp_path, monkeypatch):
+    _, _, landing = shared_run
+    monkeypatch.setenv("OSA_INGEST_CHUNK_MB", "lots")
+    result = run_job(tmp_path / "bad.duckdb", landing, raise_on_error=False)
+    assert not result.success
+    failures = [event.step_failure_data.error for event in result.all_events if event.is_step_failure]
+    assert any("OSA_INGEST_CHUNK_MB must be a number of megabytes" in error.message for error in failures), failures
+
+
 def test_partitions_in_any_order_never_count_a_cross_day_replay_twice(shared_run, tmp_path):
     _, in_order, landing = shared_run
     reverse = DuckDBWarehouse(tmp_path / "reverse.duckdb")

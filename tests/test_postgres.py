@@ -12,6 +12,7 @@ import psycopg
 import pyarrow as pa
 import pytest
 
+from osa import catalog
 from osa.warehouse import WarehouseNotReady, configured_warehouse
 from osa.warehouse.base import migration_files
 from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
@@ -24,7 +25,7 @@ DAY1, DAY2 = dt.date(2026, 7, 1), dt.date(2026, 7, 2)
 DIM = 1536
 
 
-def test_lakehouse_tables_are_hypertables_with_one_day_chunks(pg_database):
+def test_lakehouse_tables_are_hypertables_with_their_declared_chunks(pg_database):
     store = PostgresWarehouse(pg_database)
     dimensions = {
         d["t"]: (d["c"], d["i"])
@@ -33,7 +34,10 @@ def test_lakehouse_tables_are_hypertables_with_one_day_chunks(pg_database):
         WHERE hypertable_schema = current_schema()""").to_pylist()
     }
     # every partitioned lakehouse table; the embeddings table stays plain for one global HNSW index
-    assert {dimensions[t] for t in PARTITIONED_TABLES} == {("event_date", dt.timedelta(days=1))}
+    assert {t: dimensions[t] for t in PARTITIONED_TABLES} == {
+        t: ("event_date", dt.timedelta(days=catalog.table(t).chunk_days)) for t in PARTITIONED_TABLES
+    }
+    assert dimensions["metric_rollups_daily"][1] == dt.timedelta(days=30)  # V010
     assert "knowledge_items" not in dimensions
     assert store.is_hypertable("silver_agent_executions") and not store.is_hypertable("knowledge_items")
 

@@ -65,7 +65,8 @@ def create_statements(table: Table, dialect: Dialect) -> list[str]:
     if dialect == "postgres":
         if table.hypertable:
             statements.append(
-                f"SELECT create_hypertable('{table.name}', by_range('{table.partition_column}', INTERVAL '1 day'), "
+                f"SELECT create_hypertable('{table.name}', by_range('{table.partition_column}', "
+                f"INTERVAL '{table.chunk_days} day{'s' if table.chunk_days > 1 else ''}'), "
                 "if_not_exists => true);"
             )
         for index in table.indexes:

@@ -126,7 +126,10 @@ class Table:
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()  # unique per row; also the record id in the PII audit trail
     depends_on: tuple[str, ...] = ()  # catalogue tables it is computed from (lineage)
-    hypertable: bool = True  # Postgres: TimescaleDB hypertable with 1-day chunks on partition_column
+    hypertable: bool = True  # Postgres: TimescaleDB hypertable with `chunk_days`-day chunks on partition_column
+    # Days per TimescaleDB chunk. One day for tables written and expired by the day; more for small tables read
+    # over long periods, where planning a query over hundreds of one-day chunks costs more than running it.
+    chunk_days: int = 1
     indexes: tuple[tuple[str, ...], ...] = ()  # Postgres secondary indexes (column expressions)
     partition_column: str = "event_date"
     count_by: str | None = None  # a column whose value counts the UI shows per partition

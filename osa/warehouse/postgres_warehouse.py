@@ -13,7 +13,8 @@ Design, in short:
 * `query` returns Arrow with the same types DuckDB returns for the same tables (date32, timestamp[us, UTC],
   list<l: string>, int64/int32, double, bool, string, decimal128(p, s), fixed_size_list<float>[N]), so
   callers such as the gold assets never need to know the backend.
-* Retention (`drop_before`) removes whole TimescaleDB chunks with `drop_chunks`, never row by row.
+* Retention (`drop_before`) removes whole TimescaleDB chunks with `drop_chunks`; only the days before the cutoff
+  in a multi-day chunk that straddles it go row by row.
 
 The module is deliberately Dagster-free; `resources.WarehouseResource` builds it from configuration.
 """
@@ -793,33 +794,33 @@ class PostgresWarehouse(Warehouse):
 
     # ---------------------------------------------------------------- retention
     def drop_before(self, table: str, cutoff: dt.date, date_column: str = "event_date") -> int:
-        """Hypertables lose whole chunks that end on or before `cutoff` (`drop_chunks`); a plain table
-        (only the embeddings table, which needs one global vector index) falls back to a DELETE."""
+        """Hypertables lose whole chunks that end on or before `cutoff` (`drop_chunks`), then the rows before
+        `cutoff` left in a chunk that straddles it (tables with `chunk_days` > 1); a plain table (the embeddings
+        table, which needs one global vector index) falls back to a DELETE."""
         check_identifier(table)
         check_identifier(date_column)
         with self.connect() as con, con.transaction():
             con.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_TABLE_LOCK, _lock_key(table)))
+            delete = sql.SQL("DELETE FROM {t} WHERE {c} < %s").format(
+                t=sql.Identifier(table), c=sql.Identifier(date_column)
+            )
             if not self._hypertable(con, table):
-                return con.execute(
-                    sql.SQL("DELETE FROM {t} WHERE {c} < %s").format(
-                        t=sql.Identifier(table), c=sql.Identifier(date_column)
-                    ),
-                    (cutoff,),
-                ).rowcount
+                return con.execute(delete, (cutoff,)).rowcount
             chunks = [
                 row[0]
                 for row in con.execute(
                     "SELECT show_chunks(%s::regclass, older_than => %s::date)::text", (table, cutoff)
                 ).fetchall()
             ]
-            if not chunks:
-                return 0
-            counts = sql.SQL(" + ").join(
-                sql.SQL("(SELECT count(*) FROM {})").format(sql.SQL(chunk)) for chunk in chunks
-            )  # chunk names come from the catalog
-            removed = con.execute(sql.SQL("SELECT ") + counts).fetchone()[0]
-            con.execute("SELECT drop_chunks(%s::regclass, older_than => %s::date)", (table, cutoff))
-            return int(removed)
+            removed = 0
+            if chunks:
+                counts = sql.SQL(" + ").join(
+                    sql.SQL("(SELECT count(*) FROM {})").format(sql.SQL(chunk)) for chunk in chunks
+                )  # chunk names come from the catalog
+                removed = int(con.execute(sql.SQL("SELECT ") + counts).fetchone()[0])
+                con.execute("SELECT drop_chunks(%s::regclass, older_than => %s::date)", (table, cutoff))
+            # A chunk of several days (`Table.chunk_days`) can straddle the cutoff: its days before it go by DELETE.
+            return removed + con.execute(delete, (cutoff,)).rowcount
 
 
 class _PostgresTransaction:

@@ -1,0 +1,2 @@
+-- V010: daily metric rollups in 30-day TimescaleDB chunks. PostgreSQL only (DuckDB has no chunks: retention
+-- deletes days). This comment-only file keeps both dialects' migration versions in line.
