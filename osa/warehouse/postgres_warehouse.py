@@ -636,9 +636,15 @@ class PostgresWarehouse(Warehouse):
         """A transaction-scoped advisory lock on a connection of its own, held while the block runs (ended,
         and so released, when it leaves; a process that dies releases it with its connection). Table writes
         inside the block use their own connections and locks, which never wait on this one."""
-        with self.connect() as con, con.transaction():
+        with self.connect() as con:  # not autocommit: the lock lives in the transaction this statement opens
             con.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_NAMED_LOCK, _lock_key(check_identifier(name))))
-            yield
+            try:
+                yield
+            finally:
+                # Ending the transaction releases the lock. If the server went away, the lock went with the session,
+                # and psycopg's transaction block would log a second error line ("error ignored in rollback").
+                with contextlib.suppress(psycopg.Error):
+                    con.rollback()
 
     # ---------------------------------------------------------------- schema maintenance
     def execute(self, statements: list[str]) -> None:
