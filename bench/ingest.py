@@ -45,10 +45,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def fresh_warehouse(path: Path) -> DuckDBWarehouse:
-    """A new warehouse file (measure ingest, not re-ingest)."""
+def remove_warehouse(path: Path) -> None:
+    """Measure ingest, not re-ingest: no warehouse file (or WAL, lock) from an earlier run."""
     for leftover in path.parent.glob(path.name + "*"):
         leftover.unlink()
+
+
+def fresh_warehouse(path: Path) -> DuckDBWarehouse:
+    remove_warehouse(path)
     warehouse = DuckDBWarehouse(path)
     warehouse.apply_schema()
     return warehouse
@@ -119,8 +123,7 @@ def step_child(landing: Path, warehouse_path: Path, protector_name: str) -> None
 
     files = landing_files(landing, "opal_deliveries")
     first, last = files[0].day.isoformat(), files[-1].day.isoformat()
-    for leftover in warehouse_path.parent.glob(warehouse_path.name + "*"):
-        leftover.unlink()
+    remove_warehouse(warehouse_path)
     warehouse = WarehouseResource(backend="duckdb", duckdb_path=str(warehouse_path))
     warehouse.open().prepare()  # the startup step (migrations), as `osa run` does before a run
     if protector_name == "passthrough":
