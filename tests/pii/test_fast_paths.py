@@ -411,3 +411,112 @@ def test_bounded_prefilters_keep_every_python_match(engine: PiiEngine) -> None:
     assert not masks[texts.index("Summit Studio")] & bits["street_address"]
     assert not masks[texts.index("PRD954537")] & bits["iban_mod97"]
     assert masks[texts.index("12 Baker Street")] & bits["street_address"]
+
+
+def _reference_national_phone(text: str) -> tuple[str, bool] | None:
+    """`validators.national_phone` written with libphonenumber's public API only (the code it replaced)."""
+    import phonenumbers
+
+    from osa.pii import validators as v
+
+    digits = digits_of(text)
+    if not 7 <= len(digits) <= 13 or v._DATE_LIKE.fullmatch(text.strip()):
+        return None
+    valid = None
+    for region in v.PHONE_REGIONS:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        trunk = metadata.national_prefix or ""
+        general = re.compile(metadata.general_desc.national_number_pattern)
+        lengths = metadata.general_desc.possible_length
+        stripped = digits[len(trunk) :] if trunk and digits.startswith(trunk) else None
+        for significant in (stripped, digits):
+            if significant is None or len(significant) not in lengths or not general.fullmatch(significant):
+                continue
+            number = phonenumbers.PhoneNumber(
+                country_code=phonenumbers.country_code_for_region(region), national_number=int(significant)
+            )
+            if significant.startswith("0"):
+                number.italian_leading_zero = True
+                number.number_of_leading_zeros = len(significant) - len(significant.lstrip("0"))
+            if not phonenumbers.is_valid_number_for_region(number, region):
+                break  # as written only when the stripped form does not even match the general pattern
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+            if v._same_layout(text, national):
+                return e164, True
+            valid = valid or e164
+            break
+    return (valid, False) if valid else None
+
+
+def _phone_texts() -> list[str]:
+    """Every region's example numbers in its own layout, digit-for-digit variants with other
+    separators, and random digit runs written in common layouts (most invalid)."""
+    import random
+
+    import phonenumbers
+
+    from osa.pii import validators as v
+
+    rng = random.Random(13)
+    texts: list[str] = []
+    for region in v.PHONE_REGIONS:
+        for number_type in phonenumbers.PhoneNumberType.values():
+            example = phonenumbers.example_number_for_type(region, number_type)
+            if example is None:
+                continue
+            national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+            texts += [national, national.replace(" ", "-"), digits_of(national), national.replace(" ", "")]
+            for _ in range(8):  # same layout, other digits
+                texts.append(re.sub(r"\d", lambda m: str(rng.randrange(10)), national))
+    for _ in range(3000):
+        size = rng.randrange(7, 14)
+        run = "".join(str(rng.randrange(10)) for _ in range(size))
+        cut = sorted(rng.sample(range(1, size), 2))
+        texts.append(
+            rng.choice(["{} {} {}", "({}) {}-{}", "{}-{}-{}", "{}.{}.{}", "{}{}{}"]).format(
+                run[: cut[0]], run[cut[0] : cut[1]], run[cut[1] :]
+            )
+        )
+    return texts
+
+
+def test_national_phone_matches_libphonenumber_public_api() -> None:
+    """The compiled per-region rules (validity per number type, national layout) give what
+    ``is_valid_number_for_region`` + ``format_number`` give, on valid and invalid numbers of every region."""
+    from osa.pii import validators as v
+
+    texts = _phone_texts()
+    accepted = 0
+    for text in texts:
+        expected = _reference_national_phone(text)
+        assert v.national_phone.__wrapped__(text) == expected, text
+        accepted += expected is not None
+    assert accepted > len(texts) // 4  # the oracle is not vacuous: many are real numbers
+
+
+def test_region_rules_match_libphonenumber_on_random_numbers() -> None:
+    import random
+
+    import phonenumbers
+
+    from osa.pii import validators as v
+
+    rng = random.Random(7)
+    checked = valid = 0
+    for region, rules in v._REGION_RULES.items():
+        assert phonenumbers.region_code_for_country_code(rules.country_code) == region  # format_number's metadata
+        for size in sorted(rules.lengths):
+            for _ in range(150):
+                significant = "".join(str(rng.randrange(10)) for _ in range(size))
+                number = phonenumbers.PhoneNumber(country_code=rules.country_code, national_number=int(significant))
+                if significant.startswith("0"):
+                    number.italian_leading_zero = True
+                    number.number_of_leading_zeros = len(significant) - len(significant.lstrip("0"))
+                expected = phonenumbers.is_valid_number_for_region(number, region)
+                assert (rules.general.fullmatch(significant) is not None and rules.valid(significant)) == expected
+                national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+                assert rules.national_format(significant) == national, (region, significant)
+                checked += 1
+                valid += expected
+    assert valid > checked // 20
