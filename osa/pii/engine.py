@@ -767,42 +767,45 @@ def _collect_leaves(
     The one place the JSON rules live: a child key is classified with its parent key
     (``testers[0].first`` is a name), and an unclassified scalar child inherits a personal
     parent's hint (``{"home_address": {"line1": ...}}``). Non-string leaves are never touched.
-    Iterative (an explicit stack, so nesting depth never reaches Python's recursion limit);
-    raises `_TooDeep` past MAX_JSON_DEPTH, where the caller falls back to protecting the whole
-    document as text."""
-    found: list[tuple[FieldHint, tuple]] = []
-    # The last item is the key above the value (through lists): "testers" for testers[0].first.
-    stack = [(container, key, path, hint, 0, parent_key)]
-    while stack:
-        parent, slot, here, here_hint, depth, here_key = stack.pop()
-        value = parent[slot]
-        if isinstance(value, str):
-            found.append((here_hint, (row, parent, slot, here, value)))
-            continue
-        if depth > MAX_JSON_DEPTH:
-            raise _TooDeep(here)
-        children = []
-        if isinstance(value, dict):
-            inherit = here_hint.kind not in (None, ORGANISATION)
-            for child_key, item in value.items():
-                if not isinstance(item, (str, dict, list)):
-                    continue
-                name = str(child_key)
-                child_hint = classify_field(name, here_key)
-                if inherit and child_hint.kind is None and not isinstance(item, (dict, list)) and inherits(name):
-                    child_hint = here_hint
-                child_path = f"{here}.{name}" if here else name
-                children.append((value, child_key, child_path, child_hint, depth + 1, name))
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                if isinstance(item, (str, dict, list)):
-                    children.append((value, index, f"{here}[{index}]", here_hint, depth + 1, here_key))
-        stack.extend(reversed(children))  # document order
+    Raises `_TooDeep` past MAX_JSON_DEPTH (the recursion stays far below Python's limit), where
+    the caller falls back to protecting the whole document as text. String children are handled
+    in their parent's loop: most leaves never become a call or a stack entry."""
+    value = container[key]
+    if isinstance(value, str):
+        found = [(hint, (row, container, key, path, value))]
+    else:
+        found = []
+        _walk(value, path, hint, parent_key, row, 0, found.append)
     for leaf_hint, leaf in found:
         leaves = by_hint.get(leaf_hint)
         if leaves is None:
             leaves = by_hint[leaf_hint] = []
         leaves.append(leaf)
+
+
+def _walk(value: Any, here: str, here_hint: FieldHint, here_key: str | None, row: int, depth: int, add: Any) -> None:
+    """`_collect_leaves` below one container (a dict or list at ``here``), in document order."""
+    if depth > MAX_JSON_DEPTH:
+        raise _TooDeep(here)
+    if isinstance(value, dict):
+        inherit = here_hint.kind not in (None, ORGANISATION)
+        for child_key, item in value.items():
+            if isinstance(item, str):
+                name = str(child_key)
+                child_hint = classify_field(name, here_key)
+                if inherit and child_hint.kind is None and inherits(name):
+                    child_hint = here_hint
+                add((child_hint, (row, value, child_key, f"{here}.{name}" if here else name, item)))
+            elif isinstance(item, dict | list):
+                name = str(child_key)
+                child_path = f"{here}.{name}" if here else name
+                _walk(item, child_path, classify_field(name, here_key), name, row, depth + 1, add)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, str):
+                add((here_hint, (row, value, index, f"{here}[{index}]", item)))
+            elif isinstance(item, dict | list):
+                _walk(item, f"{here}[{index}]", here_hint, here_key, row, depth + 1, add)
 
 
 @dataclass(eq=False)

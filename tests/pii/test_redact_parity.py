@@ -18,11 +18,12 @@ from typing import Any
 
 import orjson
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from osa.pii import PiiEngine, PolicyContext
-from osa.pii.cli import redact_lines
+from osa.pii.cli import RedactJob, redact_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = "in.jsonl"
@@ -41,7 +42,8 @@ def frame_path(engine: PiiEngine, lines: list[tuple[int, dict]], context: Policy
         frame, table=TABLE, record_id_column="line_id", context=context, json_columns=["doc"], json_roots={"doc": ""}
     )
     text = "".join(document + "\n" for document in result.frame["doc"].to_list())
-    audit = result.audit.with_columns(line=pl.col("record_id").cast(pl.Int64)).sort("line", maintain_order=True)
+    audit = result.audit.with_columns(line=pl.col("record_id").cast(pl.Int64))
+    audit = audit.sort(["line", "field_path"], maintain_order=True)  # the order osa redact documents
     return text.encode(), [finding_key(row) for row in audit.iter_rows(named=True)]
 
 
@@ -69,9 +71,12 @@ def corpus_records() -> list[dict[str, Any]]:
     return records + pii_heldout.build("dev", 120).docs + pii_heldout.build("heldout", 60).docs
 
 
+@pytest.mark.parametrize("workers", [[], ["--workers", "2", "--chunk-lines", "97"]], ids=["default", "two-workers"])
 def test_osa_redact_subprocess_equals_the_frame_path_on_the_corpora(
-    engine: PiiEngine, storage: PolicyContext, tmp_path: Path
+    engine: PiiEngine, storage: PolicyContext, tmp_path: Path, workers: list[str]
 ) -> None:
+    """The whole command, as a user runs it: by default (one chunk, this process) and with two
+    worker processes on chunks of 97 lines (chunks end mid-file and around the bad lines)."""
     records = corpus_records()
     lines = [orjson.dumps(record) for record in records]
     lines[7:7] = [b"{not json", b"", b"[1, 2]"]  # quarantined (2) and skipped (1): numbering goes on
@@ -82,7 +87,7 @@ def test_osa_redact_subprocess_equals_the_frame_path_on_the_corpora(
     env["PYTHONPATH"] = str(ROOT)
     command = [sys.executable, "-m", "osa.cli", "redact", "--input", str(source), "--output", str(out)]
     done = subprocess.run(
-        [*command, "--findings", str(findings), "--allow-dev-keys"], env=env, capture_output=True, text=True
+        [*command, "--findings", str(findings), "--allow-dev-keys", *workers], env=env, capture_output=True, text=True
     )
     assert done.returncode == 3, done.stderr  # the two bad lines
     assert "line 8 quarantined" in done.stderr and "line 10 quarantined" in done.stderr
@@ -168,8 +173,7 @@ def test_the_cli_adapter_equals_the_frame_path_on_nested_json(engine: PiiEngine,
         lines,
         out,
         engine,
-        storage,
-        table=TABLE,
+        RedactJob(storage, TABLE, findings=True),
         findings=findings,
         quarantine=lambda number, reason: quarantined.append((number, reason)),
         chunk_lines=chunk,
