@@ -16,8 +16,9 @@ Exit status: 0 all lines redacted, 2 usage error / unreadable input / missing ke
 Lines are read in chunks: each chunk's valid lines go through the lakehouse's frame path
 (`PiiEngine.protect_documents`, one JSON column, the line number as record id), so memory does
 not grow with the file and `osa redact` protects exactly as the warehouse does. With more than
-one chunk, ``--workers`` processes (default: one per CPU) protect chunks side by side while this
-one writes their results in input order; the output is byte-identical whatever the count.
+one chunk, ``--workers`` processes (default: one per CPU, this one included) protect chunks side
+by side and this one writes their results in input order; the output is byte-identical whatever
+the count.
 
 ``main(argv)`` accepts the arguments with or without a leading ``redact``; the
 lead wires ``add_redact_arguments`` + ``run_redact`` into the ``osa`` console script.
@@ -50,8 +51,8 @@ EXIT_QUARANTINED = 3
 #: Lines per frame-path call: large enough to amortise the columnar passes, small enough to keep memory flat.
 CHUNK_LINES = 10_000
 #: With several workers: smaller, so the last chunks do not leave a worker idle (each chunk costs
-#: ~10% more than in 10,000-line chunks; 30,000 lines make 12 chunks).
-PARALLEL_CHUNK_LINES = 2_500
+#: ~5% more than in 10,000-line chunks; 30,000 lines make 6 chunks, 3 per worker on 2 CPUs).
+PARALLEL_CHUNK_LINES = 5_000
 
 
 def add_redact_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -71,7 +72,7 @@ def add_redact_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
         "--workers",
         type=_worker_count,
         default=0,
-        help="processes protecting chunks side by side (default 0: one per CPU; 1: this process only)",
+        help="processes protecting chunks side by side, this one included (default 0: one per CPU; 1: this one only)",
     )
     parser.add_argument(
         "--chunk-lines",
@@ -254,8 +255,8 @@ def redact_lines(
 
     Non-blank lines are taken ``chunk_lines`` at a time (default `CHUNK_LINES`, or
     `PARALLEL_CHUNK_LINES` with several workers) and each chunk goes through `protect_chunk`: in
-    this process, or with ``workers`` > 1 in that many worker processes while this one reads and
-    writes in order. An input of a single chunk is protected here (starting workers costs more).
+    this process, or with ``workers`` > 1 in this one and ``workers - 1`` worker processes
+    (`_WorkerPool`), written in input order. An input of a single chunk is protected here.
     Invalid lines go to ``quarantine(line number, reason)``.
     """
     size = chunk_lines or (CHUNK_LINES if workers <= 1 else PARALLEL_CHUNK_LINES)
@@ -267,7 +268,7 @@ def redact_lines(
     if second is None:
         results: Iterator[ChunkResult] = (protect_chunk(engine, job, chunk) for chunk in chain([first], chunks))
         return _write_results(results, out, findings, quarantine)
-    with _WorkerPool(workers, job) as pool:
+    with _WorkerPool(workers, engine, job) as pool:
         return _write_results(pool.results(chain([first, second], chunks)), out, findings, quarantine)
 
 
@@ -320,33 +321,59 @@ def _worker_chunk(lines: list[tuple[int, bytes]]) -> ChunkResult:
 
 
 class _WorkerPool:
-    """Worker processes protecting chunks; results come back in submission order, with at most two
-    chunks per worker in flight so memory stays flat whatever the file size.
+    """This process and ``workers - 1`` worker processes protecting chunks side by side; results
+    come back in input order, with a bounded number of chunks in flight so memory stays flat
+    whatever the file size.
 
-    Workers are *spawned*, not forked: polars' and numpy's thread pools are already running here,
-    and a forked child can inherit one of their locks held.
+    A chunk goes to a worker when one is free, else this process protects it: this process is
+    already warm, while a worker needs ~1 s to start (import and first-call caches), during which
+    this one has done the first chunks. Workers are *spawned*, not forked: polars' allocator
+    threads are already running here, and a forked child can inherit one of their locks held.
     """
 
-    def __init__(self, workers: int, job: RedactJob) -> None:
-        self._workers = workers
+    def __init__(self, workers: int, engine: PiiEngine, job: RedactJob) -> None:
+        self._workers = workers - 1
+        self._engine, self._job = engine, job
+        # Each process's polars gets its share of the CPUs (a worker's polars sizes its thread pool
+        # on import, from the environment it inherits; more threads than cores only add contention).
+        self._threads_set = "POLARS_MAX_THREADS" not in os.environ
+        if self._threads_set:
+            os.environ["POLARS_MAX_THREADS"] = str(max(1, len(os.sched_getaffinity(0)) // workers))
         self._executor = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(job,)
+            self._workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(job,)
         )
 
     def __enter__(self) -> _WorkerPool:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        try:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        finally:
+            if self._threads_set:
+                os.environ.pop("POLARS_MAX_THREADS", None)
 
     def results(self, chunks: Iterable[list[tuple[int, bytes]]]) -> Iterator[ChunkResult]:
-        pending: deque[Future[ChunkResult]] = deque()
+        pending: deque[Future[ChunkResult] | ChunkResult] = deque()
+        limit = 2 * (self._workers + 1)
         for chunk in chunks:
-            pending.append(self._executor.submit(_worker_chunk, chunk))
-            if len(pending) >= 2 * self._workers:
-                yield pending.popleft().result()
+            busy = sum(1 for item in pending if isinstance(item, Future) and not item.done())
+            if busy < 2 * self._workers:  # one running and one queued per worker: never idle
+                pending.append(self._executor.submit(_worker_chunk, chunk))
+            else:
+                pending.append(protect_chunk(self._engine, self._job, chunk))
+            while pending and (len(pending) > limit or _ready(pending[0])):
+                yield _result(pending.popleft())
         while pending:
-            yield pending.popleft().result()
+            yield _result(pending.popleft())
+
+
+def _ready(item: Future[ChunkResult] | ChunkResult) -> bool:
+    return not isinstance(item, Future) or item.done()
+
+
+def _result(item: Future[ChunkResult] | ChunkResult) -> ChunkResult:
+    return item.result() if isinstance(item, Future) else item
 
 
 def _parsed(raw: bytes) -> tuple[str, None] | tuple[None, str]:
