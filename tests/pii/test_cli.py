@@ -92,3 +92,17 @@ def test_missing_keys_without_dev_flag_fail(
 
 def test_usage_error_returns_two(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["redact", "--output", "x"]) == EXIT_USAGE
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--workers", "-1"), ("--workers", "two"), ("--chunk-lines", "0"), ("--chunk-lines", "1.5")]
+)
+def test_bad_worker_or_chunk_counts_are_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str
+) -> None:
+    source = write(tmp_path / "in.jsonl", ['{"email": "a@b.co"}'])
+    code = main(["--input", str(source), "--output", str(tmp_path / "o.jsonl"), "--allow-dev-keys", flag, value])
+    assert code == EXIT_USAGE
+    error = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(error) == 1 and flag in error[0] and value in error[0]
+    assert not (tmp_path / "o.jsonl").exists()
