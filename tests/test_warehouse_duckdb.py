@@ -77,3 +77,48 @@ def test_a_damaged_file_is_refused_by_the_startup_step_with_the_way_to_recover(t
     (line,) = done.stderr.strip().splitlines()
     assert f"the DuckDB file {path} is damaged" in line and "osa run" in line and "backup" in line, line
     assert path.read_bytes() == before  # nothing written into it
+
+
+def test_a_window_load_runs_under_the_smaller_memory_limit_and_keeps_the_rest(tmp_path, monkeypatch):
+    """replace_windows lowers DuckDB's memory limit for its own connection (a bulk load of Arrow tables needs
+    no large buffer pool); the rows are written all the same and other connections keep the warehouse limit."""
+    import contextlib
+    import datetime as dt
+
+    import pyarrow as pa
+
+    def limit(con) -> str:
+        return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    seen: list[str] = []
+
+    class Spy:  # the real connection, noting the limit in force when each table is loaded
+        def __init__(self, con):
+            self._con = con
+
+        def __getattr__(self, name):
+            return getattr(self._con, name)
+
+        def register(self, *args):
+            seen.append(limit(self._con.cursor()))  # the limit is the database's: any cursor reads it
+            return self._con.register(*args)
+
+    real_connect = DuckDBWarehouse.connect
+
+    @contextlib.contextmanager
+    def connect(self, **kwargs):
+        with real_connect(self, **kwargs) as con:
+            yield Spy(con)
+
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    with warehouse.connect() as con:
+        con.execute("CREATE TABLE t (event_date DATE, v INTEGER)")
+        default = limit(con)
+    monkeypatch.setattr(DuckDBWarehouse, "connect", connect)
+    rows = pa.table({"event_date": [dt.date(2026, 1, 1)] * 3, "v": [1, 2, 3]})
+    assert warehouse.replace_windows({"t": rows}, dt.date(2026, 1, 1), dt.date(2026, 1, 2)) == 3
+    assert seen == ["122.0 MiB"] and default == "488.2 MiB"  # 128MB during the load, 512MB elsewhere
+    monkeypatch.setattr(DuckDBWarehouse, "connect", real_connect)
+    with warehouse.connect(read_only=True) as con:
+        assert con.execute("SELECT sum(v) FROM t").fetchone()[0] == 6
+        assert limit(con) == default
