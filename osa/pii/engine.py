@@ -253,7 +253,8 @@ class PiiEngine:
         path, root_key = (name, name) if root is None else (root, _last_key(root))
         hint = classify_field(root_key)
         docs: dict[int, Any] = {}
-        by_hint: dict[FieldHint, list[tuple[int, Any, Any, str, str]]] = {}
+        # Leaves grouped by hint kind (hints are equal when their kinds are; a str hashes in C).
+        by_kind: dict[str | None, tuple[FieldHint, list[tuple[int, Any, Any, str, str]]]] = {}
         raw_rows: list[int] = []
         raw_values: list[str] = []
         picked = pl.DataFrame({"v": series}).with_row_index("row").filter(pl.col("v").is_not_null())
@@ -265,18 +266,20 @@ class PiiEngine:
                 raw_values.append(text)
                 continue
             holder = [doc]
-            collected: dict[FieldHint, list] = {}
             try:
-                _collect_leaves(holder, 0, path, hint, root_key, row, collected)
+                found = _collect_leaves(holder, 0, path, hint, root_key, row)
             except _TooDeep:  # deeper than a JSON writer can write back: protect the document as text
                 raw_rows.append(row)
                 raw_values.append(text)
                 continue
             docs[row] = holder
-            for leaf_hint, leaves in collected.items():
-                by_hint.setdefault(leaf_hint, []).extend(leaves)
+            for leaf_hint, leaf in found:
+                entry = by_kind.get(leaf_hint.kind)
+                if entry is None:
+                    entry = by_kind[leaf_hint.kind] = (leaf_hint, [])
+                entry[1].append(leaf)
         units = []
-        for leaf_hint, leaves in by_hint.items():
+        for leaf_hint, leaves in by_kind.values():
             units.append(
                 _Unit(
                     name,
@@ -757,10 +760,9 @@ def _collect_leaves(
     hint: FieldHint,
     parent_key: str | None,
     row: int,
-    by_hint: dict[FieldHint, list],
-) -> None:
-    """Append ``(row, container, key, path, leaf)`` for every string leaf under ``container[key]``
-    to ``by_hint[leaf hint]``, in document order. ``path`` is the path of ``container[key]`` (``""``
+) -> list[tuple[FieldHint, tuple[int, Any, Any, str, str]]]:
+    """``(leaf hint, (row, container, key, path, leaf))`` for every string leaf under ``container[key]``,
+    in document order. ``path`` is the path of ``container[key]`` (``""``
     for a document root: its keys' paths are then the bare keys), ``hint`` its field hint and
     ``parent_key`` the key that classifies its children (``None`` at a document root).
 
@@ -772,15 +774,10 @@ def _collect_leaves(
     in their parent's loop: most leaves never become a call or a stack entry."""
     value = container[key]
     if isinstance(value, str):
-        found = [(hint, (row, container, key, path, value))]
-    else:
-        found = []
-        _walk(value, path, hint, parent_key, row, 0, found.append)
-    for leaf_hint, leaf in found:
-        leaves = by_hint.get(leaf_hint)
-        if leaves is None:
-            leaves = by_hint[leaf_hint] = []
-        leaves.append(leaf)
+        return [(hint, (row, container, key, path, value))]
+    found: list[tuple[FieldHint, tuple[int, Any, Any, str, str]]] = []
+    _walk(value, path, hint, parent_key, row, 0, found.append)
+    return found
 
 
 def _walk(value: Any, here: str, here_hint: FieldHint, here_key: str | None, row: int, depth: int, add: Any) -> None:
