@@ -29,7 +29,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from osa.config import apply_allocator_defaults  # noqa: E402
 from osa.ingest.landing import landing_files, read_lines  # noqa: E402
 from osa.ingest.opal import process_deliveries  # noqa: E402
 from osa.ingest.signature import DEVELOPMENT_WEBHOOK_SECRET  # noqa: E402
@@ -161,7 +160,6 @@ def run_step(landing: Path, work: Path, chunk_mb: int | None) -> None:
     if chunk_mb is not None:
         env["OSA_INGEST_CHUNK_MB"] = str(chunk_mb)
     env.setdefault("DAGSTER_HOME", tempfile.mkdtemp(prefix="osa-bench-dagster-"))
-    apply_allocator_defaults(env)  # as every `osa` command starts its process
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, __file__, "--step-child", str(landing), str(work / "step.duckdb")],

@@ -12,7 +12,7 @@ import time
 import warnings
 from pathlib import Path
 
-from osa.config import PROJECT_ROOT, SEED_DATA_DIR, apply_allocator_defaults, default_duckdb_path, default_landing_dir
+from osa.config import PROJECT_ROOT, SEED_DATA_DIR, default_duckdb_path, default_landing_dir
 
 DEFAULT_QUERY_TIMEOUT_S = 30.0  # osa.warehouse.readonly.DEFAULT_TIMEOUT_S (not imported: keeps startup light)
 
@@ -692,7 +692,6 @@ def _ready_warehouse():
 
 
 def main(argv: list[str] | None = None) -> int:
-    apply_allocator_defaults()  # before polars loads; inherited by `osa ui`'s Dagster and `osa redact`'s workers
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "redact":  # its own parser (osa.pii.cli); failures still end in one line below
         command, run = "redact", lambda: cmd_redact(argv[1:])

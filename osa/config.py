@@ -40,15 +40,3 @@ def partitions_start() -> dt.date:
     Staging files no line under an earlier day: such a day is no partition, so no run could ingest it.
     """
     return dt.date.fromisoformat(os.environ.get("OSA_PARTITIONS_START") or "2026-07-01")
-
-
-#: Allocator settings every `osa` process starts with (read by the allocator when the first library that uses it
-#: loads, so they are set before any import of polars). Polars' jemalloc keeps freed pages ~10 s by default: a
-#: ranged ingest run then peaks with the leftovers of several chunks on top of the one being processed (issue 13,
-#: 100,000 workflows). An environment that sets a variable itself keeps its own value.
-ALLOCATOR_ENV = {"_RJEM_MALLOC_CONF": "dirty_decay_ms:0,muzzy_decay_ms:0"}
-
-
-def apply_allocator_defaults(env: dict[str, str] | os._Environ[str] = os.environ) -> None:
-    for name, value in ALLOCATOR_ENV.items():
-        env.setdefault(name, value)

@@ -294,26 +294,3 @@ def test_contiguous_ranges_groups_only_consecutive_days():
         (d + dt.timedelta(days=140),) * 2,
     ]
     assert contiguous_ranges([]) == []
-
-
-def test_every_osa_process_sets_the_allocator_defaults_before_polars_loads():
-    """The jemalloc settings only count if set before polars is imported: `osa` sets them first thing, and an
-    environment's own value wins."""
-    import os
-
-    probe = (
-        "import os, sys\n"
-        "import osa.cli\n"
-        "assert 'polars' not in sys.modules, 'osa.cli imports polars before main() sets the allocator'\n"
-        "try:\n"
-        "    osa.cli.main(['query', '--help'])\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print(os.environ.get('_RJEM_MALLOC_CONF'))\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
-    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "dirty_decay_ms:0,muzzy_decay_ms:0"
-    env["_RJEM_MALLOC_CONF"] = "dirty_decay_ms:5000"
-    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "dirty_decay_ms:5000"
