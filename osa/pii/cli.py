@@ -125,17 +125,16 @@ def run_redact(args: argparse.Namespace, *, stderr: TextIO | None = None) -> int
     err = stderr or sys.stderr
     if not args.input.is_file():
         return _error(f"cannot read input {args.input}: no such file")
-    try:
-        keys = PiiKeys.from_env(allow_dev_keys=args.allow_dev_keys)
-    except PiiKeyError as exc:
-        return _error(str(exc))
     job = RedactJob(
         context=PolicyContext(operation=args.policy, classification=args.classification, role=args.role),
         table=str(args.input.name),
         findings=args.findings is not None,
         allow_dev_keys=args.allow_dev_keys,
     )
-    engine = PiiEngine(keys, Policy.default())
+    try:
+        engine = job.engine()  # built as every worker builds its own
+    except PiiKeyError as exc:
+        return _error(str(exc))
     quarantine_path = args.output.with_name(args.output.name + ".quarantine")
     try:
         source = args.input.open("rb")
