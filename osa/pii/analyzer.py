@@ -17,6 +17,7 @@ from .fields import ORGANISATION, PERSON, FieldHint, classify_field
 from .names import ROLE_CUE, looks_like_person_name
 from .operators import ENC_PREFIX, HASH_PREFIX, TOKEN_GATE_PATTERN, TOKEN_MARK_PATTERN, TOKEN_RE
 from .recognizers import (
+    DateOfBirthRecognizer,
     EmailRecognizer,
     InternationalPhoneRecognizer,
     NanpPhoneRecognizer,
@@ -25,7 +26,7 @@ from .recognizers import (
     enabled_recognizers,
 )
 from .types import Finding
-from .validators import plausible_birth_date
+from .validators import plausible_birth_match
 
 _START = attrgetter("start")
 FIELD_DETECTOR = "field_name"
@@ -105,7 +106,8 @@ _ROW_DATE = re.compile(
 # A row's date is someone's birth date (not when they signed up or ordered) when it lies this far back.
 BIRTH_ROW_MIN_AGE_YEARS = 13
 _ROW_NAME = re.compile(r"[^\W\d_][\w'’.-]*(?:[ ][^\W\d_][\w'’.-]*){0,2}")
-_BIRTH_WORDS = re.compile(r"(?i)birth|\bdob\b|d\.o\.b|\bborn\b|geburt|nacimiento|naissance")
+# The note speaks of birth in the words the date-of-birth recognizer takes as its context.
+_BIRTH_WORDS = re.compile("(?i)" + "|".join(DateOfBirthRecognizer.keywords))
 PASTED_ROW_DETECTOR = "pasted_row"
 
 
@@ -170,15 +172,7 @@ def _old_enough_for_birth(date: re.Match[str]) -> bool:
     contact details that is a birth date; a recent one is more likely a sign-up or order date."""
     today = _dt.date.today()
     latest = today.replace(year=today.year - BIRTH_ROW_MIN_AGE_YEARS, day=min(today.day, 28))
-    g = date.groupdict()
-    if g["iy"]:
-        orders = [(int(g["iy"]), int(g["im"]), int(g["id"]))]
-    else:
-        year, a, b = int(g["y"]), int(g["a"]), int(g["b"])
-        if len(g["y"]) == 3:
-            return False
-        orders = [(year, b, a), (year, a, b)]
-    return any(plausible_birth_date(y, m, d, today=latest) for y, m, d in orders)
+    return plausible_birth_match(date.groupdict(), today=latest)
 
 
 def _row_header(lines: list[str], index: int, size: int) -> list[str | None] | None:

@@ -823,6 +823,7 @@ class DateOfBirthRecognizer(Recognizer):
         r"\bb-?day",
         r"geb\.",
         "geboren",
+        "geburt",
         r"\bnée?\b",
         "nacimiento",
         "naissance",
@@ -843,21 +844,7 @@ class DateOfBirthRecognizer(Recognizer):
     context_boost = 0.2
 
     def validate(self, match: re.Match[str], text: str) -> float | None:
-        g = match.groupdict()
-        try:
-            if g["iy"]:
-                ok = v.plausible_birth_date(int(g["iy"]), int(g["im"]), int(g["id"]))
-            elif g["y"]:
-                a, b, year = int(g["a"]), int(g["b"]), int(g["y"])
-                # Both day-first and month-first are plausible; accept either.
-                ok = v.plausible_birth_date(year, b, a) or v.plausible_birth_date(year, a, b)
-            elif g["ty"]:
-                ok = v.plausible_birth_date(int(g["ty"]), v.MONTHS[g["tm"].lower()[:3]], int(g["td"]))
-            else:
-                ok = v.plausible_birth_date(int(g["my"]), v.MONTHS[g["mm"].lower()[:3]], int(g["md"]))
-        except (KeyError, ValueError):
-            return None
-        return self.confidence if ok else None
+        return self.confidence if v.plausible_birth_match(match.groupdict()) else None
 
 
 def all_recognizers() -> list[Recognizer]:

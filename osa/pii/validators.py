@@ -340,3 +340,24 @@ def plausible_birth_date(year: int, month: int, day: int, *, today: _dt.date | N
     except ValueError:
         return False
     return _dt.date(1900, 1, 1) <= date <= today
+
+
+def plausible_birth_match(groups: dict[str, str | None], *, today: _dt.date | None = None) -> bool:
+    """A matched date that is a plausible birth date (`plausible_birth_date`), read from named groups:
+    ISO ``iy-im-id``; numeric ``a/b/y`` day-first or month-first (either order may be meant); day and
+    month name ``td tm ty``; month name and day ``mm md my``. The one reading of a date match, shared by
+    the date-of-birth recognizer and the pasted-row rule."""
+    g = groups
+    try:
+        if g.get("iy"):
+            return plausible_birth_date(int(g["iy"]), int(g["im"]), int(g["id"]), today=today)
+        if g.get("y"):
+            a, b, year = int(g["a"]), int(g["b"]), int(g["y"])
+            return plausible_birth_date(year, b, a, today=today) or plausible_birth_date(year, a, b, today=today)
+        if g.get("ty"):
+            return plausible_birth_date(int(g["ty"]), MONTHS[g["tm"].lower()[:3]], int(g["td"]), today=today)
+        if g.get("my"):
+            return plausible_birth_date(int(g["my"]), MONTHS[g["mm"].lower()[:3]], int(g["md"]), today=today)
+    except (KeyError, ValueError):
+        return False
+    return False

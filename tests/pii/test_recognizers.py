@@ -76,6 +76,7 @@ POSITIVES = [
     ("dob", "born on March 4, 1985 in Ohio", "March 4, 1985"),
     ("dob", "DOB 04/03/1985", "04/03/1985"),
     ("dob", "geboren am 04.03.1985", "04.03.1985"),
+    ("dob", "Geburtsdatum: 04.03.1985", "04.03.1985"),
     ("ip_address", "login from 203.0.113.7 at noon", "203.0.113.7"),
     ("ip_address", "v6 2001:db8:85a3::8a2e:370:7334 seen", "2001:db8:85a3::8a2e:370:7334"),
     ("ip_address", "link-local fe80::1ff:fe23:4567:890a", "fe80::1ff:fe23:4567:890a"),

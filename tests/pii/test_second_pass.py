@@ -105,6 +105,9 @@ def test_pasted_rows_take_types_from_their_neighbours(engine: PiiEngine) -> None
     assert ("dob", "7/27/1953") in spans(engine, "ana;lee;ana@example.org;+61 412 345 678;7/27/1953")
     recent = (dt.date.today() - dt.timedelta(days=400)).isoformat()
     assert ("dob", recent) not in spans(engine, bare.replace("2001-05-06", recent))
+    # Birth wording anywhere in the note (the date-of-birth recognizer's own context words) makes it one.
+    for wording in ("Geburtsdaten", "DOB list"):
+        assert ("dob", recent) in spans(engine, bare.replace("2001-05-06", recent).replace("Import", wording))
     assert ("dob", "31/02/1980") not in spans(engine, bare.replace("2001-05-06", "31/02/1980"))
     # Cells that are not names survive.
     assert spans(engine, "order;status;email\nORD-5512;shipped;ops@example.com") == [("email", "ops@example.com")]
@@ -120,6 +123,21 @@ def test_national_and_international_forms_normalize_to_one_e164() -> None:
 
 def test_phone_fingerprint_is_shared_by_national_and_e164_forms(engine: PiiEngine) -> None:
     assert engine.fingerprint("612 34 56 78", "phone") == engine.fingerprint("+34612345678", "phone")
+
+
+def test_one_reading_of_a_birth_date_match() -> None:
+    today = dt.date(2026, 11, 28)
+    assert v.plausible_birth_match({"iy": "1986", "im": "3", "id": "4"}, today=today)
+    # Numeric dates are read day-first or month-first, whichever is a real date.
+    assert v.plausible_birth_match({"a": "27", "b": "7", "y": "1953"}, today=today)
+    assert v.plausible_birth_match({"a": "7", "b": "27", "y": "1953"}, today=today)
+    assert not v.plausible_birth_match({"a": "31", "b": "31", "y": "1953"}, today=today)
+    assert v.plausible_birth_match({"td": "4", "tm": "Mar", "ty": "1986"}, today=today)
+    assert v.plausible_birth_match({"mm": "March", "md": "4", "my": "1986"}, today=today)
+    assert not v.plausible_birth_match({"mm": "Smarch", "md": "4", "my": "1986"}, today=today)
+    assert not v.plausible_birth_match({"a": "4", "b": "3", "y": "198"}, today=today)  # a 3-digit year
+    assert not v.plausible_birth_match({"iy": "2027", "im": "1", "id": "1"}, today=today)  # the future
+    assert not v.plausible_birth_match({}, today=today)
 
 
 def test_dates_are_never_read_as_national_phones() -> None:
