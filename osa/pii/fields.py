@@ -9,6 +9,7 @@ camel, dots) and classified by their *head* word, the way English compounds work
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -484,7 +485,16 @@ NO_HINT = FieldHint(None)
 
 
 def key_words(key: str) -> list[str]:
-    return [w.lower() for w in _SPLIT.findall(key)]
+    return [w.lower() for w in _SPLIT.findall(_ascii_letters(key))]
+
+
+def _ascii_letters(key: str) -> str:
+    """Accents stripped, case kept (``teléfono`` -> ``telefono``, ``Straße`` -> ``Strasse``): the splitter
+    reads ASCII letters, so an accented key would otherwise fall apart into fragments."""
+    if key.isascii():
+        return key
+    decomposed = unicodedata.normalize("NFKD", key.replace("ß", "ss").replace("ẞ", "SS"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 #: Abbreviations expanded before classification ("fname" -> first name, "DLNo" -> drivers
@@ -529,12 +539,65 @@ _ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "bday": ("birthday",),
     "e": ("e",),
 }
+#: Key words of other languages (German, Spanish, French, Portuguese, Italian, Dutch; accents stripped) read as
+#: the English words the rules know: ``geburtsdatum`` -> birth date, ``fecha_nacimiento`` -> date birth -> dob.
+#: A kind of key, not a list of keys: every rule (pairs, parents, heads) then applies to them as to English.
+_FOREIGN_WORDS: dict[str, tuple[str, ...]] = {
+    # names
+    **dict.fromkeys(["vorname", "prenom", "nombre", "voornaam"], ("first", "name")),
+    "primeiro": ("first",),
+    **dict.fromkeys(
+        ["nachname", "familienname", "apellido", "apellidos", "sobrenome", "cognome", "achternaam"], ("last", "name")
+    ),
+    **dict.fromkeys(["nom", "nome", "naam"], ("name",)),
+    # dates of birth
+    **dict.fromkeys(["geburtsdatum", "geboortedatum"], ("birth", "date")),
+    **dict.fromkeys(["geburtstag", "cumpleanos", "anniversaire", "aniversario", "compleanno"], ("birthday",)),
+    **dict.fromkeys(["nacimiento", "naissance", "nascimento", "nascita", "geburt", "geboorte"], ("birth",)),
+    **dict.fromkeys(["fecha", "datum"], ("date",)),  # not "data": an English key word too
+    # addresses
+    **dict.fromkeys(
+        ["anschrift", "adresse", "direccion", "domicilio", "endereco", "indirizzo", "adres", "morada", "residence"],
+        ("address",),
+    ),
+    **dict.fromkeys(["strasse", "calle", "rue", "logradouro", "straat"], ("street",)),
+    # phones
+    **dict.fromkeys(["telefon", "telefono", "telefone", "telefoon", "fono"], ("phone",)),
+    **dict.fromkeys(["handy", "mobil", "movil", "celular", "cellulare", "mobiel"], ("mobile",)),
+    # identity documents
+    **dict.fromkeys(["reisepass", "pasaporte", "passeport", "passaporte", "passaporto", "paspoort"], ("passport",)),
+    **dict.fromkeys(["fuehrerschein", "fuhrerschein", "rijbewijs", "cnh", "patente"], ("drivers", "license")),
+    **dict.fromkeys(["licencia", "permis", "carteira", "licenca"], ("license",)),
+    **dict.fromkeys(["conducir", "conduire", "conduccion", "motorista", "habilitacao"], ("drivers",)),
+    **dict.fromkeys(["nummer", "numero", "nro"], ("number",)),
+    # money and tax
+    **dict.fromkeys(["steuernummer", "steuerid", "nif", "nie", "cuit", "codice", "fiscale"], ("tax", "id")),
+    **dict.fromkeys(["kontonummer", "rekeningnummer"], ("account", "number")),
+    **dict.fromkeys(["konto", "cuenta", "compte", "conta", "conto", "rekening"], ("account",)),
+    # health
+    **dict.fromkeys(["patientennummer", "krankenaktennummer"], ("medical", "record")),
+    **dict.fromkeys(["versichertennummer", "mbi"], ("medical", "record")),
+}
+#: Words joining the parts of a key in those languages (``fecha_de_nacimiento``, ``numero_do_passaporte``):
+#: dropped between two other words.
+_JOINING_WORDS = frozenset(["de", "del", "di", "da", "do", "du", "des", "dos", "la", "le", "von", "van", "der"])
 #: Synonyms for a whole (expanded) word sequence: a travel document number is a passport number.
 _SYNONYMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("travel", "document"): ("passport",),
     ("employer", "id"): ("ein",),
     ("employer", "identification"): ("ein",),
     ("date", "birth"): ("dob",),
+    ("license", "drivers"): ("drivers", "license"),  # licencia de conducir, permis de conduire
+    ("number", "passport"): ("passport", "number"),  # numero de pasaporte
+    ("number", "drivers", "license"): ("drivers", "license", "number"),
+    ("number", "account"): ("account", "number"),
+    ("number", "phone"): ("phone", "number"),
+    ("number", "mobile"): ("mobile", "number"),
+    ("id", "tax"): ("tax", "id"),
+    ("data", "birth"): ("dob",),  # data de nascimento, data di nascita
+    ("medicare", "beneficiary"): ("medicare",),
+    ("health", "plan"): ("healthplan",),
+    ("hospital", "number"): ("medical", "record", "number"),  # a UK hospital number is the MRN
     ("f", "name"): ("first", "name"),
     ("l", "name"): ("last", "name"),
     ("m", "name"): ("middle", "name"),
@@ -671,6 +734,21 @@ _NO_INHERIT = frozenset(
 )
 
 
+#: Health-plan member ids (``medicare_id``, ``insurance.member_id``, ``patient.subscriberId``) identify a
+#: person's coverage and are held like a medical record number: an id or number whose key names a member
+#: of a health plan, and whose key or parent names the plan.
+_PLAN_MEMBER_WORDS = frozenset(["member", "subscriber", "beneficiary", "policy", "medicare", "medicaid", "healthplan"])
+_HEALTH_PLAN_WORDS = frozenset(
+    ["medicare", "medicaid", "healthplan", "insurance", "insurer", "insured", "coverage", "payer", "patient"]
+)
+
+
+def _health_plan_id(words: tuple[str, ...], parent_words: list[str]) -> bool:
+    if len(words) < 2 or words[-1] not in ("id", "number", "identifier"):
+        return False
+    return any(w in _PLAN_MEMBER_WORDS for w in words) and any(w in _HEALTH_PLAN_WORDS for w in (*words, *parent_words))
+
+
 def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
@@ -678,9 +756,13 @@ def _singular(word: str) -> str:
 @lru_cache(maxsize=8192)
 def expanded_words(key: str) -> tuple[str, ...]:
     """Key words with abbreviations expanded and synonyms applied (``travelDocNo`` -> passport number)."""
+    read = key_words(key)
     words: list[str] = []
-    for word in key_words(key):
-        words.extend(_ABBREVIATIONS.get(word, (word,)))
+    for i, word in enumerate(read):
+        if word in _JOINING_WORDS and 0 < i < len(read) - 1:
+            continue
+        for english in _FOREIGN_WORDS.get(word, (word,)):
+            words.extend(_ABBREVIATIONS.get(english, (english,)))
     for phrase, replacement in _SYNONYMS.items():
         size = len(phrase)
         for i in range(len(words) - size + 1):
@@ -711,11 +793,15 @@ def classify_field(key: str | None, parent: str | None = None) -> FieldHint:
         if not parts:
             return NO_HINT
         key, parent = parts[-1], (parts[-2] if len(parts) > 1 else None)
-    hint = _classify_words(expanded_words(key))
-    if parent is None or hint.whole_value_type is not None or hint.kind == ORGANISATION:
-        return hint
     words = expanded_words(key)
-    parent_words = [_singular(w) for w in expanded_words(parent)]
+    hint = _classify_words(words)
+    if hint.whole_value_type is not None or hint.kind == ORGANISATION:
+        return hint
+    parent_words = [_singular(w) for w in expanded_words(parent)] if parent else []
+    if _health_plan_id(words, parent_words):
+        return FieldHint("medical_record")
+    if parent is None:
+        return hint
     if words and all(w in _NAME_PARTS for w in words) and any(w in _PERSON_PARENTS for w in parent_words):
         return FieldHint("name")
     if any(w in _BIOMETRIC_LEAVES for w in words) and (
