@@ -380,8 +380,30 @@ _PERSON_NAME_MODIFIERS = frozenset(
         "shipping",
     ]
 )
+# Modifiers that make "<modifier>_name" an organisation's name (company_name, bank_name, ...).
+_ORGANISATION_NAME_MODIFIERS = frozenset(
+    [
+        "company",
+        "business",
+        "organization",
+        "organisation",
+        "org",
+        "brand",
+        "vendor",
+        "bank",
+        "insurer",
+        "employer",
+        "hospital",
+        "clinic",
+        "pharmacy",
+        "school",
+        "university",
+        "carrier",
+        "airline",
+    ]
+)
 # Modifiers that make "<modifier>_name" a thing's name (campaign_name, tool_name, ...).
-_THING_NAME_MODIFIERS = frozenset(
+_THING_NAME_MODIFIERS = _ORGANISATION_NAME_MODIFIERS | frozenset(
     [
         "campaign",
         "product",
@@ -749,6 +771,11 @@ def _health_plan_id(words: tuple[str, ...], parent_words: list[str]) -> bool:
     return any(w in _PLAN_MEMBER_WORDS for w in words) and any(w in _HEALTH_PLAN_WORDS for w in (*words, *parent_words))
 
 
+def _thing_name(modifier: str) -> FieldHint:
+    """The name of a thing: an organisation's (scanned as text, never a person) or another thing's."""
+    return FieldHint(ORGANISATION if modifier in _ORGANISATION_NAME_MODIFIERS else None)
+
+
 def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
@@ -802,6 +829,8 @@ def classify_field(key: str | None, parent: str | None = None) -> FieldHint:
         return FieldHint("medical_record")
     if parent is None:
         return hint
+    if words in (("name",), ("names",)) and parent_words and parent_words[-1] in _THING_NAME_MODIFIERS:
+        return _thing_name(parent_words[-1])  # {"items": [{"name": "Merino Wool Beanie"}]}, {"bank": {"name": ...}}
     if words and all(w in _NAME_PARTS for w in words) and any(w in _PERSON_PARENTS for w in parent_words):
         return FieldHint("name")
     if any(w in _BIOMETRIC_LEAVES for w in words) and (
@@ -854,11 +883,7 @@ def _classify_list(words: list[str]) -> FieldHint:
         if modifier in _PERSON_NAME_MODIFIERS:
             return FieldHint("name")
         if modifier in _THING_NAME_MODIFIERS:
-            return FieldHint(
-                ORGANISATION
-                if modifier in ("company", "business", "organization", "organisation", "org", "brand", "vendor")
-                else None
-            )
+            return _thing_name(modifier)
         return FieldHint(PERSON)
     if head in ("address", "addresses"):
         if len(words) > 1 and words[-2] in ("mac", "wallet", "btc", "eth", "contract", "web", "url", "server", "ip"):

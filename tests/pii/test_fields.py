@@ -184,6 +184,12 @@ def test_organisation_fields_never_yield_person_names(engine: PiiEngine) -> None
         ("retention.policy_id", None),
         ("sent_via", None),
         ("health_plan", None),
+        # names of things and organisations: by the modifier, or by the parent holding them
+        ("order.items[0].name", None),
+        ("product.name", None),
+        ("bank.name", ORGANISATION),
+        ("direct_deposit.bankName", ORGANISATION),
+        ("contacts[0].name", "name"),
     ],
 )
 def test_key_paths_are_tokenized_and_read_with_their_parent(key: str, kind: str | None) -> None:
