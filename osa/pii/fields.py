@@ -264,6 +264,7 @@ _PAIRS: dict[tuple[str, str], str] = {
     ("account", "number"): "bank_account",
     ("acct", "number"): "bank_account",
     ("acct", "no"): "bank_account",
+    **{(kind, "account"): "bank_account" for kind in ("dda", "checking", "savings", "deposit", "ach", "current")},
     ("routing", "number"): "bank_account",
     ("sort", "code"): "bank_account",
     ("bank", "details"): "bank_account",
@@ -560,6 +561,9 @@ _ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "dob": ("dob",),
     "bday": ("birthday",),
     "e": ("e",),
+    "sec": ("security",),
+    "ss": ("social", "security"),
+    "mr": ("medical", "record"),
 }
 #: Key words of other languages (German, Spanish, French, Portuguese, Italian, Dutch; accents stripped) read as
 #: the English words the rules know: ``geburtsdatum`` -> birth date, ``fecha_nacimiento`` -> date birth -> dob.
@@ -593,7 +597,11 @@ _FOREIGN_WORDS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(["conducir", "conduire", "conduccion", "motorista", "habilitacao"], ("drivers",)),
     **dict.fromkeys(["nummer", "numero", "nro"], ("number",)),
     # money and tax
-    **dict.fromkeys(["steuernummer", "steuerid", "nif", "nie", "cuit", "codice", "fiscale"], ("tax", "id")),
+    **dict.fromkeys(
+        ["steuernummer", "steuerid", "nif", "nie", "dni", "cuit", "codice", "fiscale", "identifikationsnummer"],
+        ("tax", "id"),
+    ),
+    **dict.fromkeys(["fiscal", "steuerliche", "steuer"], ("tax",)),
     **dict.fromkeys(["kontonummer", "rekeningnummer"], ("account", "number")),
     **dict.fromkeys(["konto", "cuenta", "compte", "conta", "conto", "rekening"], ("account",)),
     # health
@@ -616,6 +624,8 @@ _SYNONYMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("number", "phone"): ("phone", "number"),
     ("number", "mobile"): ("mobile", "number"),
     ("id", "tax"): ("tax", "id"),
+    ("number", "tax"): ("tax", "number"),  # numero fiscal
+    ("tax", "tax", "id"): ("tax", "id"),  # steuerliche Identifikationsnummer
     ("data", "birth"): ("dob",),  # data de nascimento, data di nascita
     ("medicare", "beneficiary"): ("medicare",),
     ("health", "plan"): ("healthplan",),
@@ -625,7 +635,7 @@ _SYNONYMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("m", "name"): ("middle", "name"),
 }
 #: Heads that name "the value of" the word before them: ``ssnValue``, ``ibanCode``, ``mrnId``.
-_VALUE_HEADS = frozenset(["value", "val", "str", "text", "txt", "raw", "string"])
+_VALUE_HEADS = frozenset(["value", "val", "str", "text", "txt", "raw", "string", "full", "complete", "completo"])
 #: Id-like heads that keep the identifier type of the word before (``mrnId``, ``passportId``,
 #: ``ibanCode``), but never make a contact type (``phone_id`` is a device, ``email_id`` aside).
 _ID_HEADS = frozenset(["id", "code", "identifier"])
@@ -765,6 +775,10 @@ _HEALTH_PLAN_WORDS = frozenset(
 )
 
 
+#: Parents under which an ``account`` is a bank account, not a customer organisation.
+_BANKING_PARENTS = frozenset(["bank", "banking", "deposit", "payout", "ach", "wire", "remittance", "iban", "routing"])
+
+
 def _health_plan_id(words: tuple[str, ...], parent_words: list[str]) -> bool:
     if len(words) < 2 or words[-1] not in ("id", "number", "identifier"):
         return False
@@ -822,9 +836,13 @@ def classify_field(key: str | None, parent: str | None = None) -> FieldHint:
         key, parent = parts[-1], (parts[-2] if len(parts) > 1 else None)
     words = expanded_words(key)
     hint = _classify_words(words)
-    if hint.whole_value_type is not None or hint.kind == ORGANISATION:
+    if hint.whole_value_type is not None:
         return hint
     parent_words = [_singular(w) for w in expanded_words(parent)] if parent else []
+    if hint.kind == ORGANISATION:
+        if words[-1] == "account" and any(w in _BANKING_PARENTS for w in parent_words):
+            return FieldHint("bank_account")  # {"direct_deposit": {"acct": ...}}: an account at a bank
+        return hint
     if _health_plan_id(words, parent_words):
         return FieldHint("medical_record")
     if parent is None:

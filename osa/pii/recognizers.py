@@ -765,6 +765,27 @@ class NhsNumberRecognizer(Recognizer):
         return self.confidence if v.nhs_ok(v.digits_of(match.group(0))) else None
 
 
+# Medicare Beneficiary Identifier letters: A-Z without S, L, O, I, B, Z (CMS MBI format specification).
+_MBI_ALPHA = "[AC-HJKMNP-RT-Y]"
+_MBI_ALNUM = "[AC-HJKMNP-RT-Y0-9]"
+
+
+class MedicareMbiRecognizer(Recognizer):
+    """A Medicare Beneficiary Identifier (``1EG4-TE5-MK73``): 11 characters whose every position has its
+    class (digit / letter / either, with the easily confused letters never used), written plain or 4-3-4.
+    A health-plan id of the person, held like a medical record number."""
+
+    first_chars = r"[1-9]"
+    name = "medicare_mbi"
+    pii_type = "medical_record"
+    keywords = (r"\bmbi\b", "medicare", r"beneficiary\s+(?:id|identifier|number|no)")
+    pattern = re.compile(
+        rf"(?i)(?<![\w-])[1-9]{_MBI_ALPHA}{_MBI_ALNUM}\d-?{_MBI_ALPHA}{_MBI_ALNUM}\d-?{_MBI_ALPHA}{{2}}\d\d(?![\w-])"
+    )
+    confidence = 0.85
+    context_required = True
+
+
 class BiometricRecognizer(Recognizer):
     """Encoded templates (hex/base64 blobs) introduced by biometric wording."""
 
@@ -802,10 +823,8 @@ class BiometricRecognizer(Recognizer):
         return self.confidence
 
 
-_MONTH_WORDS = (
-    r"(?:jan(?:uary|uar)?|feb(?:ruary|ruar)?|mar(?:ch)?|märz|apr(?:il)?|may|mai|june?|juni|july?|juli|"
-    r"aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|okt(?:ober)?|nov(?:ember)?|dec(?:ember)?|dez(?:ember)?)"
-)
+# Every month name and abbreviation the validators know (`validators.MONTHS`), longest first.
+_MONTH_WORDS = "(?:" + "|".join(re.escape(m) for m in sorted(v.MONTHS, key=len, reverse=True)) + ")"
 
 
 class DateOfBirthRecognizer(Recognizer):
@@ -827,13 +846,21 @@ class DateOfBirthRecognizer(Recognizer):
         r"\bnée?\b",
         "nacimiento",
         "naissance",
+        "nascimento",
+        "nascita",
+        "geboorte",
+        r"\bnacid[oa]\b",
+        r"\bnascid[oa]\b",
+        r"\bnat[oa] il\b",
     )
     prefilter = "(?i)" + "|".join(keywords) + r"|b\.\s?\d"
     pattern = re.compile(
         r"(?i)(?<![\w/.-])(?:"
-        r"(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})"
+        r"(?P<iy>\d{4})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2})"
+        r"|(?P<cy>(?:19|20)\d\d)(?P<cm>0[1-9]|1[0-2])(?P<cd>0[1-9]|[12]\d|3[01])"
         r"|(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>\d{4}|\d{2})"
-        r"|(?P<td>\d{1,2})(?:st|nd|rd|th)?(?:\.?\s+|-)(?P<tm>" + _MONTH_WORDS + r")(?:\.?,?\s+|-)(?P<ty>\d{4})"
+        r"|(?P<td>\d{1,2})(?:st|nd|rd|th|er|º|°)?(?:\.?\s+(?:de\s+|of\s+)?|-)(?P<tm>" + _MONTH_WORDS + r")"
+        r"(?:\.?,?\s+(?:de\s+)?|-)(?P<ty>\d{4})"
         r"|(?P<mm>" + _MONTH_WORDS + r")\.?\s+(?P<md>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<my>\d{4})"
         r")(?![\w]|[/.-]\d)"
     )
@@ -878,6 +905,7 @@ def all_recognizers() -> list[Recognizer]:
         UkDrivingLicenceRecognizer(),
         MedicalRecordRecognizer(),
         NhsNumberRecognizer(),
+        MedicareMbiRecognizer(),
         BiometricRecognizer(),
         DateOfBirthRecognizer(),
     ]

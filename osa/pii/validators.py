@@ -311,18 +311,19 @@ def ip_ok(text: str) -> bool:
 MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     (
-        ("jan", "january", "januar", "janvier", "enero"),
-        ("feb", "february", "februar", "fevrier", "février", "febrero"),
-        ("mar", "march", "märz", "maerz", "mars", "marzo"),
-        ("apr", "april", "avril", "abril"),
-        ("may", "mai", "mayo"),
-        ("jun", "june", "juni", "juin", "junio"),
-        ("jul", "july", "juli", "juillet", "julio"),
-        ("aug", "august", "aout", "août", "agosto"),
-        ("sep", "sept", "september", "septembre", "septiembre"),
-        ("oct", "october", "oktober", "octobre", "octubre"),
-        ("nov", "november", "novembre", "noviembre"),
-        ("dec", "december", "dezember", "décembre", "decembre", "diciembre"),
+        # English, German, French, Spanish, Portuguese, Italian, Dutch
+        ("jan", "january", "januar", "janvier", "enero", "janeiro", "gennaio", "januari"),
+        ("feb", "february", "februar", "fevrier", "février", "febrero", "fevereiro", "febbraio", "februari"),
+        ("mar", "march", "märz", "maerz", "mrz", "mars", "marzo", "março", "marco", "maart"),
+        ("apr", "april", "avril", "abril", "aprile"),
+        ("may", "mai", "mayo", "maio", "maggio", "mei"),
+        ("jun", "june", "juni", "juin", "junio", "junho", "giugno"),
+        ("jul", "july", "juli", "juillet", "julio", "julho", "luglio"),
+        ("aug", "august", "aout", "août", "agosto", "augustus"),
+        ("sep", "sept", "september", "septembre", "septiembre", "setiembre", "setembro", "settembre"),
+        ("oct", "october", "okt", "oktober", "octobre", "octubre", "outubro", "ottobre"),
+        ("nov", "november", "novembre", "noviembre", "novembro"),
+        ("dec", "december", "dez", "dezember", "décembre", "decembre", "diciembre", "dezembro", "dicembre"),
     ),
     start=1,
 ):
@@ -342,22 +343,31 @@ def plausible_birth_date(year: int, month: int, day: int, *, today: _dt.date | N
     return _dt.date(1900, 1, 1) <= date <= today
 
 
+def month_number(name: str) -> int:
+    """1-12 for a month's name or abbreviation in `MONTHS` (``März``, ``Sept.``); KeyError otherwise."""
+    word = name.lower().rstrip(".")
+    number = MONTHS.get(word)
+    return number if number is not None else MONTHS[word[:3]]
+
+
 def plausible_birth_match(groups: dict[str, str | None], *, today: _dt.date | None = None) -> bool:
     """A matched date that is a plausible birth date (`plausible_birth_date`), read from named groups:
-    ISO ``iy-im-id``; numeric ``a/b/y`` day-first or month-first (either order may be meant); day and
-    month name ``td tm ty``; month name and day ``mm md my``. The one reading of a date match, shared by
-    the date-of-birth recognizer and the pasted-row rule."""
+    ISO ``iy-im-id``; compact ``cy cm cd`` (19860304); numeric ``a/b/y`` day-first or month-first (either
+    order may be meant); day and month name ``td tm ty``; month name and day ``mm md my``. The one reading
+    of a date match, shared by the date-of-birth recognizer and the pasted-row rule."""
     g = groups
     try:
         if g.get("iy"):
             return plausible_birth_date(int(g["iy"]), int(g["im"]), int(g["id"]), today=today)
+        if g.get("cy"):
+            return plausible_birth_date(int(g["cy"]), int(g["cm"]), int(g["cd"]), today=today)
         if g.get("y"):
             a, b, year = int(g["a"]), int(g["b"]), int(g["y"])
             return plausible_birth_date(year, b, a, today=today) or plausible_birth_date(year, a, b, today=today)
         if g.get("ty"):
-            return plausible_birth_date(int(g["ty"]), MONTHS[g["tm"].lower()[:3]], int(g["td"]), today=today)
+            return plausible_birth_date(int(g["ty"]), month_number(g["tm"]), int(g["td"]), today=today)
         if g.get("my"):
-            return plausible_birth_date(int(g["my"]), MONTHS[g["mm"].lower()[:3]], int(g["md"]), today=today)
+            return plausible_birth_date(int(g["my"]), month_number(g["mm"]), int(g["md"]), today=today)
     except (KeyError, ValueError):
         return False
     return False

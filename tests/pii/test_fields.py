@@ -190,6 +190,14 @@ def test_organisation_fields_never_yield_person_names(engine: PiiEngine) -> None
         ("bank.name", ORGANISATION),
         ("direct_deposit.bankName", ORGANISATION),
         ("contacts[0].name", "name"),
+        # abbreviations and account kinds
+        ("employee.social_sec_no", "ssn"),
+        ("ssn_full", "ssn"),
+        ("patient.mr_no", "medical_record"),
+        ("numero_fiscal", "tax_id"),
+        ("direct_deposit.acct", "bank_account"),
+        ("dda_account", "bank_account"),
+        ("customer.account", ORGANISATION),
     ],
 )
 def test_key_paths_are_tokenized_and_read_with_their_parent(key: str, kind: str | None) -> None:

@@ -77,6 +77,14 @@ POSITIVES = [
     ("dob", "DOB 04/03/1985", "04/03/1985"),
     ("dob", "geboren am 04.03.1985", "04.03.1985"),
     ("dob", "Geburtsdatum: 04.03.1985", "04.03.1985"),
+    ("dob", "nacida el 4 de marzo de 1967 en Sevilla", "4 de marzo de 1967"),
+    ("dob", "née le 1er mars 1980 à Lyon", "1er mars 1980"),
+    ("dob", "nascido em 22 de setembro de 1990", "22 de setembro de 1990"),
+    ("dob", "Geburtsdatum 26. Oktober 1985", "26. Oktober 1985"),
+    ("dob", "DOB: 1979/05/22", "1979/05/22"),
+    ("dob", "DOB 19790522 per chart", "19790522"),
+    ("medical_record", "Medicare MBI 1EG4-TE5-MK73 on file", "1EG4-TE5-MK73"),
+    ("medical_record", "medicare number 1EG4TE5MK73", "1EG4TE5MK73"),
     ("ip_address", "login from 203.0.113.7 at noon", "203.0.113.7"),
     ("ip_address", "v6 2001:db8:85a3::8a2e:370:7334 seen", "2001:db8:85a3::8a2e:370:7334"),
     ("ip_address", "link-local fe80::1ff:fe23:4567:890a", "fe80::1ff:fe23:4567:890a"),
@@ -97,6 +105,8 @@ POSITIVES = [
 ]
 
 HARD_NEGATIVES = [
+    "order placed 2024/05/22, invoice 20240522 paid",
+    "promo code 1EG4-TE5-MK73 applied",
     "order 550e8400-e29b-41d4-a716-446655440000 shipped",
     "ran at 2024-05-01T10:00:00Z and 2024-05-01 10:00:00+00:00",
     "project 48213377 is 86.4% complete",
