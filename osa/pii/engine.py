@@ -22,7 +22,16 @@ import orjson
 import polars as pl
 
 from .analyzer import EMPTY_LIKE, FIELD_CONFIDENCE, FIELD_DETECTOR, TOKEN_STAND_IN, Analyzer
-from .fields import ORGANISATION, PERSON, FieldHint, classify_field, inherits
+from .fields import (
+    ORGANISATION,
+    PERSON,
+    FieldHint,
+    classify_field,
+    document_type,
+    inherits,
+    is_number_key,
+    is_type_key,
+)
 from .keys import PiiKeys
 from .operators import TOKEN_PATTERN, Operators
 from .policy import Policy, PolicyContext
@@ -776,33 +785,50 @@ def _collect_leaves(
     if isinstance(value, str):
         return [(hint, (row, container, key, path, value))]
     found: list[tuple[FieldHint, tuple[int, Any, Any, str, str]]] = []
-    _walk(value, path, hint, parent_key, row, 0, found.append)
+    _walk(value, path, hint, parent_key, row, 0, found)
     return found
 
 
-def _walk(value: Any, here: str, here_hint: FieldHint, here_key: str | None, row: int, depth: int, add: Any) -> None:
+def _walk(value: Any, here: str, here_hint: FieldHint, here_key: str | None, row: int, depth: int, found: list) -> None:
     """`_collect_leaves` below one container (a dict or list at ``here``), in document order."""
     if depth > MAX_JSON_DEPTH:
         raise _TooDeep(here)
+    add = found.append
     if isinstance(value, dict):
         inherit = here_hint.kind not in (None, ORGANISATION)
+        start, sibling_type = len(found), None
         for child_key, item in value.items():
             if isinstance(item, str):
                 name = str(child_key)
                 child_hint = classify_field(name, here_key)
-                if inherit and child_hint.kind is None and inherits(name):
-                    child_hint = here_hint
+                if child_hint.kind is None:
+                    if inherit and inherits(name):
+                        child_hint = here_hint
+                    elif is_type_key(name):
+                        sibling_type = document_type(item) or sibling_type
                 add((child_hint, (row, value, child_key, f"{here}.{name}" if here else name, item)))
             elif isinstance(item, dict | list):
                 name = str(child_key)
                 child_path = f"{here}.{name}" if here else name
-                _walk(item, child_path, classify_field(name, here_key), name, row, depth + 1, add)
+                _walk(item, child_path, classify_field(name, here_key), name, row, depth + 1, found)
+        if sibling_type is not None:
+            _give_sibling_type(found, start, value, sibling_type)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             if isinstance(item, str):
                 add((here_hint, (row, value, index, f"{here}[{index}]", item)))
             elif isinstance(item, dict | list):
-                _walk(item, f"{here}[{index}]", here_hint, here_key, row, depth + 1, add)
+                _walk(item, f"{here}[{index}]", here_hint, here_key, row, depth + 1, found)
+
+
+def _give_sibling_type(found: list, start: int, container: dict, pii_type: str) -> None:
+    """``{"type": "passport", "number": ...}``: the container's unclassified number-like string leaves
+    (found after ``start``) hold the identifier type its type key names."""
+    hint = FieldHint(pii_type)
+    for i in range(start, len(found)):
+        leaf_hint, leaf = found[i]
+        if leaf[1] is container and leaf_hint.kind is None and is_number_key(str(leaf[2])):
+            found[i] = (hint, leaf)
 
 
 @dataclass(eq=False)

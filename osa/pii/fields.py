@@ -813,6 +813,39 @@ def expanded_words(key: str) -> tuple[str, ...]:
     return tuple(words)
 
 
+_TYPE_KEYS: dict[str, bool] = {}
+_NUMBER_KEYS: dict[str, bool] = {}
+_KEY_MEMO_LIMIT = 65_536
+
+
+def _memo(memo: dict[str, bool], key: str, compute) -> bool:
+    answer = memo.get(key)
+    if answer is None:
+        if len(memo) >= _KEY_MEMO_LIMIT:
+            memo.clear()
+        answer = memo[key] = compute(key)
+    return answer
+
+
+def is_type_key(key: str) -> bool:
+    """``type``, ``documentType``, ``doc_kind``: a key that says what kind of thing its siblings describe."""
+    return _memo(_TYPE_KEYS, key, lambda k: expanded_words(k)[-1:] in (("type",), ("kind",)))
+
+
+def is_number_key(key: str) -> bool:
+    """``number``, ``document_number``, ``docNo``, ``id``: a key holding an identifier of unstated kind."""
+    return _memo(_NUMBER_KEYS, key, lambda k: expanded_words(k)[-1:] in (("number",), ("id",), ("identifier",)))
+
+
+def document_type(value: str) -> str | None:
+    """The identifier type a value of a type key names (``passport``, ``Driver's License``, ``DL``), or None:
+    ``{"type": "passport", "number": "X1234567"}`` holds a passport number."""
+    if len(value) > 40:
+        return None
+    kind = classify_field(value.replace("'", "").replace("’", "").strip()).whole_value_type
+    return kind if kind in _ID_TYPES else None
+
+
 def inherits(key: str) -> bool:
     """Whether an unclassified child key may take its parent's type."""
     words = expanded_words(key)

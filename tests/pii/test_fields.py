@@ -225,3 +225,17 @@ def test_frame_json_leaves_use_the_parent_key(engine: PiiEngine, storage: Policy
     assert protected["testers"][0]["role"] == "Office Lead"
     assert protected["testers"][0]["first"] != "Xq"
     assert protected["bioCapture"]["device"] == "FP-300"
+
+
+def test_a_type_key_names_the_identifier_beside_it(engine: PiiEngine, storage: PolicyContext) -> None:
+    docs = [
+        {"document": {"type": "passport", "document_number": "X1234567", "country": "DE"}},
+        {"document": {"documentNumber": "B7124567", "DocumentType": "Driver's License"}},
+        {"order": {"type": "refund", "id": "R-88812"}, "doc": {"kind": "invoice", "number": "INV-2024-0007"}},
+    ]
+    result = engine.protect_documents([json.dumps(d) for d in docs], context=storage)
+    out = [json.loads(d) for d in result.frame["document"].to_list()]
+    assert out[0]["document"]["document_number"].startswith("PASSPORT_")
+    assert out[0]["document"]["country"] == "DE"
+    assert out[1]["document"]["documentNumber"].startswith("DRIVERS_LICENSE_")
+    assert out[2] == docs[2]  # other kinds of things keep their ids
