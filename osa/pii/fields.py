@@ -228,6 +228,10 @@ _EXACT: dict[str, str] = {
     "publisher": ORGANISATION,
     "advertiser": ORGANISATION,
     "merchant": ORGANISATION,
+    **dict.fromkeys(
+        ["bank", "insurer", "school", "university", "hospital", "clinic", "pharmacy", "carrier", "airline"],
+        ORGANISATION,
+    ),
 }
 
 # Two-word keys classified by (modifier, head).
@@ -762,6 +766,19 @@ _NO_INHERIT = frozenset(
         "timezone",
         "tz",
         "currency",
+        # when a document was issued or expires, and by whom: not the identifier itself
+        "expiry",
+        "expires",
+        "expiration",
+        "expire",
+        "issued",
+        "issue",
+        "issuer",
+        "issuing",
+        "authority",
+        "valid",
+        "validity",
+        "until",
     ]
 )
 
@@ -769,7 +786,7 @@ _NO_INHERIT = frozenset(
 #: Health-plan member ids (``medicare_id``, ``insurance.member_id``, ``patient.subscriberId``) identify a
 #: person's coverage and are held like a medical record number: an id or number whose key names a member
 #: of a health plan, and whose key or parent names the plan.
-_PLAN_MEMBER_WORDS = frozenset(["member", "subscriber", "beneficiary", "policy", "medicare", "medicaid", "healthplan"])
+_PLAN_MEMBER_WORDS = frozenset(["member", "subscriber", "beneficiary", "medicare", "medicaid", "healthplan"])
 _HEALTH_PLAN_WORDS = frozenset(
     ["medicare", "medicaid", "healthplan", "insurance", "insurer", "insured", "coverage", "payer", "patient"]
 )

@@ -428,6 +428,8 @@ def looks_like_person_name(value: str) -> bool:
         return False
     if not all(p.replace(".", "").replace("-", "").replace("'", "").replace("’", "").isalpha() for p in parts):
         return False
+    if len(parts) == 1 and len(value) <= 3 and value.isupper():
+        return False  # a code (airport, currency, country: "CDG", "EUR"), not someone's whole name
     folded = [lexicon.fold(p.strip(".")) for p in parts]
     if folded[-1] in lexicon.ORG_SUFFIXES:
         return False

@@ -95,6 +95,7 @@ def test_person_keys_infer_the_type_from_the_value(engine: PiiEngine) -> None:
     assert spans(engine, "Karen Lane", "owner") == [("name", "Karen Lane")]
     assert spans(engine, "send_email", "name") == []  # a tool name, not a person
     assert spans(engine, "2024-01-01", "to") == []  # a date range bound
+    assert spans(engine, "CDG", "to") == []  # an airport code, not a person
 
 
 def test_organisation_fields_never_yield_person_names(engine: PiiEngine) -> None:
@@ -198,6 +199,10 @@ def test_organisation_fields_never_yield_person_names(engine: PiiEngine) -> None
         ("direct_deposit.acct", "bank_account"),
         ("dda_account", "bank_account"),
         ("customer.account", ORGANISATION),
+        ("insurer", ORGANISATION),
+        ("school", ORGANISATION),
+        ("passport.expiry", None),  # when the document expires, not the document number
+        ("insurance.policy_number", None),  # a travel or car insurance policy is not a health plan
     ],
 )
 def test_key_paths_are_tokenized_and_read_with_their_parent(key: str, kind: str | None) -> None:
