@@ -669,13 +669,24 @@ class GermanTaxIdRecognizer(Recognizer):
         return self.confidence if v.steuer_id_ok(v.digits_of(match.group(0))) else None
 
 
+# Labels that introduce a tax or national identification number, in English and the languages of `fields`
+# (NIF/NIE/DNI in Spain, CPF in Brazil, BSN in the Netherlands, PAN in India, Steuer-ID in Germany).
+_TAX_ID_LABELS = (
+    r"tax\s*(?:id|identification)(?:\s*(?:number|no\.?|#))?|tax\s*(?:number|no\.?)|\btin|vat\s*(?:id|no\.?|number)?"
+    r"|\bnif|\bnie|\bdni|\bcpf|\bbsn|\bpan\s*(?:no\.?|number|card)?|steuer-?\s*(?:id|nummer)|steuerliche\s+id\w*"
+    r"|fiscaa?l\s+nummer|n[uú]mero\s+(?:de\s+identificaci[oó]n\s+)?fiscal|identifiant\s+fiscal|num[ée]ro\s+fiscal"
+)
+
+
 class TaxIdContextRecognizer(Recognizer):
     name = "tax_id_context"
     pii_type = "tax_id"
-    prefilter = r"(?i)tax\s*(?:id|identification|number|no)|\btin\b|\bvat\b"
+    prefilter = "(?i)" + _TAX_ID_LABELS
+    # The value: digits with separators, optionally led by up to five letters and ended by a check letter
+    # (``12345678Z``, ``X1234567L``, ``123.456.789-09``, ``ABCDE1234F``).
     pattern = re.compile(
-        r"(?i)(?:tax\s*(?:id|identification)(?:\s*(?:number|no\.?|#))?|tax\s*(?:number|no\.?)|\btin|vat\s*(?:id|no\.?|number)?)"
-        r"\s*(?:is|:|#)?\s*([A-Z]{0,3}\d[\d -]{5,14}\d)(?![\w-])"
+        r"(?i)(?:" + _TAX_ID_LABELS + r")\s*(?:is|es|est|ist|é|:|#|no\.?|nr\.?|n[ºo°]\.?)?\s*"
+        r"(?-i:(?=[A-Z\d][A-Z\d .\-/]{6})([A-Z]{0,5}\d[\d .\-/]{3,14}[\dA-Z]))(?![\w-])"
     )
     span_group = 1
     confidence = 0.7
@@ -685,7 +696,17 @@ class PassportRecognizer(Recognizer):
     first_chars = r"[A-Z0-9]"
     name = "passport_context"
     pii_type = "passport"
-    keywords = ("passport", "reisepass", "passeport", "pasaporte", "passaporto", r"travel\s+doc(?:ument)?")
+    keywords = (
+        "passport",
+        "reisepass",
+        "passeport",
+        "pasaporte",
+        "passaporto",
+        "passaporte",
+        "paspoort",
+        r"\bpass-?(?:nr|nummer)",
+        r"travel\s+doc(?:ument)?",
+    )
     pattern = re.compile(r"(?<![\w-])(?=[A-Z0-9]{6,9}(?![\w-]))(?=(?:[A-Z]*\d){5})[A-Z0-9]{6,9}(?![\w-])")
     confidence = 0.7
     # A travel document number is a passport number (or an ID card used as one).
@@ -697,7 +718,9 @@ class DriversLicenseRecognizer(Recognizer):
     first_chars = r"[A-Z0-9]"
     name = "drivers_license_context"
     pii_type = "drivers_license"
-    prefilter = r"(?i)driv|licen[cs]e|\bdl\b|\bdln\b|führerschein|fuhrerschein|permis"
+    prefilter = (
+        r"(?i)driv|licen[cs]e|\bdl\b|\bdln\b|führerschein|fuhrerschein|permis|\bcnh\b|motorista|rijbewijs|patente"
+    )
     # State shapes, also written in groups ("D123 4567 8901", "123 456 789", "A12-345-678").
     pattern = re.compile(
         r"(?<![\w-])(?:[A-Z]{1,2}\d{4,14}|\d{7,12}|[A-Z]\d{3}([ -])\d{4}\1\d{4}|[A-Z]\d{2}-\d{2}-\d{4}|"
@@ -707,7 +730,8 @@ class DriversLicenseRecognizer(Recognizer):
     confidence = 0.7
     context = re.compile(
         r"drivers?'?s?\s*licen[cs]e|driving\s+licen[cs]e|\bdl\b|\bdln\b|licen[cs]e\s*(?:no|number|#)|"
-        r"führerschein|fuhrerschein|permis\s+de\s+conduire"
+        r"führerschein|fuhrerschein|permis\s+de\s+conduire|\bcnh\b|carteira\s+de\s+motorista|"
+        r"licencia\s+de\s+conduc(?:ir|ción)|permiso\s+de\s+conduc(?:ir|ción)|rijbewijs|patente\s+di\s+guida"
     )
     context_required = True
     context_boost = 0.15
@@ -739,6 +763,12 @@ class MedicalRecordRecognizer(Recognizer):
         r"chart\s*(?:no|number|#)",
         r"health\s+record",
         r"hospital\s+(?:no|number)",
+        r"patientennummer",
+        r"pati[eë]ntnummer",
+        r"historia\s+cl[ií]nica",
+        r"dossier\s+m[ée]dical",
+        r"prontu[aá]rio",
+        r"cartella\s+clinica",
     )
     pattern = re.compile(r"(?<![\w-])(?:[A-Z]{1,4}[-]?)?\d{5,12}(?![\w-])")
     confidence = 0.75
