@@ -714,6 +714,37 @@ class PassportRecognizer(Recognizer):
     context_boost = 0.15
 
 
+class SsrDocsRecognizer(Recognizer):
+    """An airline booking's passenger document remark (IATA ``SSR DOCS``): ``SSR DOCS KL HK1
+    P/DEU/C01X00T47/DEU/04MAR86/F/12AUG31/MUELLER/ANNA/MARIA``. Its fields are fixed by position: the
+    document number, the date of birth and the names are personal data; the document type, countries,
+    gender and expiry are not. One match gives a finding per personal field."""
+
+    name = "ssr_docs"
+    pii_type = "passport"
+    prefilter = r"(?i)\bssr\s+docs\b"
+    _name = r"[A-Z][A-Z' -]*[A-Z]|[A-Z]"
+    pattern = re.compile(
+        r"(?i)\bSSR\s+DOCS\s+\w{2}\s+[A-Z]{2}\d{1,2}\s+[A-Z]{1,2}/[A-Z]{2,3}/(?P<number>[A-Z0-9]{4,20})/[A-Z]{2,3}/"
+        r"(?P<dob>\d{2}[A-Z]{3}\d{2,4})/[MFXU]I?/(?:\d{2}[A-Z]{3}\d{2,4})?/"
+        rf"(?P<surname>{_name})(?:/(?P<given>{_name}))?(?:/(?P<middle>{_name}))?(?=$|[\s\"]|-\d)"
+    )
+    confidence = 0.9
+
+    def find(self, text: str, prefiltered: bool = False) -> list[Finding]:
+        found: list[Finding] = []
+        for match in self.pattern.finditer(text):
+            day = match.group("dob")  # 04MAR86: a two-digit year is read as plausible_birth_date reads one
+            dob = v.plausible_birth_match({"td": day[:2], "tm": day[2:5], "ty": day[5:]})
+            found.append(Finding("passport", *match.span("number"), self.confidence, self.name))
+            if dob:
+                found.append(Finding("dob", *match.span("dob"), self.confidence, self.name))
+            for part in ("surname", "given", "middle"):
+                if match.group(part):
+                    found.append(Finding("name", *match.span(part), self.confidence, self.name))
+        return found
+
+
 class DriversLicenseRecognizer(Recognizer):
     first_chars = r"[A-Z0-9]"
     name = "drivers_license_context"
@@ -936,6 +967,7 @@ def all_recognizers() -> list[Recognizer]:
         MedicalRecordRecognizer(),
         NhsNumberRecognizer(),
         MedicareMbiRecognizer(),
+        SsrDocsRecognizer(),
         BiometricRecognizer(),
         DateOfBirthRecognizer(),
     ]

@@ -93,6 +93,7 @@ POSITIVES = [
     ("medical_record", "historia clínica 4455667", "4455667"),
     ("drivers_license", "CNH 01234567890 válida", "01234567890"),
     ("passport", "Reisepass-Nr C01X00T47", "C01X00T47"),
+    ("passport", "SSR DOCS KL HK1 P/DEU/C01X00T47/DEU/04MAR86/F/12AUG31/MUELLER/ANNA", "C01X00T47"),
     ("ip_address", "login from 203.0.113.7 at noon", "203.0.113.7"),
     ("ip_address", "v6 2001:db8:85a3::8a2e:370:7334 seen", "2001:db8:85a3::8a2e:370:7334"),
     ("ip_address", "link-local fe80::1ff:fe23:4567:890a", "fe80::1ff:fe23:4567:890a"),

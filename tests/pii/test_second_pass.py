@@ -125,6 +125,17 @@ def test_phone_fingerprint_is_shared_by_national_and_e164_forms(engine: PiiEngin
     assert engine.fingerprint("612 34 56 78", "phone") == engine.fingerprint("+34612345678", "phone")
 
 
+def test_an_airline_document_remark_gives_a_finding_per_personal_field(engine: PiiEngine) -> None:
+    remark = "PNR X7K2QD SSR DOCS KL HK1 P/DEU/C01X00T47/DEU/04MAR86/F/12AUG31/MUELLER/ANNA/MARIA-1.1 booked"
+    assert spans(engine, remark) == [
+        ("passport", "C01X00T47"),
+        ("dob", "04MAR86"),
+        ("name", "MUELLER"),
+        ("name", "ANNA"),
+        ("name", "MARIA"),
+    ]  # the booking code, countries, gender and the expiry (12AUG31) stay
+
+
 def test_one_reading_of_a_birth_date_match() -> None:
     today = dt.date(2026, 11, 28)
     assert v.plausible_birth_match({"iy": "1986", "im": "3", "id": "4"}, today=today)
