@@ -407,6 +407,18 @@ _ORGANISATION_NAME_MODIFIERS = frozenset(
         "airline",
     ]
 )
+#: Parents whose ``name``/``legal_name``/``trading_name`` is an organisation's, never a person's.
+_ORGANISATION_PARENTS = _ORGANISATION_NAME_MODIFIERS | frozenset(["entity", "merchant", "issuer", "institution"])
+_ORGANISATION_NAME_QUALIFIERS = frozenset(["legal", "trading", "registered", "official", "short", "full", "display"])
+
+
+def _organisation_name(words: tuple[str, ...], parent_words: list[str]) -> bool:
+    """The name (or legal/trading/... name) held by an organisation parent."""
+    if not parent_words or parent_words[-1] not in _ORGANISATION_PARENTS or words[-1] not in ("name", "names"):
+        return False
+    return len(words) == 1 or words[-2] in _ORGANISATION_NAME_QUALIFIERS
+
+
 # Modifiers that make "<modifier>_name" a thing's name (campaign_name, tool_name, ...).
 _THING_NAME_MODIFIERS = _ORGANISATION_NAME_MODIFIERS | frozenset(
     [
@@ -886,9 +898,11 @@ def classify_field(key: str | None, parent: str | None = None) -> FieldHint:
         key, parent = parts[-1], (parts[-2] if len(parts) > 1 else None)
     words = expanded_words(key)
     hint = _classify_words(words)
+    parent_words = [_singular(w) for w in expanded_words(parent)] if parent else []
+    if hint.kind in ("name", PERSON) and _organisation_name(words, parent_words):
+        return FieldHint(ORGANISATION)  # {"entity": {"legal_name": "Vodafone GmbH"}}
     if hint.whole_value_type is not None:
         return hint
-    parent_words = [_singular(w) for w in expanded_words(parent)] if parent else []
     if hint.kind == ORGANISATION:
         if words[-1] == "account" and any(w in _BANKING_PARENTS for w in parent_words):
             return FieldHint("bank_account")  # {"direct_deposit": {"acct": ...}}: an account at a bank

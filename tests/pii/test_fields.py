@@ -200,6 +200,9 @@ def test_organisation_fields_never_yield_person_names(engine: PiiEngine) -> None
         ("dda_account", "bank_account"),
         ("customer.account", ORGANISATION),
         ("insurer", ORGANISATION),
+        ("entity.legalName", ORGANISATION),
+        ("applicant.legal_name", "name"),
+        ("entity.contact_name", "name"),
         ("school", ORGANISATION),
         ("passport.expiry", None),  # when the document expires, not the document number
         ("insurance.policy_number", None),  # a travel or car insurance policy is not a health plan
