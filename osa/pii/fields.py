@@ -795,6 +795,8 @@ _NO_INHERIT = frozenset(
 )
 
 
+#: Parents under which an ``account`` is a bank account, not a customer organisation.
+_BANKING_PARENTS = frozenset(["bank", "banking", "deposit", "payout", "ach", "wire", "remittance", "iban", "routing"])
 #: Health-plan member ids (``medicare_id``, ``insurance.member_id``, ``patient.subscriberId``) identify a
 #: person's coverage and are held like a medical record number: an id or number whose key names a member
 #: of a health plan, and whose key or parent names the plan.
@@ -802,10 +804,6 @@ _PLAN_MEMBER_WORDS = frozenset(["member", "subscriber", "beneficiary", "medicare
 _HEALTH_PLAN_WORDS = frozenset(
     ["medicare", "medicaid", "healthplan", "insurance", "insurer", "insured", "coverage", "payer", "patient"]
 )
-
-
-#: Parents under which an ``account`` is a bank account, not a customer organisation.
-_BANKING_PARENTS = frozenset(["bank", "banking", "deposit", "payout", "ach", "wire", "remittance", "iban", "routing"])
 
 
 def _health_plan_id(words: tuple[str, ...], parent_words: list[str]) -> bool:
@@ -842,28 +840,16 @@ def expanded_words(key: str) -> tuple[str, ...]:
     return tuple(words)
 
 
-_TYPE_KEYS: dict[str, bool] = {}
-_NUMBER_KEYS: dict[str, bool] = {}
-_KEY_MEMO_LIMIT = 65_536
-
-
-def _memo(memo: dict[str, bool], key: str, compute) -> bool:
-    answer = memo.get(key)
-    if answer is None:
-        if len(memo) >= _KEY_MEMO_LIMIT:
-            memo.clear()
-        answer = memo[key] = compute(key)
-    return answer
-
-
+@lru_cache(maxsize=65536)
 def is_type_key(key: str) -> bool:
     """``type``, ``documentType``, ``doc_kind``: a key that says what kind of thing its siblings describe."""
-    return _memo(_TYPE_KEYS, key, lambda k: expanded_words(k)[-1:] in (("type",), ("kind",)))
+    return expanded_words(key)[-1:] in (("type",), ("kind",))
 
 
+@lru_cache(maxsize=65536)
 def is_number_key(key: str) -> bool:
     """``number``, ``document_number``, ``docNo``, ``id``: a key holding an identifier of unstated kind."""
-    return _memo(_NUMBER_KEYS, key, lambda k: expanded_words(k)[-1:] in (("number",), ("id",), ("identifier",)))
+    return expanded_words(key)[-1:] in (("number",), ("id",), ("identifier",))
 
 
 def document_type(value: str) -> str | None:
