@@ -3,6 +3,7 @@ with it, on both backends, checked through real databases."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +49,47 @@ def test_prepare_syncs_comments_from_the_catalogue_and_is_idempotent(backend: st
         for column in table.columns:
             assert comments[(table.name, column.name)] == ddl.column_comment(column)
     assert comments[("silver_intake_forms", "contact_name")].endswith("[privacy: user.name]")
+
+
+_PREPARE_AT_ONCE = """
+import json, os, sys, time
+from pathlib import Path
+from osa.warehouse.duckdb_warehouse import DuckDBWarehouse
+from osa.warehouse.postgres_warehouse import PostgresWarehouse
+backend, location, ready, runs = sys.argv[1:5]
+store = DuckDBWarehouse(location) if backend == "duckdb" else PostgresWarehouse(location)
+Path(ready, str(os.getpid())).touch()
+while len(list(Path(ready).iterdir())) < int(runs):
+    time.sleep(0.005)
+print(json.dumps(store.prepare()))
+"""
+
+
+def test_startups_at_the_same_moment_serialize(backend: str, warehouse_location: str, tmp_path: Path):
+    """Runs launched together each run the startup step on a new warehouse at once: every one succeeds, the
+    first does all the work and the others find it done (unserialized, two saw a view missing and the second
+    CREATE failed, which is how three concurrent runs once ended in CI)."""
+    ready = tmp_path / "ready"
+    ready.mkdir()
+    runs = 3
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _PREPARE_AT_ONCE, backend, warehouse_location, str(ready), str(runs)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(runs)
+    ]
+    outcomes = []
+    for process in processes:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err[-2000:]
+        outcomes.append(json.loads(out.strip().splitlines()[-1]))
+    did_work = [o for o in outcomes if o["migrations_applied"]]
+    assert len(did_work) == 1 and did_work[0]["comments_updated"] > 0 and did_work[0]["views_created"] > 0
+    nothing_left = {"migrations_applied": [], "comments_updated": 0, "views_created": 0}
+    assert [o for o in outcomes if o is not did_work[0]] == [nothing_left] * (runs - 1), outcomes
 
 
 def test_a_hand_made_change_is_drift_and_a_new_column_becomes_a_migration(tmp_path: Path):

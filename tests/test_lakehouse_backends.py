@@ -96,10 +96,15 @@ def start_run(env: dict[str, str], first: str, last: str, *barrier: str) -> subp
     )
 
 
-def finish_run(run: subprocess.Popen) -> dict:
-    out, err = run.communicate(timeout=300)  # a deadlock would end here, as a failure
-    assert run.returncode == 0, err[-3000:]
-    return json.loads(out.strip().splitlines()[-1])
+def finish_runs(*runs: subprocess.Popen) -> list[dict]:
+    """Wait for every run before judging any, so a failure shows each process's own error (one that died
+    early leaves the others waiting at the barrier, and their timeout alone would hide the cause)."""
+    outputs = [run.communicate(timeout=300) for run in runs]  # a deadlock would end here, as a failure
+    errors = [
+        f"run {i}: {err[-2000:]}" for i, (run, (_, err)) in enumerate(zip(runs, outputs, strict=True)) if run.returncode
+    ]
+    assert not errors, "\n".join(errors)
+    return [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +118,7 @@ def seed_runs(tmp_path_factory, pg_server):
     try:
         duck = start_run(lakehouse_env("duckdb", str(root / "seed.duckdb"), SEED_DATA_DIR, root / "state"), first, last)
         postgres = run_lakehouse(pg_url, SEED_DATA_DIR, first, last)
-        duck_report = finish_run(duck)
+        (duck_report,) = finish_runs(duck)
         assert postgres.success, [e.message for e in postgres.all_events if e.is_failure][:3]
         outcomes = {
             "duckdb": duck_report["checks"],
@@ -247,7 +252,7 @@ def test_concurrent_runs_of_different_partitions(backend, warehouse_location, co
     env = lakehouse_env(backend, warehouse_location, landing, tmp_path / "state")
     days = [dt.date(2026, 7, 1), dt.date(2026, 7, 2), dt.date(2026, 7, 3)]
     runs = [start_run(env, day.isoformat(), day.isoformat(), str(ready), str(len(days))) for day in days]
-    reports = [finish_run(run) for run in runs]
+    reports = finish_runs(*runs)
     assert all(r["success"] for r in reports), reports
     assert max(r["start"] for r in reports) < min(r["end"] for r in reports), "the runs did not overlap"
 

@@ -148,14 +148,19 @@ class Warehouse(ABC):
         return len(statements)
 
     def prepare(self) -> dict[str, object]:
-        """The explicit startup step: check the storage, apply pending migrations, sync comments. Idempotent."""
-        self.verify()
-        applied = self.apply_schema()
-        return {
-            "migrations_applied": applied,
-            "comments_updated": self.sync_comments(),
-            "views_created": self.create_views(),
-        }
+        """The explicit startup step: check the storage, apply pending migrations, sync comments. Idempotent.
+
+        Several processes start at once (runs launched together, every step process): the whole step runs
+        under one cross-process lock, so the first does the work and the others find it done. Without it,
+        two processes could both see a view missing and the second CREATE would fail."""
+        with self.serialized("startup"):
+            self.verify()
+            applied = self.apply_schema()
+            return {
+                "migrations_applied": applied,
+                "comments_updated": self.sync_comments(),
+                "views_created": self.create_views(),
+            }
 
     def create_views(self) -> int:
         """(Re)create the dashboard views whose declaration (`osa.metrics.views`) changed; returns how many.
