@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .national_ids import KEY_TYPES as NATIONAL_ID_KEYS
+
 _SPLIT = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 #: Value is a contact of unknown kind: decide per value (email / phone / name).
@@ -532,8 +534,16 @@ def _ascii_letters(key: str) -> str:
     reads ASCII letters, so an accented key would otherwise fall apart into fragments."""
     if key.isascii():
         return key
-    decomposed = unicodedata.normalize("NFKD", key.replace("ß", "ss").replace("ẞ", "SS"))
+    decomposed = unicodedata.normalize("NFKD", key.translate(_UNDECOMPOSED))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+#: Letters that are not a base letter plus an accent, so NFKD keeps them (``fødselsnummer``, ``Łódź``,
+#: Turkish dotless ``ı`` in ``doğum_tarihi``): their usual ASCII spelling.
+_UNDECOMPOSED = str.maketrans(
+    {"ß": "ss", "ẞ": "SS", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ł": "l", "Ł": "L", "ı": "i", "đ": "d"}
+    | {"Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "œ": "oe", "Œ": "OE"}
+)
 
 
 #: Abbreviations expanded before classification ("fname" -> first name, "DLNo" -> drivers
@@ -620,6 +630,34 @@ _FOREIGN_WORDS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(["fiscal", "steuerliche", "steuer"], ("tax",)),
     **dict.fromkeys(["kontonummer", "rekeningnummer"], ("account", "number")),
     **dict.fromkeys(["konto", "cuenta", "compte", "conta", "conto", "rekening"], ("account",)),
+    # Nordic, Polish, Turkish, Finnish, Indonesian, Vietnamese and romanised Japanese / Hindi keys
+    **dict.fromkeys(["namn", "navn", "nimi", "nama", "isim", "namae", "shimei"], ("name",)),
+    **dict.fromkeys(["fornamn", "fornavn", "etunimi", "imie"], ("first", "name")),
+    **dict.fromkeys(
+        ["efternamn", "efternavn", "etternavn", "sukunimi", "nazwisko", "soyad", "soyadi", "soyisim"], ("last", "name")
+    ),
+    **dict.fromkeys(["fodelsedatum", "fodselsdato", "syntymaaika", "seinengappi", "geboortedag"], ("birth", "date")),
+    **dict.fromkeys(["fodelsedag", "fodselsdag", "syntymapaiva"], ("birthday",)),
+    **dict.fromkeys(["urodzenia", "dogum", "lahir", "sinh", "janm", "syntyma"], ("birth",)),
+    **dict.fromkeys(["tarih", "tarihi", "tanggal", "ngay", "tithi", "dato"], ("date",)),
+    **dict.fromkeys(["adress", "osoite", "alamat", "adresi", "jusho", "juusho"], ("address",)),
+    **dict.fromkeys(["gata", "gatan", "ulica", "sokak", "katu"], ("street",)),
+    **dict.fromkeys(["telefonnummer", "denwabango"], ("phone", "number")),
+    **dict.fromkeys(["puhelin", "telepon", "telefonu", "denwa"], ("phone",)),
+    **dict.fromkeys(["mobilnummer"], ("mobile", "number")),
+    **dict.fromkeys(["passnummer", "passinumero"], ("passport", "number")),
+    "korkortsnummer": ("drivers", "license", "number"),
+    "lengkap": ("full",),
+    **dict.fromkeys(["paszport", "paszportu", "pasaport", "passi", "paspor", "ryoken"], ("passport",)),
+    **dict.fromkeys(
+        ["korkort", "korekort", "forerkort", "ajokortti", "ehliyet", "menkyo", "menkyosho"], ("drivers", "license")
+    ),
+    **dict.fromkeys(["numer", "nomor", "numara", "numarasi", "numeroa"], ("number",)),
+    **dict.fromkeys(["vergi", "skatt", "skattenummer", "vero"], ("tax",)),
+    **dict.fromkeys(["personalausweis", "ausweisnummer"], ("passport",)),
+    **dict.fromkeys(["sozialversicherungsnummer", "svnr", "cmnd", "cccd"], ("ssn",)),
+    # national numbers named by their own word (pesel, personnummer, bsn, curp, ...): osa.pii.national_ids
+    **{key: ("ssn",) if pii_type == "ssn" else ("tax", "id") for key, pii_type in NATIONAL_ID_KEYS.items()},
     # health
     **dict.fromkeys(["patientennummer", "krankenaktennummer"], ("medical", "record")),
     **dict.fromkeys(["versichertennummer", "mbi"], ("medical", "record")),
@@ -646,6 +684,19 @@ _SYNONYMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("medicare", "beneficiary"): ("medicare",),
     ("health", "plan"): ("healthplan",),
     ("hospital", "number"): ("medical", "record", "number"),  # a UK hospital number is the MRN
+    ("securite", "sociale"): ("social", "security"),  # numéro de sécurité sociale
+    ("seguro", "social"): ("social", "security"),  # número de seguro social
+    ("seguridad", "social"): ("social", "security"),
+    ("previdenza", "sociale"): ("social", "security"),
+    ("prawo", "jazdy"): ("drivers", "license"),  # prawo jazdy
+    ("prawa", "jazdy"): ("drivers", "license"),  # numer prawa jazdy
+    ("ho", "ten"): ("full", "name"),  # họ tên
+    ("ho", "va", "ten"): ("full", "name"),
+    ("dia", "chi"): ("address",),  # địa chỉ
+    ("dien", "thoai"): ("phone",),  # điện thoại
+    ("so", "phone"): ("phone", "number"),  # số điện thoại
+    ("ho", "chieu"): ("passport",),  # hộ chiếu
+    ("birth", "birth", "date"): ("dob",),
     ("f", "name"): ("first", "name"),
     ("l", "name"): ("last", "name"),
     ("m", "name"): ("middle", "name"),

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 import numpy as np
 import polars as pl
 
+from . import national_ids
 from . import validators as v
 from .types import Finding
 
@@ -692,6 +693,91 @@ class TaxIdContextRecognizer(Recognizer):
     confidence = 0.7
 
 
+class NationalIdContextRecognizer(Recognizer):
+    """A national identification or tax number after its label ("PESEL 44051401359", "BSN: 111222333",
+    "nº contribuinte 501964843"), for the countries of ``national_ids.SCHEMES``. Valid for the labelled
+    scheme (python-stdnum): high confidence; the scheme's length but a failed checksum: lower (a mistyped
+    number is still someone's)."""
+
+    name = "national_id_context"
+    pii_type = "ssn"
+    _number_word = r"(?:(?:is|es|est|ist|é|no|nr|nro|number|numer|nummer|numero|número|n[ºo°])\.?[^\w\n]{0,3})?"
+    # The label, then a value whose first digit comes within six characters (CURP, PAN and codice fiscale
+    # start with letters): a label word alone ("sin", "nie", "pan" inside other words) passes no text.
+    prefilter = (
+        "(?i)(?:"
+        + re.sub(r"\\b", "", national_ids.LABELS)
+        + rf")[^{NOT_BOUNDARY}\n]{{0,3}}{_number_word.replace(chr(92) + 'w', NOT_BOUNDARY)}[A-Z0-9]{{0,6}}\d"
+    )
+    pattern = re.compile(
+        r"(?i)(?P<label>"
+        + national_ids.LABELS
+        + r")[^\w\n]{0,3}"
+        + _number_word
+        + r"(?-i:(?P<value>[A-Z0-9](?:[A-Z0-9k]|[ .\-/](?=[A-Z0-9])){5,24}))(?![\w-])"
+    )
+    confidence = 0.9
+
+    def find(self, text: str, prefiltered: bool = False) -> list[Finding]:
+        found: list[Finding] = []
+        position = 0
+        while match := self.pattern.search(text, position):
+            position = match.end("label")  # the next label may sit inside this value's run of words
+            schemes = national_ids.schemes_for_label(match.group("label"))
+            start, value = match.start("value"), match.group("value")
+            # The value may run into the next words ("44051401359 NIP 8567346215"): try it cut at each separator.
+            cuts = [len(value)] + [m.start() for m in re.finditer(r"[ .\-/]", value)][::-1]
+            best: tuple[float, int, str] | None = None
+            for cut in cuts:
+                candidate = value[:cut]
+                if sum(c.isdigit() for c in candidate) < 4:
+                    continue
+                for scheme in schemes:
+                    if scheme.valid(candidate):
+                        best = (self.confidence, cut, scheme.pii_type)
+                    elif best is None and len(scheme.compact(candidate)) == scheme.length:
+                        best = (0.6, cut, scheme.pii_type)
+                    if best and best[0] == self.confidence:
+                        break
+                if best and best[0] == self.confidence:
+                    break
+            if best:
+                found.append(Finding(best[2], start, start + best[1], best[0], self.name))
+                position = start + best[1]
+        return found
+
+
+class NationalIdFormatRecognizer(Recognizer):
+    """National numbers whose written form is distinctive (CPF ``390.533.447-05``, codice fiscale, NIE,
+    HETU ``131052-308T``, CURP, AHV ``756.9217.0769.85``, ...): shape plus the scheme's checksum, no label
+    needed (``national_ids.SCHEMES`` with a ``standalone`` form)."""
+
+    name = "national_id_format"
+    pii_type = "ssn"
+    _schemes = [scheme for scheme in national_ids.SCHEMES if scheme.standalone]
+    prefilter = national_ids.STANDALONE_PREFILTER
+    pattern = re.compile(
+        r"(?<![\w.\-/])(?:" + "|".join(f"(?:{scheme.standalone})" for scheme in _schemes) + r")(?![\w\-/]|\.\d)"
+    )
+    #: A group of a longer spaced number (card, IBAN) before or after: "5302 7501 4289 0114" holds no Aadhaar.
+    _in_longer_run = re.compile(r"(?:^|\s)[A-Z0-9]{2,4} $")
+    _continues = re.compile(r" [A-Z0-9]")
+    confidence = 0.85
+
+    def find(self, text: str, prefiltered: bool = False) -> list[Finding]:
+        found: list[Finding] = []
+        for match in self.pattern.finditer(text):
+            value = match.group(0)
+            start, end = match.span()
+            if " " in value and (self._continues.match(text, end) or self._in_longer_run.search(text, 0, start)):
+                continue
+            for scheme in self._schemes:
+                if re.fullmatch(scheme.standalone, value) and scheme.valid(value):  # type: ignore[arg-type]
+                    found.append(Finding(scheme.pii_type, *match.span(), self.confidence, self.name))
+                    break
+        return found
+
+
 class PassportRecognizer(Recognizer):
     first_chars = r"[A-Z0-9]"
     name = "passport_context"
@@ -961,6 +1047,8 @@ def all_recognizers() -> list[Recognizer]:
         UkNinoRecognizer(),
         GermanTaxIdRecognizer(),
         TaxIdContextRecognizer(),
+        NationalIdContextRecognizer(),
+        NationalIdFormatRecognizer(),
         PassportRecognizer(),
         DriversLicenseRecognizer(),
         UkDrivingLicenceRecognizer(),
