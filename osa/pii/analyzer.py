@@ -13,7 +13,7 @@ from itertools import pairwise
 from operator import attrgetter
 
 from . import lexicon
-from .fields import ORGANISATION, PERSON, FieldHint, classify_field
+from .fields import NO_HINT, ORGANISATION, PERSON, FieldHint, classify_field
 from .names import ROLE_CUE, looks_like_person_name
 from .operators import ENC_PREFIX, HASH_PREFIX, TOKEN_GATE_PATTERN, TOKEN_MARK_PATTERN, TOKEN_RE
 from .recognizers import (
@@ -32,6 +32,8 @@ _START = attrgetter("start")
 FIELD_DETECTOR = "field_name"
 FIELD_CONFIDENCE = 0.99
 _HAS_DIGIT = re.compile(r"\d")
+#: Two digits in a row: no person's name has them, many product, room and dosage names do.
+_DIGIT_RUN = re.compile(r"\d\d")
 # A mask, or any token-shaped marker (looser than TOKEN_RE and much faster to search).
 _PROTECTED_MARK = re.compile(r"\*|" + TOKEN_MARK_PATTERN)
 _HASH_MARK, _ENC_MARK = HASH_PREFIX + ":", ENC_PREFIX + ":"
@@ -221,7 +223,9 @@ class Analyzer:
             return []
         whole = hint.whole_value_type
         if whole is not None:
-            return self._whole_value(text, whole)
+            if whole != "name" or not _DIGIT_RUN.search(text):
+                return self._whole_value(text, whole)
+            hint = NO_HINT  # "Ibuprofeno 400 mg", "Room 101" under a name key: a thing; read it as text
         if hint.kind == PERSON:
             person = self.person_value(text)
             if person is not None:

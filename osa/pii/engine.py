@@ -436,6 +436,8 @@ class PiiEngine:
             (
                 ~pl.col("v").str.contains(_NOT_PLAIN_WHOLE_VALUE)
                 & ~pl.col("v").str.to_lowercase().is_in(sorted(EMPTY_LIKE))
+                # a "name" with two digits in a row is a thing's (analyze_with reads it as text)
+                & (pl.lit(pii_type != "name") | ~pl.col("v").str.contains(r"\d\d"))
             ).alias("plain"),
         )
         spans: dict[int, list[Finding]] = {}  # one shared findings list per value length

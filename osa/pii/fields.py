@@ -526,7 +526,109 @@ NO_HINT = FieldHint(None)
 
 
 def key_words(key: str) -> list[str]:
-    return [w.lower() for w in _SPLIT.findall(_ascii_letters(key))]
+    ascii_key = _ascii_letters(key)
+    if ascii_key.isascii():
+        return [w.lower() for w in _SPLIT.findall(ascii_key)]
+    # Keys in other scripts (``名前``, ``дата_рождения``, ``전화번호``): each token is read through
+    # _SCRIPT_WORDS (as written: NFKD would take Hangul apart); Latin tokens around them are split as
+    # usual, unknown ones are dropped.
+    words: list[str] = []
+    for token in _KEY_TOKEN.findall(key):
+        english = _SCRIPT_WORDS.get(token.lower())
+        if english is not None:
+            words.extend(english)
+        elif (latin := _ascii_letters(token)).isascii():
+            words.extend(w.lower() for w in _SPLIT.findall(latin))
+    return words
+
+
+_KEY_TOKEN = re.compile(r"[^\s_\-.:/]+")
+#: Key words in non-Latin scripts, read as the English words the rules know (a kind of key, like
+#: _FOREIGN_WORDS): Japanese, Chinese, Korean, Russian/Ukrainian, Greek, Arabic, Hebrew, Hindi, Thai.
+_SCRIPT_WORDS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        [
+            "名前",
+            "氏名",
+            "姓名",
+            "名字",
+            "이름",
+            "성명",
+            "имя",
+            "ім'я",
+            "фио",
+            "піб",
+            "όνομα",
+            "اسم",
+            "الاسم",
+            "שם",
+            "नाम",
+            "ชื่อ",
+        ],
+        ("name",),
+    ),
+    **dict.fromkeys(["姓", "성", "фамилия", "прізвище", "επώνυμο", "اللقب", "नामकरण"], ("last", "name")),
+    **dict.fromkeys(["отчество", "батькові"], ("middle", "name")),
+    **dict.fromkeys(["生年月日", "出生日期", "생년월일", "дата рождения"], ("dob",)),
+    **dict.fromkeys(["誕生日", "生日", "생일", "день"], ("birthday",)),
+    **dict.fromkeys(["рождения", "народження", "γέννησης", "الميلاد", "לידה", "जन्म", "เกิด"], ("birth",)),
+    **dict.fromkeys(["дата", "ημερομηνία", "تاريخ", "תאריך", "तिथि", "วันเกิด"], ("date",)),
+    **dict.fromkeys(
+        ["住所", "地址", "住址", "주소", "адрес", "адреса", "διεύθυνση", "العنوان", "عنوان", "כתובת", "पता", "ที่อยู่"],
+        ("address",),
+    ),
+    **dict.fromkeys(
+        [
+            "電話",
+            "電話番号",
+            "电话",
+            "电话号码",
+            "手机",
+            "手机号",
+            "携帯",
+            "전화",
+            "전화번호",
+            "휴대폰",
+            "телефон",
+            "тел",
+            "τηλέφωνο",
+            "هاتف",
+            "الهاتف",
+            "טלפון",
+            "फोन",
+            "โทรศัพท์",
+        ],
+        ("phone",),
+    ),
+    **dict.fromkeys(
+        ["メール", "メールアドレス", "邮箱", "电子邮件", "이메일", "почта", "email", "البريد", "אימייל", "ईमेल"],
+        ("email",),
+    ),
+    **dict.fromkeys(
+        [
+            "パスポート",
+            "パスポート番号",
+            "护照",
+            "护照号码",
+            "여권",
+            "여권번호",
+            "паспорт",
+            "паспорта",
+            "διαβατήριο",
+            "جواز",
+            "דרכון",
+            "पासपोर्ट",
+        ],
+        ("passport",),
+    ),
+    **dict.fromkeys(
+        ["運転免許証", "驾驶证", "驾照", "운전면허", "운전면허번호", "водительское", "права"], ("drivers", "license")
+    ),
+    **dict.fromkeys(["身份证", "身份证号", "주민등록번호", "マイナンバー", "снилс"], ("ssn",)),
+    **dict.fromkeys(["инн", "税号"], ("tax", "id")),
+    **dict.fromkeys(["номер", "番号", "号码", "번호", "αριθμός", "رقم", "מספר", "संख्या"], ("number",)),
+    **dict.fromkeys(["指紋", "指纹", "지문", "отпечаток", "بصمة"], ("fingerprint",)),
+}
 
 
 def _ascii_letters(key: str) -> str:
@@ -658,6 +760,20 @@ _FOREIGN_WORDS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(["sozialversicherungsnummer", "svnr", "cmnd", "cccd"], ("ssn",)),
     # national numbers named by their own word (pesel, personnummer, bsn, curp, ...): osa.pii.national_ids
     **{key: ("ssn",) if pii_type == "ssn" else ("tax", "id") for key, pii_type in NATIONAL_ID_KEYS.items()},
+    # biometrics
+    **dict.fromkeys(
+        ["biometrie", "biometria", "biometrico", "biometrique", "biometrisch", "biometrik", "biometri", "biometryczny"],
+        ("biometric",),
+    ),
+    **dict.fromkeys(
+        ["huella", "empreinte", "impronta", "vingerafdruk", "fingeravtryck", "fingerabdruck", "odcisk", "sormenjalki"],
+        ("fingerprint",),
+    ),
+    **dict.fromkeys(["dactilar", "digitale", "dactiloscopica", "digitali", "palca"], ("print",)),
+    **dict.fromkeys(["plantilla", "gabarit", "vorlage", "sjabloon", "szablon"], ("template",)),
+    **dict.fromkeys(["rostro", "visage", "gesicht", "gezicht", "ansikte", "twarz", "viso", "rosto", "yuz"], ("face",)),
+    **dict.fromkeys(["iride", "iiris", "teczowka"], ("iris",)),
+    **dict.fromkeys(["stimme", "voz", "voix", "voce"], ("voice",)),
     # health
     **dict.fromkeys(["patientennummer", "krankenaktennummer"], ("medical", "record")),
     **dict.fromkeys(["versichertennummer", "mbi"], ("medical", "record")),
@@ -697,6 +813,10 @@ _SYNONYMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("so", "phone"): ("phone", "number"),  # số điện thoại
     ("ho", "chieu"): ("passport",),  # hộ chiếu
     ("birth", "birth", "date"): ("dob",),
+    # Romance order, noun first: plantilla (de) huella, modèle de visage
+    **{
+        ("template", part): (part, "template") for part in ("fingerprint", "face", "iris", "voice", "palm", "biometric")
+    },
     ("f", "name"): ("first", "name"),
     ("l", "name"): ("last", "name"),
     ("m", "name"): ("middle", "name"),

@@ -9,6 +9,7 @@ organisation ("... Labs", "... LLC"), a street ("Jackson Street") or a place.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cached_property, lru_cache
 
 import numpy as np
@@ -426,6 +427,8 @@ def looks_like_person_name(value: str) -> bool:
     parts = value.replace(",", " ").split()
     if not 1 <= len(parts) <= 5 or len(value) > 80:
         return False
+    if not value.isascii() and (script := _script_of(value)) is not None:
+        return _looks_like_name_in(script, value, parts)
     if not all(p.replace(".", "").replace("-", "").replace("'", "").replace("’", "").isalpha() for p in parts):
         return False
     if len(parts) == 1 and len(value) <= 3 and value.isupper():
@@ -437,3 +440,145 @@ def looks_like_person_name(value: str) -> bool:
     known = sum(1 for w in folded if w in first or w in last)
     uncommon = sum(1 for w in folded if w not in common)
     return known >= 1 and uncommon >= 1 or (known >= 2)
+
+
+# --------------------------------------------------------------------------- other scripts
+#: Surnames that begin most Korean and Chinese names (the ~80 most common of each): a 2-4 syllable word
+#: starting with one is read as a whole name. Japanese names are usually written with a space.
+_KOREAN_SURNAMES = frozenset(
+    "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용"
+)
+_CHINESE_SURNAMES = frozenset(
+    "王李张張刘劉陈陳杨楊黄黃赵趙吴吳周徐孙孫马馬朱胡郭何高林罗羅郑鄭梁谢謝宋唐许許韩韓冯馮邓鄧曹彭曾肖田董袁潘于蒋蔣蔡余杜叶葉"
+    "程苏蘇魏吕呂丁任沈姚卢盧姜崔钟鍾谭譚陆陸汪范金石廖贾賈夏韦韋付方白邹鄒孟熊秦邱江尹薛闫段雷侯龙龍史陶黎贺賀顾顧毛郝龚龔邵"
+    "万萬钱錢严嚴覃武戴莫孔向汤湯"
+)
+_CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "y",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "_",
+            "y",
+            "_",
+            "e",
+            "yu",
+            "ya",
+            "i",
+            "yi",
+            "ye",
+            "g",
+        ],
+        strict=True,
+    )
+)
+_GREEK = dict(
+    zip(
+        "αβγδεζηθικλμνξοπρσςτυφχψωάέήίόύώϊϋΐΰ",
+        [
+            "a",
+            "v",
+            "g",
+            "d",
+            "e",
+            "z",
+            "i",
+            "th",
+            "i",
+            "k",
+            "l",
+            "m",
+            "n",
+            "x",
+            "o",
+            "p",
+            "r",
+            "s",
+            "s",
+            "t",
+            "y",
+            "f",
+            "ch",
+            "ps",
+            "o",
+            "a",
+            "e",
+            "i",
+            "i",
+            "o",
+            "y",
+            "o",
+            "i",
+            "y",
+            "i",
+            "y",
+        ],
+        strict=True,
+    )
+)
+
+
+def _script_of(value: str) -> str | None:
+    """The non-Latin script of a value's letters (the first one found), or None."""
+    for char in value:
+        if char.isalpha() and not char.isascii():
+            name = unicodedata.name(char, "")
+            for script in ("HANGUL", "CJK", "HIRAGANA", "KATAKANA", "CYRILLIC", "GREEK", "ARABIC", "HEBREW"):
+                if name.startswith(script):
+                    return script
+            if name.startswith(("DEVANAGARI", "THAI", "BENGALI", "TAMIL", "GEORGIAN", "ARMENIAN")):
+                return "OTHER"
+    return None
+
+
+def _transliterated(value: str, table: dict[str, str]) -> str:
+    return "".join(
+        (t.replace("_", "").capitalize() if c.isupper() else t.replace("_", "")) if (t := table.get(c.lower())) else c
+        for c in value
+    )
+
+
+def _looks_like_name_in(script: str, value: str, parts: list[str]) -> bool:
+    """A whole value in a non-Latin script under a people key: Cyrillic and Greek are transliterated and
+    checked against the name lexicon; Korean and Chinese by surname and length; Japanese as two short parts;
+    Arabic, Hebrew and other scripts as two to four words (one word could be anything)."""
+    if not all(all(unicodedata.category(c)[0] in "LM" for c in p) for p in parts):  # letters and vowel signs
+        return False
+    if script in ("CYRILLIC", "GREEK"):
+        latin = _transliterated(value, _CYRILLIC if script == "CYRILLIC" else _GREEK)
+        return latin.isascii() and looks_like_person_name(latin)
+    if script == "HANGUL":
+        joined = "".join(parts)
+        return 2 <= len(joined) <= 4 and len(parts) <= 2 and joined[0] in _KOREAN_SURNAMES
+    if script in ("CJK", "HIRAGANA", "KATAKANA"):
+        if len(parts) == 1:
+            return 2 <= len(value) <= 4 and value[0] in _CHINESE_SURNAMES
+        # Two short parts, the surname in kanji (a katakana word first is a loanword: ホテル 東京)
+        return len(parts) == 2 and all(1 <= len(p) <= 5 for p in parts) and _script_of(parts[0][0]) == "CJK"
+    return 2 <= len(parts) <= 4 and all(2 <= len(p) <= 15 for p in parts)

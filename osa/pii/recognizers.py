@@ -228,7 +228,13 @@ class EmailRecognizer(Recognizer):
             return self.confidence - 0.1
         if domain.rsplit(".", 1)[-1].lower() in self.FILE_EXTENSIONS:
             return None  # logo@2x.png
+        if _MACHINE_SENDER.fullmatch(local):
+            return None  # noreply@shop.example: a system's address, no person reads or owns it
         return self.confidence
+
+
+#: Local parts of addresses that only machines send from (no-reply senders, bounce handlers).
+_MACHINE_SENDER = re.compile(r"(?i)(?:no|do[-_.]?not)[-_.]?reply|mailer[-_.]?daemon|postmaster")
 
 
 _EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d{1,6}$")
@@ -970,6 +976,21 @@ class BiometricRecognizer(Recognizer):
         return self.confidence
 
 
+class BiometricRecordRecognizer(Recognizer):
+    """A biometric data record by its format's own header, wherever it appears: ISO/IEC 19794 and ANSI 378
+    records begin with a magic ("FMR\\0" finger minutiae, "FIR\\0" finger image, "FAC\\0" face, "IIR\\0"
+    iris), which survives base64 (``Rk1SACAy...``) and hex (``464d5200...``) encoding. No context needed."""
+
+    name = "biometric_record_header"
+    pii_type = "biometric"
+    prefilter = r"Rk1SA|RklSA|RkFDA|SUlSA|(?i:464d5200|46495200|46414300|49495200)"
+    pattern = re.compile(
+        r"(?<![\w+/=-])(?:(?:Rk1SA|RklSA|RkFDA|SUlSA)[A-Za-z0-9+/]{14,}={0,2}"
+        r"|(?i:(?:464d52|464952|464143|494952)00[0-9a-f]{16,}))(?![\w+/=-])"
+    )
+    confidence = 0.9
+
+
 # Every month name and abbreviation the validators know (`validators.MONTHS`), longest first.
 _MONTH_WORDS = "(?:" + "|".join(re.escape(m) for m in sorted(v.MONTHS, key=len, reverse=True)) + ")"
 
@@ -1057,6 +1078,7 @@ def all_recognizers() -> list[Recognizer]:
         MedicareMbiRecognizer(),
         SsrDocsRecognizer(),
         BiometricRecognizer(),
+        BiometricRecordRecognizer(),
         DateOfBirthRecognizer(),
     ]
     recognizers.extend(AddressRecognizers())

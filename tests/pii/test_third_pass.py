@@ -1,0 +1,113 @@
+"""Issue 13, third pass: keys and names in non-Latin scripts, biometric records known by their header and
+keys in other languages, machine senders and things under name keys left alone."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from osa.pii import PiiEngine
+from osa.pii.cli import EXIT_OK, main
+from osa.pii.fields import classify_field
+from osa.pii.names import looks_like_person_name
+
+from .conftest import assert_prefilters_cover, spans
+
+
+@pytest.mark.parametrize(
+    ("key", "kind"),
+    [
+        ("名前", "person"),
+        ("氏名", "person"),
+        ("customer_名前", "name"),
+        ("фамилия", "name"),
+        ("дата_рождения", "dob"),
+        ("Дата рождения", "dob"),
+        ("생년월일", "dob"),  # Hangul is looked up as written (NFKD would take it apart)
+        ("전화번호", "phone"),
+        ("이메일", "email"),
+        ("住所", "address"),
+        ("电话号码", "phone"),
+        ("номер_паспорта", "passport"),
+        ("تاريخ_الميلاد", "dob"),
+        ("כתובת", "address"),
+        ("注文番号", None),
+        ("金額", None),
+        ("huella_dactilar", "biometric"),
+        ("empreinte_digitale", "biometric"),
+        ("plantilla_huella", "biometric"),
+        ("gesicht_vorlage", "biometric"),
+        ("email_template", None),
+        ("template", None),
+    ],
+)
+def test_keys_in_other_scripts_and_languages(key: str, kind: str | None) -> None:
+    assert classify_field(key).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("value", "is_name"),
+    [
+        ("김민준", True),
+        ("이 서연", True),
+        ("삼성전자", False),  # a company: no surname first
+        ("田中 太郎", True),
+        ("王小明", True),
+        ("東京都", False),
+        ("ホテル 東京", False),  # a katakana loanword first: not a surname
+        ("Иван Петров", True),  # transliterated, then the name lexicon
+        ("Γιώργος Παπαδόπουλος", True),
+        ("محمد العلي", True),
+        ("دواء", False),  # one word in a script without a lexicon could be anything
+        ("דוד כהן", True),
+        ("राहुल शर्मा", True),  # Devanagari vowel signs are marks, not letters
+    ],
+)
+def test_whole_values_in_other_scripts_under_people_keys(value: str, is_name: bool) -> None:
+    assert looks_like_person_name(value) is is_name
+
+
+def test_biometric_records_are_known_by_their_header(engine: PiiEngine) -> None:
+    record = base64.b64encode(b"FMR\x00 20\x00" + bytes(range(48))).decode()
+    hex_record = (b"FAC\x00010\x00" + bytes(range(24))).hex()
+    text = f"sync blob {record} then {hex_record} done"
+    assert spans(engine, text) == [("biometric", record), ("biometric", hex_record)]
+    assert spans(engine, "attachment Rk1SAb is short, 464d52 too") == []
+    assert_prefilters_cover(engine, [text])
+
+
+@pytest.mark.parametrize(
+    "value", ["noreply@shop.example.com", "no-reply@mailer.example.org", "MAILER-DAEMON@mx.example.net"]
+)
+def test_machine_senders_are_not_personal(engine: PiiEngine, value: str) -> None:
+    assert spans(engine, f"From: {value}") == []
+    assert spans(engine, value, "from") == []
+    assert spans(engine, "reply to noreply.jane@example.com")  # a person's address that merely says it
+
+
+@pytest.mark.parametrize("value", ["Ibuprofeno 400 mg", "Pro Plan 2024", "Room 101"])
+def test_a_name_key_holding_a_thing_with_numbers(engine: PiiEngine, value: str) -> None:
+    assert spans(engine, value, "nombre") == []
+    assert spans(engine, "Jane Smith", "nombre") == [("name", "Jane Smith")]
+    assert ("email", "jane@example.com") in spans(engine, "jane@example.com 2024", "full_name")
+
+
+def test_the_cli_reads_the_same_way(tmp_path: Path) -> None:
+    """The frame path (whole values decided column-wise) agrees with the text path above."""
+    records = [
+        {"nombre": "Ibuprofeno 400 mg", "from": "noreply@shop.example.com", "이름": "김민준"},
+        {"nombre": "Jane Smith", "from": "jane@example.com", "이름": "삼성전자"},
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert (
+        main(["redact", "--input", str(source), "--output", str(out), "--allow-dev-keys", "--workers", "1"]) == EXIT_OK
+    )
+    first, second = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
+    assert first["nombre"] == "Ibuprofeno 400 mg" and first["from"] == "noreply@shop.example.com"
+    assert first["이름"].startswith("NAME_") and second["이름"] == "삼성전자"
+    assert second["nombre"].startswith("NAME_") and second["from"].startswith("EMAIL_")
