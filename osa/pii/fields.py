@@ -760,6 +760,20 @@ _FOREIGN_WORDS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(["sozialversicherungsnummer", "svnr", "cmnd", "cccd"], ("ssn",)),
     # national numbers named by their own word (pesel, personnummer, bsn, curp, ...): osa.pii.national_ids
     **{key: ("ssn",) if pii_type == "ssn" else ("tax", "id") for key, pii_type in NATIONAL_ID_KEYS.items()},
+    # more dates of birth, e-mail, identity, bank and address words (abbreviations included)
+    **dict.fromkeys(["nac", "nasc", "geb", "janam", "geboren", "fodt", "fodd", "syntynyt", "born"], ("birth",)),
+    **dict.fromkeys(["gebdat", "gebdatum", "bdate", "bdt", "birthdt"], ("birth", "date")),
+    **dict.fromkeys(["tanjoubi", "tanjobi"], ("birthday",)),
+    **dict.fromkeys(["fec", "tgl"], ("date",)),
+    # "electronic" in correo electrónico, courrier électronique, posta elettronica: the word before says it
+    **dict.fromkeys(["electronico", "electronique", "eletronico", "elettronica", "elektronik"], ()),
+    **dict.fromkeys(["epost", "sahkoposti", "correo", "courriel", "courrier", "posta", "surel", "emel"], ("email",)),
+    **dict.fromkeys(["ktp", "cedula", "nid", "kimlikno"], ("ssn",)),
+    **dict.fromkeys(["bancaria", "bancario", "bancaire", "bankowe", "bankowy"], ("bank",)),
+    **dict.fromkeys(["bsb", "clabe", "cbu", "rib"], ("bank", "account")),
+    **dict.fromkeys(["ikametgah", "zamieszkania", "wohnanschrift"], ("address",)),
+    **dict.fromkeys(["kunde", "kunden", "cliente", "klant", "kund"], ("customer",)),
+    "pas": ("passport",),
     # biometrics
     **dict.fromkeys(
         ["biometrie", "biometria", "biometrico", "biometrique", "biometrisch", "biometrik", "biometri", "biometryczny"],
@@ -817,6 +831,17 @@ _SYNONYMS: dict[tuple[str, ...], tuple[str, ...]] = {
     **{
         ("template", part): (part, "template") for part in ("fingerprint", "face", "iris", "voice", "palm", "biometric")
     },
+    ("f", "birth"): ("dob",),  # f_nac: fecha de nacimiento
+    ("d", "o", "b"): ("dob",),
+    ("e", "post"): ("email",),
+    ("pass", "number"): ("passport", "number"),  # passnr, Pass-Nr.
+    ("national", "id"): ("ssn",),
+    ("national", "identification"): ("ssn",),
+    ("identity", "number"): ("ssn",),
+    ("identity", "card"): ("ssn",),
+    ("voter", "id"): ("ssn",),
+    ("pan", "card"): ("tax", "id"),  # India's PAN card
+    ("account", "bank"): ("bank", "account"),  # conta bancária
     ("f", "name"): ("first", "name"),
     ("l", "name"): ("last", "name"),
     ("m", "name"): ("middle", "name"),
@@ -1000,8 +1025,9 @@ def expanded_words(key: str) -> tuple[str, ...]:
     for i, word in enumerate(read):
         if word in _JOINING_WORDS and 0 < i < len(read) - 1:
             continue
-        for english in _FOREIGN_WORDS.get(word, (word,)):
-            words.extend(_ABBREVIATIONS.get(english, (english,)))
+        for part in _compound_parts(word):
+            for english in _FOREIGN_WORDS.get(part, (part,)):
+                words.extend(_ABBREVIATIONS.get(english, (english,)))
     for phrase, replacement in _SYNONYMS.items():
         size = len(phrase)
         for i in range(len(words) - size + 1):
@@ -1009,6 +1035,26 @@ def expanded_words(key: str) -> tuple[str, ...]:
                 words[i : i + size] = replacement
                 break
     return tuple(words)
+
+
+#: Heads that German, Dutch and Nordic keys glue to the word before them (``lieferadresse``,
+#: ``telefonnr``, ``reisepassnummer``, ``hemadress``): a word ending in one is read as two.
+_COMPOUND_HEADS = ("anschrift", "adresse", "adress", "adres", "nummer", "numer", "datum", "dato", "nr")
+#: Heads that split only after a word the tables know (``kundenname``; not ``username``, ``hostname``).
+_KNOWN_PREFIX_HEADS = ("name", "namn", "naam", "navn")
+
+
+def _compound_parts(word: str) -> tuple[str, ...]:
+    """``word``, or its two parts when it is an unknown compound of a known head."""
+    if len(word) < 6 or word in _FOREIGN_WORDS or word in _ABBREVIATIONS or word in _EXACT:
+        return (word,)
+    for head in _COMPOUND_HEADS:
+        if word.endswith(head) and len(word) - len(head) >= 2:
+            return (word[: -len(head)], head)
+    for head in _KNOWN_PREFIX_HEADS:
+        if word.endswith(head) and word[: -len(head)] in _FOREIGN_WORDS:
+            return (word[: -len(head)], head)
+    return (word,)
 
 
 @lru_cache(maxsize=65536)

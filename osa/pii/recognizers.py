@@ -1020,6 +1020,23 @@ class DateOfBirthRecognizer(Recognizer):
         r"\bnacid[oa]\b",
         r"\bnascid[oa]\b",
         r"\bnat[oa] il\b",
+        r"f[öo]d(?:d|else)",
+        r"f[øo]d(?:t|sel)",
+        "urodz",
+        r"do[ğg]um",
+        r"\blahir\b",
+        r"\bsinh\b",
+        "syntym",
+        "syntyn",
+        r"\bjanam?\b",
+        "生年月日",
+        "出生",
+        "誕生",
+        "생년월일",
+        "태어",
+        "рожд",
+        "родил",
+        "γενν",
     )
     prefilter = "(?i)" + "|".join(keywords) + r"|b\.\s?\d"
     pattern = re.compile(
@@ -1030,6 +1047,7 @@ class DateOfBirthRecognizer(Recognizer):
         r"|(?P<td>\d{1,2})(?:st|nd|rd|th|er|º|°)?(?:\.?\s+(?:de\s+|of\s+)?|-)(?P<tm>" + _MONTH_WORDS + r")"
         r"(?:\.?,?\s+(?:de\s+)?|-)(?P<ty>\d{4})"
         r"|(?P<mm>" + _MONTH_WORDS + r")\.?\s+(?P<md>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<my>\d{4})"
+        r"|(?P<jy>(?:19|20)\d\d)\s?[年년]\s?(?P<jm>\d{1,2})\s?[月월]\s?(?P<jd>\d{1,2})\s?[日일]?"
         r")(?![\w]|[/.-]\d)"
     )
     confidence = 0.7

@@ -329,6 +329,26 @@ for _number, _names in enumerate(
 ):
     for _name in _names:
         MONTHS[_name] = _number
+for _number, _names in enumerate(
+    (
+        # Swedish, Danish/Norwegian, Polish (nominative and genitive), Turkish, Indonesian, Finnish (partitive)
+        ("stycznia", "styczeń", "styczen", "ocak", "tammikuuta"),
+        ("lutego", "luty", "şubat", "subat", "helmikuuta"),
+        ("marts", "marca", "marzec", "mart", "maret", "maaliskuuta"),
+        ("kwietnia", "kwiecień", "kwiecien", "nisan", "huhtikuuta"),
+        ("maj", "maja", "mayıs", "mayis", "toukokuuta"),
+        ("czerwca", "czerwiec", "haziran", "kesäkuuta", "kesakuuta"),
+        ("lipca", "lipiec", "temmuz", "heinäkuuta", "heinakuuta"),
+        ("augusti", "sierpnia", "sierpień", "sierpien", "ağustos", "agustos", "agustus", "elokuuta"),
+        ("września", "wrzesnia", "wrzesień", "wrzesien", "eylül", "eylul", "syyskuuta"),
+        ("października", "pazdziernika", "październik", "pazdziernik", "ekim", "lokakuuta"),
+        ("listopada", "listopad", "kasım", "kasim", "marraskuuta"),
+        ("desember", "grudnia", "grudzień", "grudzien", "aralık", "aralik", "joulukuuta"),
+    ),
+    start=1,
+):
+    for _name in _names:
+        MONTHS[_name] = _number
 
 
 def plausible_birth_date(year: int, month: int, day: int, *, today: _dt.date | None = None) -> bool:
@@ -353,7 +373,8 @@ def month_number(name: str) -> int:
 def plausible_birth_match(groups: dict[str, str | None], *, today: _dt.date | None = None) -> bool:
     """A matched date that is a plausible birth date (`plausible_birth_date`), read from named groups:
     ISO ``iy-im-id``; compact ``cy cm cd`` (19860304); numeric ``a/b/y`` day-first or month-first (either
-    order may be meant); day and month name ``td tm ty``; month name and day ``mm md my``. The one reading
+    order may be meant); day and month name ``td tm ty``; month name and day ``mm md my``;
+    Chinese, Japanese and Korean ``jy jm jd``. The one reading
     of a date match, shared by the date-of-birth recognizer and the pasted-row rule."""
     g = groups
     try:
@@ -368,6 +389,8 @@ def plausible_birth_match(groups: dict[str, str | None], *, today: _dt.date | No
             return plausible_birth_date(int(g["ty"]), month_number(g["tm"]), int(g["td"]), today=today)
         if g.get("my"):
             return plausible_birth_date(int(g["my"]), month_number(g["mm"]), int(g["md"]), today=today)
+        if g.get("jy"):  # 1984年3月12日, 1984년 3월 12일
+            return plausible_birth_date(int(g["jy"]), int(g["jm"]), int(g["jd"]), today=today)
     except (KeyError, ValueError):
         return False
     return False

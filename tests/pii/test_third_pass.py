@@ -40,6 +40,30 @@ from .conftest import assert_prefilters_cover, spans
         ("empreinte_digitale", "biometric"),
         ("plantilla_huella", "biometric"),
         ("gesicht_vorlage", "biometric"),
+        ("fecha_nac", "dob"),
+        ("dt_nasc", "dob"),
+        ("gebdat", "dob"),
+        ("tgl_lahir", "dob"),
+        ("d_o_b", "dob"),
+        ("lieferadresse", "address"),  # German, Dutch, Nordic compounds read as two words
+        ("hemadress", "address"),
+        ("telefonnr", "phone"),
+        ("handynummer", "phone"),
+        ("reisepassnummer", "passport"),
+        ("rijbewijsnummer", "drivers_license"),
+        ("kontonr", "bank_account"),
+        ("kundenname", "name"),
+        ("kundennummer", None),
+        ("seriennummer", None),
+        ("username", None),  # an English compound is not split
+        ("hostname", None),
+        ("correo_electronico", "email"),
+        ("posta_elettronica", "email"),
+        ("e_post", "email"),
+        ("national_id", "ssn"),
+        ("cedula", "ssn"),
+        ("conta_bancaria", "bank_account"),
+        ("clabe", "bank_account"),
         ("email_template", None),
         ("template", None),
     ],
@@ -111,3 +135,27 @@ def test_the_cli_reads_the_same_way(tmp_path: Path) -> None:
     assert first["nombre"] == "Ibuprofeno 400 mg" and first["from"] == "noreply@shop.example.com"
     assert first["이름"].startswith("NAME_") and second["이름"] == "삼성전자"
     assert second["nombre"].startswith("NAME_") and second["from"].startswith("EMAIL_")
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("Födelsedatum: 1984-03-12", "1984-03-12"),
+        ("født 12.03.1984", "12.03.1984"),
+        ("urodzony 12 marca 1984", "12 marca 1984"),
+        ("Doğum tarihi: 12 Mart 1984", "12 Mart 1984"),
+        ("lahir 12 Maret 1984", "12 Maret 1984"),
+        ("ngày sinh 12/03/1984", "12/03/1984"),
+        ("生年月日 1984年3月12日", "1984年3月12日"),
+        ("생년월일: 1984년 3월 12일", "1984년 3월 12일"),
+        ("дата рождения 12.03.1984", "12.03.1984"),
+        ("syntynyt 12.3.1984", "12.3.1984"),
+    ],
+)
+def test_birth_dates_in_other_languages(engine: PiiEngine, text: str, date: str) -> None:
+    assert spans(engine, text) == [("dob", date)]
+    assert_prefilters_cover(engine, [text])
+
+
+def test_a_month_word_without_birth_wording_is_a_date(engine: PiiEngine) -> None:
+    assert spans(engine, "Meeting 12 Mart 2024, 12 marca 2025 and 1984年3月12日 release") == []
