@@ -109,6 +109,70 @@ class GermanAddressRecognizer(Recognizer):
     confidence = 0.8
 
 
+# Street-type words written before the street's name in Romance, Slavic, Indonesian and Vietnamese
+# addresses. "Clear" ones hardly start anything else; "ambiguous" ones (Via, Place, Plaza, ...) also start
+# sentences and names ("Via Slack 3 times"), so they need the postcode and town after the number.
+_TYPE_FIRST_CLEAR = (
+    r"ul\.|ulica|ulicy|al\.|aleja|os\.|calle|c/|avda\.|avenida|rua|travessa|pra[çc]a|rodovia|alameda|carrer|"
+    r"viale|piazza|piazzale|vicolo|strada|jl\.|jalan|ул\.|улица|пр\.|проспект|đường|duong"
+)
+_TYPE_FIRST_AMBIGUOUS = r"Via|Place|Plaza|Avenue|Av\.|Boulevard|Bd|Corso|Largo|Paseo|Chemin|Impasse|Quai|Allée|Rue"
+# Turkish puts the type after the name: "Atatürk Cad. No:12", "Gül Sokak 5"
+_TYPE_AFTER_NAME = r"cad\.|caddesi|sok\.|soka[kğ]ı?|bulvar[ıi]|mah\.|mahallesi"
+# French and Belgian number-first: "12 rue de la Paix"
+_NUMBER_FIRST_TYPES = r"rue|avenue|av\.|boulevard|bd|chemin|all[ée]e|place|quai|impasse|route|cours|square"
+# Dutch, Nordic, Finnish, Hungarian street suffixes: "Kerkstraat 12", "Drottninggatan 5", "Mannerheimintie 3"
+_SUFFIX_TYPES = r"straat|laan|gracht|plein|kade|singel|dijk|gatan|gata|v[äa]gen|v[äa]g|vej|veien|gade|katu|tie|utca"
+_PARTICLE = r"(?:de|del|de la|de las|de los|des|du|da|do|dos|das|di|della|dei|delle|dello|d'|l'|la|le)"
+_WORD = r"[^\W\d_][\w'’.-]*"
+_CAPITALISED = r"(?:[A-ZÀ-ÞĀ-ſА-Я]|Đ)[\w'’.-]*"
+_NAME_WORDS = r"(?:\s+(?:" + _PARTICLE + "|" + _CAPITALISED + r")){0,4}"
+_HOUSE = r"(?:n[º°o]\.?\s*|No[:.]?\s*)?\d{1,4}[A-Za-z]?(?:\s?[/-]\s?\d{1,4}[A-Za-z]?)?(?:\s[A-Z](?![\w]))?(?![\w])"
+_TOWN = _CAPITALISED + r"(?:[ -]" + _CAPITALISED + r"){0,2}"
+# ", 00-590 Warszawa", ", 28013 Madrid", ", 1100-053 Lisboa", ", 1017 GC Amsterdam", ", 111 51 Stockholm";
+# or the town alone after a clear type word (", Jakarta", ", São Paulo")
+_POSTAL_TOWN = (
+    r"(?:(?P<tail>,?\s*(?:\d{1,2}[º°]?\s?[A-Za-z]{0,3},?\s*)?(?:[A-Z]{1,2}-)?"
+    r"(?:\d{2}-\d{3}|\d{4}-\d{3}|\d{5}(?:-\d{3})?|\d{4}\s?[A-Z]{2}|\d{3}\s\d{2}|\d{4})\s+" + _TOWN + ")"
+    r"|(?P<town>,\s*" + _TOWN + r"(?![\w'’-])))?"
+)
+_EU_ADDRESS = (
+    r"(?<![\w])(?:"
+    rf"(?P<clear>(?i:{_TYPE_FIRST_CLEAR}))\s*(?:{_PARTICLE}\s+)?{_WORD}{_NAME_WORDS},?\s+{_HOUSE}"
+    rf"|(?P<ambiguous>{_TYPE_FIRST_AMBIGUOUS})\s+(?:{_PARTICLE}\s+)?{_CAPITALISED}{_NAME_WORDS},?\s+{_HOUSE}"
+    rf"|(?P<after>(?:{_CAPITALISED}\s+){{1,3}}(?i:{_TYPE_AFTER_NAME}))\s*,?\s*{_HOUSE}"
+    rf"|\d{{1,4}}(?:\s?(?:bis|ter))?,?\s+(?P<numfirst>{_NUMBER_FIRST_TYPES})\s+(?:{_PARTICLE}\s*)?"
+    rf"{_CAPITALISED}{_NAME_WORDS}"
+    rf"|(?P<suffixed>{_CAPITALISED}(?i:{_SUFFIX_TYPES}))\s+{_HOUSE}"
+    r")" + _POSTAL_TOWN
+)
+
+
+class EuropeanAddressRecognizer(Recognizer):
+    """Addresses written type-first ("ul. Marszałkowska 12/4, 00-590 Warszawa", "Calle Mayor 5, 28013
+    Madrid", "Rua Augusta, 100"), name-then-type ("Atatürk Cad. No:12"), number-first in French ("12 rue
+    de la Paix, 75002 Paris") or with a street suffix ("Kerkstraat 12, 1017 GC Amsterdam"). With the
+    postcode and town after it an address is sure; without, only a clear type word counts."""
+
+    name = "eu_street_address"
+    pii_type = "address"
+    # Its own pass (not the "address" group's union): a type word starting a word, an ambiguous one
+    # capitalised before a capitalised name, a French number-first type, a suffix before a number.
+    prefilter = (
+        rf"(?i:{WORD_START}(?:{_TYPE_FIRST_CLEAR})\s)|(?:{_TYPE_FIRST_AMBIGUOUS})\s+[A-ZÀ-Þ]"
+        rf"|(?i:\d\s+(?:{_NUMBER_FIRST_TYPES})\s|(?:{_SUFFIX_TYPES})\s+\d|(?:{_TYPE_AFTER_NAME})\s*,?\s*(?:no|\d))"
+    )
+    pattern = re.compile(_EU_ADDRESS)
+    confidence = 0.85
+
+    def validate(self, match: re.Match[str], text: str) -> float | None:
+        if match.group("tail"):
+            return self.confidence
+        if match.group("ambiguous") or match.group("numfirst"):
+            return None  # "Via Slack 3 times", "3 place Names": need the postcode and town
+        return 0.8 if match.group("town") else 0.75
+
+
 class PoBoxRecognizer(Recognizer):
     prefilter_group = "address"
     name = "po_box"
@@ -150,6 +214,7 @@ def AddressRecognizers() -> list[Recognizer]:  # noqa: N802 - reads like a const
     return [
         StreetAddressRecognizer(),
         GermanAddressRecognizer(),
+        EuropeanAddressRecognizer(),
         PoBoxRecognizer(),
         UkPostcodeTailRecognizer(),
         MilitaryAddressRecognizer(),

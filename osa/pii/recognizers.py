@@ -711,9 +711,9 @@ class NationalIdContextRecognizer(Recognizer):
     # The label, then a value whose first digit comes within six characters (CURP, PAN and codice fiscale
     # start with letters): a label word alone ("sin", "nie", "pan" inside other words) passes no text.
     prefilter = (
-        "(?i)(?:"
+        f"(?i:{WORD_START}(?:"
         + re.sub(r"\\b", "", national_ids.LABELS)
-        + rf")[^{NOT_BOUNDARY}\n]{{0,3}}{_number_word.replace(chr(92) + 'w', NOT_BOUNDARY)}[A-Z0-9]{{0,6}}\d"
+        + rf")[^{NOT_BOUNDARY}\n]{{0,3}}{_number_word.replace(chr(92) + 'w', NOT_BOUNDARY)}[A-Z0-9]{{0,6}}\d)"
     )
     pattern = re.compile(
         r"(?i)(?P<label>"
@@ -841,20 +841,30 @@ class DriversLicenseRecognizer(Recognizer):
     first_chars = r"[A-Z0-9]"
     name = "drivers_license_context"
     pii_type = "drivers_license"
-    prefilter = (
-        r"(?i)driv|licen[cs]e|\bdl\b|\bdln\b|führerschein|fuhrerschein|permis|\bcnh\b|motorista|rijbewijs|patente"
+    _other_languages = (
+        r"prawo\s+jazdy|prawa\s+jazdy|ehliyet|k[öo]rkort|k[øo]rekort|f[øo]rerkort|ajokortti|運転免許|驾驶证|驾照|"
+        r"운전면허|водительск|b[ằa]ng\s+l[áa]i|carnet\s+de\s+conducir|carta\s+de\s+condu[çc][ãa]o"
     )
-    # State shapes, also written in groups ("D123 4567 8901", "123 456 789", "A12-345-678").
+    prefilter = (
+        r"(?i)driv|licen[cs]e|\bdl\b|\bdln\b|führerschein|fuhrerschein|permis|\bcnh\b|motorista|rijbewijs|patente|"
+        + _other_languages
+    )
+    # State shapes, also written in groups ("D123 4567 8901", "123 456 789", "A12-345-678"); Ontario
+    # "D1234-56789-01234", India "MH14 20110062821", Poland "00123/15/1234", Korea "11-12-345678-90".
     pattern = re.compile(
         r"(?<![\w-])(?:[A-Z]{1,2}\d{4,14}|\d{7,12}|[A-Z]\d{3}([ -])\d{4}\1\d{4}|[A-Z]\d{2}-\d{2}-\d{4}|"
         r"\d{3}([ -])\d{3}\2\d{3}|[A-Z]\d{2}([ -])\d{3}\3\d{3}|[A-Z9]{5}\d{6}[A-Z9]{2}\d[A-Z]{2}|"
-        r"[A-Z]\d{2}[A-Z0-9]{6,9})(?![\w-])"
+        r"[A-Z]\d{2}[A-Z0-9]{6,9}|[A-Z]\d{4}-?\d{5}-?\d{5}|"
+        r"[A-Z]{2}[- ]?\d{2}[- ]?\d{4}[- ]?\d{7}|\d{5}/\d{2}/\d{4}|\d{2}-\d{2}-\d{6}-\d{2})"
+        r"(?![\w-]|/\d)"
     )
     confidence = 0.7
     context = re.compile(
         r"drivers?'?s?\s*licen[cs]e|driving\s+licen[cs]e|\bdl\b|\bdln\b|licen[cs]e\s*(?:no|number|#)|"
         r"führerschein|fuhrerschein|permis\s+de\s+conduire|\bcnh\b|carteira\s+de\s+motorista|"
-        r"licencia\s+de\s+conduc(?:ir|ción)|permiso\s+de\s+conduc(?:ir|ción)|rijbewijs|patente\s+di\s+guida"
+        r"licencia\s+de\s+conduc(?:ir|ción)|permiso\s+de\s+conduc(?:ir|ción)|rijbewijs|patente\s+di\s+guida|"
+        # "my licence D1234-..." right before the number (a licence far before could be software's)
+        r"\blicen[cs]e(?:\s+(?:is|nr|no\.?))?\s*[:#]?\s*(?:$|(?=[A-Z]?\d))|" + _other_languages
     )
     context_required = True
     context_boost = 0.15
@@ -993,6 +1003,7 @@ class BiometricRecordRecognizer(Recognizer):
 
 # Every month name and abbreviation the validators know (`validators.MONTHS`), longest first.
 _MONTH_WORDS = "(?:" + "|".join(re.escape(m) for m in sorted(v.MONTHS, key=len, reverse=True)) + ")"
+_MONTH_FIRST_WORDS = "(?:" + "|".join(re.escape(m) for m in sorted(v.MONTH_FIRST_NAMES, key=len, reverse=True)) + ")"
 
 
 class DateOfBirthRecognizer(Recognizer):
@@ -1046,7 +1057,7 @@ class DateOfBirthRecognizer(Recognizer):
         r"|(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>\d{4}|\d{2})"
         r"|(?P<td>\d{1,2})(?:st|nd|rd|th|er|º|°)?(?:\.?\s+(?:de\s+|of\s+)?|-)(?P<tm>" + _MONTH_WORDS + r")"
         r"(?:\.?,?\s+(?:de\s+)?|-)(?P<ty>\d{4})"
-        r"|(?P<mm>" + _MONTH_WORDS + r")\.?\s+(?P<md>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<my>\d{4})"
+        r"|(?P<mm>" + _MONTH_FIRST_WORDS + r")\.?\s+(?P<md>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<my>\d{4})"
         r"|(?P<jy>(?:19|20)\d\d)\s?[年년]\s?(?P<jm>\d{1,2})\s?[月월]\s?(?P<jd>\d{1,2})\s?[日일]?"
         r")(?![\w]|[/.-]\d)"
     )

@@ -329,6 +329,9 @@ for _number, _names in enumerate(
 ):
     for _name in _names:
         MONTHS[_name] = _number
+#: Month names that also come first ("March 4, 1985", "Mai 4, 1985"); the languages added below write the
+#: day first ("12 marca 1984"), and leaving them out of the month-first reading keeps that regex small.
+MONTH_FIRST_NAMES = frozenset(MONTHS)
 for _number, _names in enumerate(
     (
         # Swedish, Danish/Norwegian, Polish (nominative and genitive), Turkish, Indonesian, Finnish (partitive)

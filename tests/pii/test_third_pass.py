@@ -159,3 +159,64 @@ def test_birth_dates_in_other_languages(engine: PiiEngine, text: str, date: str)
 
 def test_a_month_word_without_birth_wording_is_a_date(engine: PiiEngine) -> None:
     assert spans(engine, "Meeting 12 Mart 2024, 12 marca 2025 and 1984年3月12日 release") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "licence"),
+    [
+        ("licence D1234-56789-01234 on file", "D1234-56789-01234"),  # Ontario, right after "licence"
+        ("my driving licence is MH14 20110062821", "MH14 20110062821"),  # India
+        ("prawo jazdy nr 00123/15/1234", "00123/15/1234"),  # Poland
+        ("Ehliyet no: 123456789", "123456789"),
+        ("운전면허 11-12-345678-90", "11-12-345678-90"),
+    ],
+)
+def test_driving_licences_of_more_countries(engine: PiiEngine, text: str, licence: str) -> None:
+    assert ("drivers_license", licence) in spans(engine, text)
+    assert_prefilters_cover(engine, [text])
+
+
+@pytest.mark.parametrize(
+    "text", ["software license key ABCD-1234-EFGH-5678", "MIT license 2024 edition", "license 12 seats"]
+)
+def test_software_licences_are_not_driving_licences(engine: PiiEngine, text: str) -> None:
+    assert spans(engine, text) == []
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ul. Marszałkowska 12/4, 00-590 Warszawa",
+        "Calle Mayor 5, 28013 Madrid",
+        "Rua Augusta, 100, 1100-053 Lisboa",
+        "Atatürk Cad. No:12, 34000 İstanbul",
+        "12 rue de la Paix, 75002 Paris",
+        "Kerkstraat 12, 1017 GC Amsterdam",
+        "Drottninggatan 5, 111 51 Stockholm",
+        "Via Roma 12, 00184 Roma",
+        "Jl. Sudirman No. 45, Jakarta",
+        "Mannerheimintie 3 B, 00100 Helsinki",
+        "ул. Тверская 7, Москва",
+        "Avenida Paulista 1578, São Paulo",
+        "c/ Alcalá 45, 3º B, 28014 Madrid",
+    ],
+)
+def test_addresses_written_the_european_way(engine: PiiEngine, address: str) -> None:
+    text = f"Please ship to {address} by Friday"
+    assert spans(engine, text) == [("address", address)]
+    assert_prefilters_cover(engine, [text])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Via Slack 3 times they asked",  # an ambiguous type word needs the postcode and town
+        "Place your order 2 times",
+        "Meet at Plaza Mayor 3 pm",
+        "3 place settings",
+        "Rue 12 release",
+        "Version 2 of Calle app",
+    ],
+)
+def test_street_words_in_other_sentences(engine: PiiEngine, text: str) -> None:
+    assert [found for found in spans(engine, text) if found[0] == "address"] == []
