@@ -25,7 +25,79 @@ def fold(text: str) -> str:
 @lru_cache(maxsize=65536)
 def _fold_unicode(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return folded.replace("ου", "ou").translate(_ROMANISED) if not folded.isascii() else folded
+
+
+#: Cyrillic and Greek letters (accents already stripped) in their common English romanisation, so
+#: "Дмитрий Соколов" folds to "dmitrii sokolov" and meets the same name lists as "Dmitrii Sokolov".
+_CYRILLIC_LATIN = [
+    "a",
+    "b",
+    "v",
+    "g",
+    "d",
+    "e",
+    "zh",
+    "z",
+    "i",
+    "k",
+    "l",
+    "m",
+    "n",
+    "o",
+    "p",
+    "r",
+    "s",
+    "t",
+    "u",
+    "f",
+    "kh",
+    "ts",
+    "ch",
+    "sh",
+    "shch",
+    "·",
+    "y",
+    "·",
+    "e",
+    "yu",
+    "ya",
+    "i",
+    "ye",
+    "g",
+]
+_GREEK_LATIN = [
+    "a",
+    "v",
+    "g",
+    "d",
+    "e",
+    "z",
+    "i",
+    "th",
+    "i",
+    "k",
+    "l",
+    "m",
+    "n",
+    "x",
+    "o",
+    "p",
+    "r",
+    "s",
+    "s",
+    "t",
+    "y",
+    "f",
+    "ch",
+    "ps",
+    "o",
+]
+_ROMANISED = str.maketrans(
+    {c: latin.strip("·") for c, latin in zip("абвгдежзиклмнопрстуфхцчшщъыьэюяієґ", _CYRILLIC_LATIN, strict=True)}
+    | dict(zip("αβγδεζηθικλμνξοπρσςτυφχψω", _GREEK_LATIN, strict=True))
+)
 
 
 def _read_list(name: str) -> frozenset[str]:

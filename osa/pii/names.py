@@ -19,8 +19,11 @@ from . import lexicon
 from .recognizers import Recognizer
 from .types import Finding
 
-_UP = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper() and chr(c).isalpha())
-_LO = "".join(chr(c) for c in range(0x61, 0x250) if chr(c).islower() and chr(c).isalpha())
+#: Latin (with Vietnamese's Extended Additional), Greek and Cyrillic letters: names in those scripts fold to
+#: the Latin spellings the name lists hold (``lexicon.fold`` romanises Greek and Cyrillic).
+_NAME_SCRIPTS = [*range(0x41, 0x250), *range(0x370, 0x530), *range(0x1E00, 0x1F00)]
+_UP = "".join(chr(c) for c in _NAME_SCRIPTS if chr(c).isupper() and chr(c).isalpha())
+_LO = "".join(chr(c) for c in _NAME_SCRIPTS if chr(c).islower() and chr(c).isalpha())
 _CAPWORD = rf"(?:[{_UP}]['’])?[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)?(?:-[{_UP}][{_LO}]+)?"
 _INITIAL = rf"[{_UP}]\.?(?=\s)"
 _PARTICLE = "|".join(sorted(lexicon.PARTICLES, key=len, reverse=True))
@@ -49,14 +52,22 @@ _HASH_SEED = 7
 # and "call with" are not cues: they take companies as often as people; bare nouns ("customer",
 # "patient") were, but they are so frequent that scanning every text holding one cost ~4% of
 # the frame path for little recall.
+# A self-introduction, in the languages of the key words: what follows is the writer's name, even in
+# lower case and with a surname the lists lack ("my name is priya raghunathan").
+_INTRO_WORDS = (
+    r"my\s+name\s+is|call\s+me|ich\s+hei(?:ß|ss)e|je\s+m'appelle|me\s+llamo|mi\s+chiamo|meu\s+nome\s+[ée]"
+    r"|mijn\s+naam\s+is|nazywam\s+si[ęe]|benim\s+ad[ıi]m|nama\s+saya|t[êe]n\s+t[ôo]i\s+l[àa]"
+)
+_INTRO = re.compile(rf"(?i){_INTRO_WORDS}")
+_LOWER_WORD = re.compile(r"([^\W\d_A-Z][\w'’-]*)(?![\w@])[ \t]*")
 _CUE_WORDS = (
     r"(?:staff|team|colleagues?|people|members?|attendees|testers?|users)\s+(?:such\s+as|like|including)"
     r"|(?:primary|main|secondary|billing|technical|emergency|key)\s+contact(?:\s+(?:is|was)|\s*[:-])?"
     r"|contact\s+person(?:\s+is|\s*[:-])?|(?:loop|looped)\s+in|cc'?d"
     r"|(?:escalated|requested|approved|signed|submitted|reported|entered|referred|handled|reviewed|raised)\s+by"
-    r"|assigned\s+to"
+    r"|assigned\s+to|" + _INTRO_WORDS
 )
-ROLE_CUE = re.compile(rf"(?i)(?=[stapmkebclrhu])(?<![\w])(?:{_CUE_WORDS})[ \t]+")
+ROLE_CUE = re.compile(rf"(?i)(?=[stapmkebclrhuijn])(?<![\w])(?:{_CUE_WORDS})[ \t]+")
 _RUST_CUE = rf"(?i:(?:^|[^\p{{L}}\p{{N}}_])(?:{_CUE_WORDS})[ \t]+\p{{L}})"
 # "Ana Ruiz (Practice Manager)": a job title in brackets right after a capitalized pair.
 _ROLE_WORDS = (
@@ -171,6 +182,22 @@ class PersonNameRecognizer(Recognizer):
         if first in common and first not in self._first or last in common and last not in self._last:
             return None
         return Finding("name", pair.start(), pair.end(), 0.7, self.name)
+
+    def _introduced_lowercase(self, text: str, position: int) -> Finding | None:
+        """After "my name is": a known first name that is not an ordinary word, and the next one or two
+        words that are not ordinary words either (a surname the lists lack is still the surname)."""
+        common, cursor, end, words = self._common, position, position, 0
+        while words < 3 and (word := _LOWER_WORD.match(text, cursor)):
+            folded = lexicon.fold(word.group(1))
+            known = folded in self._first or folded in self._last
+            if words == 0 and not (folded in self._first and folded not in common):
+                return None
+            if words and (folded in common and not known):
+                break
+            cursor, end, words = word.end(), word.end(1), words + 1
+            if cursor == end:  # no space after it: the name ends here
+                break
+        return Finding("name", position, end, 0.7, self.name) if words else None
 
     def _cued_capitalized(self, match: re.Match[str]) -> Finding | None:
         """A capitalized run of 2-4 words after a role cue or before a job title: a name
@@ -310,6 +337,11 @@ class RoleCueNameRecognizer(PersonNameRecognizer):
         found: list[Finding] = []
         for cue in ROLE_CUE.finditer(text):
             position = cue.end()
+            if _INTRO.fullmatch(cue.group(0).rstrip()):
+                finding = self._cued_name(text, position) or self._introduced_lowercase(text, position)
+                if finding is not None:
+                    found.append(finding)
+                continue
             while True:
                 finding = self._cued_name(text, position)
                 if finding is None:
@@ -427,8 +459,8 @@ def looks_like_person_name(value: str) -> bool:
     parts = value.replace(",", " ").split()
     if not 1 <= len(parts) <= 5 or len(value) > 80:
         return False
-    if not value.isascii() and (script := _script_of(value)) is not None:
-        return _looks_like_name_in(script, value, parts)
+    if not value.isascii() and (script := _script_of(value)) not in (None, "CYRILLIC", "GREEK"):
+        return _looks_like_name_in(script, value, parts)  # Cyrillic and Greek: lexicon.fold romanises them
     if not all(p.replace(".", "").replace("-", "").replace("'", "").replace("’", "").isalpha() for p in parts):
         return False
     if len(parts) == 1 and len(value) <= 3 and value.isupper():
@@ -442,6 +474,51 @@ def looks_like_person_name(value: str) -> bool:
     return known >= 1 and uncommon >= 1 or (known >= 2)
 
 
+_HAN = "\u4e00-\u9fff"
+#: Role nouns that take an honorific like a name does (担当者様 "the person in charge"): not names.
+_HONORIFIC_ROLES = frozenset(
+    ["担当者", "関係者", "利用者", "責任者", "代表者", "管理者", "会員", "顧客", "各位", "先生"]
+)
+
+
+class HonorificNameRecognizer(Recognizer):
+    """Names in Japanese, Chinese and Korean text, which has no capitals: the name is what an honorific
+    follows (田中太郎さん, 佐藤様, 王伟先生, 김민준 님) or what a self-introduction names (名前は佐藤健です,
+    我叫王伟, 제 이름은 박지훈입니다). Chinese and Korean names must start with a common surname."""
+
+    name = "person_name_honorific"
+    pii_type = "name"
+    prefilter = r"さん|様|さま|氏|くん|ちゃん|先生|女士|小姐|老师|님|씨|이름은|名前は|我叫|名字是|姓名"
+    pattern = re.compile(
+        rf"(?P<ja>[{_HAN}]{{2,4}})(?=さん|様|さま|氏|くん|ちゃん|先生)"
+        rf"|(?P<zh>[{_HAN}]{{1,3}})(?=先生|女士|小姐|老师)"
+        r"|(?P<ko>[가-힣]{2,4})(?=\s?(?:님|씨(?=$|[\s,.는가께의를도]|에게)))"
+        rf"|(?<=名前は)(?P<ja_intro>[{_HAN}]{{2,4}})(?=です|と申します|\s|$)"
+        rf"|(?<=我叫)(?P<zh_intro>[{_HAN}]{{2,3}})|(?<=名字是)(?P<zh_intro2>[{_HAN}]{{2,3}})"
+        r"|(?<=이름은\s)(?P<ko_intro>[가-힣]{2,4})(?=입니다|이에요|예요|\s|$|[.,])"
+    )
+    confidence = 0.8
+
+    def find(self, text: str, prefiltered: bool = False) -> list[Finding]:
+        found: list[Finding] = []
+        position = 0
+        while match := self.pattern.search(text, position):
+            kind, value = match.lastgroup, match.group(match.lastgroup or 0)
+            if value in _HONORIFIC_ROLES:  # 担当者様: a role, and no name inside it either
+                position = match.end()
+                continue
+            if (
+                kind in ("zh", "zh_intro", "zh_intro2")
+                and value[0] not in _CHINESE_SURNAMES
+                or (kind in ("ko", "ko_intro") and value[0] not in _KOREAN_SURNAMES)
+            ):  # a word before the name ("和李娜小姐"): try from the next character
+                position = match.start() + 1
+                continue
+            found.append(Finding("name", *match.span(kind), self.confidence, self.name))
+            position = match.end()
+        return found
+
+
 # --------------------------------------------------------------------------- other scripts
 #: Surnames that begin most Korean and Chinese names (the ~80 most common of each): a 2-4 syllable word
 #: starting with one is read as a whole name. Japanese names are usually written with a space.
@@ -452,95 +529,6 @@ _CHINESE_SURNAMES = frozenset(
     "王李张張刘劉陈陳杨楊黄黃赵趙吴吳周徐孙孫马馬朱胡郭何高林罗羅郑鄭梁谢謝宋唐许許韩韓冯馮邓鄧曹彭曾肖田董袁潘于蒋蔣蔡余杜叶葉"
     "程苏蘇魏吕呂丁任沈姚卢盧姜崔钟鍾谭譚陆陸汪范金石廖贾賈夏韦韋付方白邹鄒孟熊秦邱江尹薛闫段雷侯龙龍史陶黎贺賀顾顧毛郝龚龔邵"
     "万萬钱錢严嚴覃武戴莫孔向汤湯"
-)
-_CYRILLIC = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
-        [
-            "a",
-            "b",
-            "v",
-            "g",
-            "d",
-            "e",
-            "e",
-            "zh",
-            "z",
-            "i",
-            "y",
-            "k",
-            "l",
-            "m",
-            "n",
-            "o",
-            "p",
-            "r",
-            "s",
-            "t",
-            "u",
-            "f",
-            "kh",
-            "ts",
-            "ch",
-            "sh",
-            "shch",
-            "_",
-            "y",
-            "_",
-            "e",
-            "yu",
-            "ya",
-            "i",
-            "yi",
-            "ye",
-            "g",
-        ],
-        strict=True,
-    )
-)
-_GREEK = dict(
-    zip(
-        "αβγδεζηθικλμνξοπρσςτυφχψωάέήίόύώϊϋΐΰ",
-        [
-            "a",
-            "v",
-            "g",
-            "d",
-            "e",
-            "z",
-            "i",
-            "th",
-            "i",
-            "k",
-            "l",
-            "m",
-            "n",
-            "x",
-            "o",
-            "p",
-            "r",
-            "s",
-            "s",
-            "t",
-            "y",
-            "f",
-            "ch",
-            "ps",
-            "o",
-            "a",
-            "e",
-            "i",
-            "i",
-            "o",
-            "y",
-            "o",
-            "i",
-            "y",
-            "i",
-            "y",
-        ],
-        strict=True,
-    )
 )
 
 
@@ -557,22 +545,12 @@ def _script_of(value: str) -> str | None:
     return None
 
 
-def _transliterated(value: str, table: dict[str, str]) -> str:
-    return "".join(
-        (t.replace("_", "").capitalize() if c.isupper() else t.replace("_", "")) if (t := table.get(c.lower())) else c
-        for c in value
-    )
-
-
 def _looks_like_name_in(script: str, value: str, parts: list[str]) -> bool:
-    """A whole value in a non-Latin script under a people key: Cyrillic and Greek are transliterated and
-    checked against the name lexicon; Korean and Chinese by surname and length; Japanese as two short parts;
-    Arabic, Hebrew and other scripts as two to four words (one word could be anything)."""
+    """A whole value in a script the name lists do not cover, under a people key: Korean and Chinese by
+    surname and length; Japanese as two short parts; Arabic, Hebrew and other scripts as two to four words
+    (one word could be anything)."""
     if not all(all(unicodedata.category(c)[0] in "LM" for c in p) for p in parts):  # letters and vowel signs
         return False
-    if script in ("CYRILLIC", "GREEK"):
-        latin = _transliterated(value, _CYRILLIC if script == "CYRILLIC" else _GREEK)
-        return latin.isascii() and looks_like_person_name(latin)
     if script == "HANGUL":
         joined = "".join(parts)
         return 2 <= len(joined) <= 4 and len(parts) <= 2 and joined[0] in _KOREAN_SURNAMES

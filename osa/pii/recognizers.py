@@ -1074,7 +1074,12 @@ class DateOfBirthRecognizer(Recognizer):
 def all_recognizers() -> list[Recognizer]:
     """The default registry order; names and addresses live in their own modules."""
     from .address import AddressRecognizers
-    from .names import ContactVerbNameRecognizer, PersonNameRecognizer, RoleCueNameRecognizer
+    from .names import (
+        ContactVerbNameRecognizer,
+        HonorificNameRecognizer,
+        PersonNameRecognizer,
+        RoleCueNameRecognizer,
+    )
 
     recognizers: list[Recognizer] = [
         EmailRecognizer(),
@@ -1114,6 +1119,7 @@ def all_recognizers() -> list[Recognizer]:
     recognizers.append(PersonNameRecognizer())
     recognizers.append(RoleCueNameRecognizer())
     recognizers.append(ContactVerbNameRecognizer())
+    recognizers.append(HonorificNameRecognizer())
     return recognizers
 
 

@@ -220,3 +220,29 @@ def test_addresses_written_the_european_way(engine: PiiEngine, address: str) -> 
 )
 def test_street_words_in_other_sentences(engine: PiiEngine, text: str) -> None:
     assert [found for found in spans(engine, text) if found[0] == "address"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Меня зовут Дмитрий Соколов", ["Дмитрий Соколов"]),  # romanised, then the name lists
+        ("Tên tôi là Nguyễn Văn An", ["Nguyễn Văn An"]),  # Vietnamese letters are Latin Extended Additional
+        ("私の名前は佐藤健です", ["佐藤健"]),
+        ("昨日田中太郎さんから電話がありました", ["田中太郎"]),
+        ("제 이름은 박지훈입니다", ["박지훈"]),
+        ("김민준 님께 연락", ["김민준"]),
+        ("王伟女士和李娜小姐", ["王伟", "李娜"]),
+        ("my name is priya raghunathan. thanks", ["priya raghunathan"]),  # lower case after a self-introduction
+        ("hi my name is john and i need help", ["john"]),
+    ],
+)
+def test_names_in_text_in_other_scripts_and_after_introductions(engine: PiiEngine, text: str, names: list) -> None:
+    assert [value for kind, value in spans(engine, text) if kind == "name"] == names
+    assert_prefilters_cover(engine, [text])
+
+
+@pytest.mark.parametrize(
+    "text", ["担当者様へ", "お客様各位", "김치 씨앗", "my name is not important", "Объект Склад 5"]
+)
+def test_honorific_and_introduction_lookalikes(engine: PiiEngine, text: str) -> None:
+    assert [found for found in spans(engine, text) if found[0] == "name"] == []
