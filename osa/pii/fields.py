@@ -791,6 +791,7 @@ _FOREIGN_WORDS: dict[str, tuple[str, ...]] = {
     # health
     **dict.fromkeys(["patientennummer", "krankenaktennummer"], ("medical", "record")),
     **dict.fromkeys(["versichertennummer", "mbi"], ("medical", "record")),
+    **dict.fromkeys(["prontuario", "uhid", "journalnummer", "patientnummer"], ("medical", "record")),
 }
 #: Words joining the parts of a key in those languages (``fecha_de_nacimiento``, ``numero_do_passaporte``):
 #: dropped between two other words.
@@ -842,6 +843,10 @@ _SYNONYMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("voter", "id"): ("ssn",),
     ("pan", "card"): ("tax", "id"),  # India's PAN card
     ("account", "bank"): ("bank", "account"),  # conta bancária
+    ("historia", "clinica"): ("medical", "record"),  # historia clínica
+    ("cartella", "clinica"): ("medical", "record"),
+    ("dossier", "medical"): ("medical", "record"),
+    ("rekam", "medis"): ("medical", "record"),
     ("f", "name"): ("first", "name"),
     ("l", "name"): ("last", "name"),
     ("m", "name"): ("middle", "name"),

@@ -902,6 +902,19 @@ class MedicalRecordRecognizer(Recognizer):
         r"dossier\s+m[ée]dical",
         r"prontu[aá]rio",
         r"cartella\s+clinica",
+        r"dossier\s+patient",
+        r"medisch\s+dossier",
+        r"journalnummer",
+        r"historii\s+choroby",
+        r"rekam\s+medis",
+        r"b[ệe]nh\s+[áa]n",
+        r"\buhid\b",
+        r"\b(?:ipd|opd)\s*(?:no|number|#)",
+        r"カルテ",
+        r"患者(?:id|番号)",
+        r"病[历歷]号",
+        r"환자\s*번호",
+        r"\bhasta\s+(?:no|numarası)",
     )
     pattern = re.compile(r"(?<![\w-])(?:[A-Z]{1,4}[-]?)?\d{5,12}(?![\w-])")
     confidence = 0.75

@@ -246,3 +246,25 @@ def test_names_in_text_in_other_scripts_and_after_introductions(engine: PiiEngin
 )
 def test_honorific_and_introduction_lookalikes(engine: PiiEngine, text: str) -> None:
     assert [found for found in spans(engine, text) if found[0] == "name"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Historia clínica 4455667",
+        "nº de prontuário 1234567",
+        "UHID 20231234567",
+        "カルテ番号 1234567",
+        "환자번호 1234567",
+        "rekam medis 00123456",
+        "Hasta no: 1234567",
+    ],
+)
+def test_medical_record_numbers_in_more_languages(engine: PiiEngine, text: str) -> None:
+    assert [kind for kind, _ in spans(engine, text)] == ["medical_record"]
+    assert_prefilters_cover(engine, [text])
+
+
+@pytest.mark.parametrize("key", ["historia_clinica", "prontuario", "uhid", "rekam_medis", "cartella_clinica"])
+def test_medical_record_keys_in_more_languages(key: str) -> None:
+    assert classify_field(key).kind == "medical_record"
