@@ -537,16 +537,18 @@ class AbaRoutingRecognizer(Recognizer):
 class BankAccountRecognizer(Recognizer):
     """Account numbers are just digits: only with explicit account wording."""
 
-    first_chars = "[bakns]"  # bank, account, acct, a/c, konto..., sort code, numéro/número
+    first_chars = "[baknscrh口账帐계]"  # the first letters of the labels below
     name = "bank_account_context"
     pii_type = "bank_account"
-    prefilter = (
-        r"(?i)bank\s+account|account\s*(?:number|no|num|#)|acct|a/c|konto|sort\s+code|"
-        r"numéro\s+de\s+compte|número\s+de\s+cuenta"
+    _labels = (
+        r"bank\s+account|account\s*(?:number|no\.?|num|#)|acct\.?\s*(?:number|no\.?|#)?|a/c|kontonummer|"
+        r"konto(?:nr\.?)?|sort\s+code|numéro\s+de\s+compte|número\s+de\s+cuenta|n[uú]mero\s+d[ae]\s+conta|"
+        r"conto\s+corrente|rekeningnummer|rekening(?:nr\.?)?|numer\s+konta|hesap\s+(?:no|numaras[ıi])|"
+        r"nomor\s+rekening|s[ốo]\s+t[àa]i\s+kho[ảa]n|口座番号|账号|帐号|계좌\s*번호|clabe|bsb|cbu"
     )
+    prefilter = "(?i)" + _labels
     pattern = re.compile(
-        r"(?i)(?:bank\s+account|account\s*(?:number|no\.?|num|#)|acct\.?\s*(?:number|no\.?|#)?|a/c|"
-        r"kontonummer|konto(?:nr\.?)?|sort\s+code|numéro\s+de\s+compte|número\s+de\s+cuenta)"
+        r"(?i)(?:" + _labels + r")"
         r"\s*(?:is|:|#|=)?\s*(?:(?:number|no\.?)\s*)?[:#]?\s*(\d[\d -]{4,20}\d)(?![\w-])"
     )
     span_group = 1
@@ -796,10 +798,26 @@ class PassportRecognizer(Recognizer):
         "passaporto",
         "passaporte",
         "paspoort",
+        "paszport",
+        "pasaport",
+        "paspor",
+        r"\bpassi\b",
+        r"h[ộo]\s+chi[ếe]u",
+        "パスポート",
+        "护照",
+        "여권",
+        "паспорт",
+        "διαβατήριο",
+        "جواز",
+        "דרכון",
+        "पासपोर्ट",
         r"\bpass-?(?:nr|nummer)",
         r"travel\s+doc(?:ument)?",
     )
-    pattern = re.compile(r"(?<![\w-])(?=[A-Z0-9]{6,9}(?![\w-]))(?=(?:[A-Z]*\d){5})[A-Z0-9]{6,9}(?![\w-])")
+    # 6-9 letters and digits; or a series and number in groups (Russian "4509 123456")
+    pattern = re.compile(
+        r"(?<![\w-])(?:(?=[A-Z0-9]{6,9}(?![\w-]))(?=(?:[A-Z]*\d){5})[A-Z0-9]{6,9}|\d{2} ?\d{2} \d{6})(?![\w-])"
+    )
     confidence = 0.7
     # A travel document number is a passport number (or an ID card used as one).
     context_required = True

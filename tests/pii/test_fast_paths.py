@@ -32,6 +32,8 @@ TEXTS = [
     "version 1.2.3.4, build 7.5.5.2590, no phone here, call me maybe",
     "",
     "plain lower case text without anything",
+    "conto corrente 000012345678, rekeningnummer 123456789, Hesap no: 12345678, 口座番号 1234567, CLABE 002010077777777771",
+    "계좌번호 110-123-456789 / número de conta 12345678 / nomor rekening 1234567890",
 ]
 
 
@@ -87,9 +89,9 @@ def test_digits_of_matches_isdigit() -> None:
 
 
 def test_first_chars_lookahead_keeps_matches() -> None:
-    pattern = BankAccountRecognizer.pattern
-    assert pattern.pattern.startswith("(?i)(?=[bakns])")
-    plain = re.compile("(?i)" + pattern.pattern[len("(?i)(?=[bakns])") :])
+    pattern, lookahead = BankAccountRecognizer.pattern, f"(?i)(?={BankAccountRecognizer.first_chars})"
+    assert pattern.pattern.startswith(lookahead)
+    plain = re.compile("(?i)" + pattern.pattern[len(lookahead) :])
     for text in TEXTS:
         assert [m.span(1) for m in pattern.finditer(text)] == [m.span(1) for m in plain.finditer(text)]
 

@@ -268,3 +268,22 @@ def test_medical_record_numbers_in_more_languages(engine: PiiEngine, text: str) 
 @pytest.mark.parametrize("key", ["historia_clinica", "prontuario", "uhid", "rekam_medis", "cartella_clinica"])
 def test_medical_record_keys_in_more_languages(key: str) -> None:
     assert classify_field(key).kind == "medical_record"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("número de conta 12345678", "bank_account", "12345678"),
+        ("conto corrente 000012345678", "bank_account", "000012345678"),
+        ("Hesap no: 12345678", "bank_account", "12345678"),
+        ("nomor rekening 1234567890", "bank_account", "1234567890"),
+        ("계좌번호 110-123-456789", "bank_account", "110-123-456789"),
+        ("CLABE 002010077777777771", "bank_account", "002010077777777771"),
+        ("paszport AB1234567", "passport", "AB1234567"),
+        ("护照 E12345678", "passport", "E12345678"),
+        ("паспорт 4509 123456", "passport", "4509 123456"),  # series and number
+    ],
+)
+def test_account_and_passport_wording_in_more_languages(engine: PiiEngine, text: str, kind: str, value: str) -> None:
+    assert spans(engine, text) == [(kind, value)]
+    assert_prefilters_cover(engine, [text])
