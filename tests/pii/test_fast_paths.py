@@ -32,7 +32,8 @@ TEXTS = [
     "version 1.2.3.4, build 7.5.5.2590, no phone here, call me maybe",
     "",
     "plain lower case text without anything",
-    "conto corrente 000012345678, rekeningnummer 123456789, Hesap no: 12345678, 口座番号 1234567, CLABE 002010077777777771",
+    "conto corrente 000012345678, rekeningnummer 123456789, Hesap no: 12345678, 口座番号 1234567",
+    "CLABE 002010077777777771",
     "계좌번호 110-123-456789 / número de conta 12345678 / nomor rekening 1234567890",
 ]
 
