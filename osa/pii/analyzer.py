@@ -32,8 +32,10 @@ _START = attrgetter("start")
 FIELD_DETECTOR = "field_name"
 FIELD_CONFIDENCE = 0.99
 _HAS_DIGIT = re.compile(r"\d")
-#: Two digits in a row: no person's name has them, many product, room and dosage names do.
-_DIGIT_RUN = re.compile(r"\d\d")
+#: Two digits in a row: no person's name has them, many product, room and dosage names do. A value under a
+#: name key holding them is read as text (here and on the engine's column-wise whole-value path).
+NOT_A_NAME = r"\d\d"
+_NOT_A_NAME = re.compile(NOT_A_NAME)
 # A mask, or any token-shaped marker (looser than TOKEN_RE and much faster to search).
 _PROTECTED_MARK = re.compile(r"\*|" + TOKEN_MARK_PATTERN)
 _HASH_MARK, _ENC_MARK = HASH_PREFIX + ":", ENC_PREFIX + ":"
@@ -223,7 +225,7 @@ class Analyzer:
             return []
         whole = hint.whole_value_type
         if whole is not None:
-            if whole != "name" or not _DIGIT_RUN.search(text):
+            if whole != "name" or not _NOT_A_NAME.search(text):
                 return self._whole_value(text, whole)
             hint = NO_HINT  # "Ibuprofeno 400 mg", "Room 101" under a name key: a thing; read it as text
         if hint.kind == PERSON:

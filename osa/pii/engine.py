@@ -21,7 +21,7 @@ import numpy as np
 import orjson
 import polars as pl
 
-from .analyzer import EMPTY_LIKE, FIELD_CONFIDENCE, FIELD_DETECTOR, TOKEN_STAND_IN, Analyzer
+from .analyzer import EMPTY_LIKE, FIELD_CONFIDENCE, FIELD_DETECTOR, NOT_A_NAME, TOKEN_STAND_IN, Analyzer
 from .fields import (
     ORGANISATION,
     PERSON,
@@ -436,8 +436,7 @@ class PiiEngine:
             (
                 ~pl.col("v").str.contains(_NOT_PLAIN_WHOLE_VALUE)
                 & ~pl.col("v").str.to_lowercase().is_in(sorted(EMPTY_LIKE))
-                # a "name" with two digits in a row is a thing's (analyze_with reads it as text)
-                & (pl.lit(pii_type != "name") | ~pl.col("v").str.contains(r"\d\d"))
+                & (pl.lit(pii_type != "name") | ~pl.col("v").str.contains(NOT_A_NAME))  # analyze_with reads it
             ).alias("plain"),
         )
         spans: dict[int, list[Finding]] = {}  # one shared findings list per value length
