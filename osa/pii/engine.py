@@ -23,14 +23,18 @@ import polars as pl
 
 from .analyzer import EMPTY_LIKE, FIELD_CONFIDENCE, FIELD_DETECTOR, NOT_A_NAME, TOKEN_STAND_IN, Analyzer
 from .fields import (
+    ANSWER_KEYS,
+    LABEL_KEYS,
     ORGANISATION,
     PERSON,
     FieldHint,
+    answer_hint,
     classify_field,
     document_type,
     inherits,
     is_number_key,
     is_type_key,
+    label_hint,
 )
 from .keys import PiiKeys
 from .operators import TOKEN_PATTERN, Operators
@@ -796,14 +800,17 @@ def _walk(value: Any, here: str, here_hint: FieldHint, here_key: str | None, row
         raise _TooDeep(here)
     add = found.append
     if isinstance(value, dict):
-        inherit = here_hint.kind not in (None, ORGANISATION)
-        start, sibling_type = len(found), None
+        here_kind = here_hint.kind
+        inherit = here_kind not in (None, ORGANISATION)
+        start, sibling_type, label = len(found), None, None
         for child_key, item in value.items():
             if isinstance(item, str):
                 name = str(child_key)
                 child_hint = classify_field(name, here_key)
+                if name in LABEL_KEYS:
+                    label = item
                 if child_hint.kind is None:
-                    if inherit and inherits(name):
+                    if inherit and inherits(name, here_kind):
                         child_hint = here_hint
                     elif is_type_key(name):
                         sibling_type = document_type(item) or sibling_type
@@ -814,6 +821,8 @@ def _walk(value: Any, here: str, here_hint: FieldHint, here_key: str | None, row
                 _walk(item, child_path, classify_field(name, here_key), name, row, depth + 1, found)
         if sibling_type is not None:
             _give_sibling_type(found, start, value, sibling_type)
+        if label is not None:
+            _give_answer_type(found, start, value, label)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             if isinstance(item, str):
@@ -830,6 +839,18 @@ def _give_sibling_type(found: list, start: int, container: dict, pii_type: str) 
         leaf_hint, leaf = found[i]
         if leaf[1] is container and leaf_hint.kind is None and is_number_key(str(leaf[2])):
             found[i] = (hint, leaf)
+
+
+def _give_answer_type(found: list, start: int, container: dict, label: str) -> None:
+    """``{"q": "Date of birth", "a": ...}``, ``{"field": "ssn", "value": ...}``: the container's unclassified
+    answer leaves (found after ``start``) hold what the question or field label names."""
+    hint = label_hint(label)
+    if hint.kind is None:
+        return
+    for i in range(start, len(found)):
+        leaf_hint, leaf = found[i]
+        if leaf[1] is container and leaf_hint.kind is None and leaf[2] in ANSWER_KEYS:
+            found[i] = (answer_hint(hint, leaf[4]), leaf)
 
 
 @dataclass(eq=False)

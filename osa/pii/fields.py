@@ -128,6 +128,126 @@ _NEUTRAL_HEADS = frozenset(
     ]
 )
 
+#: Keys naming a person by the role they play (``claimant``, ``timekeeper``, ``interviewers``): the value is a
+#: person (its shape decides: name, e-mail or phone). Declared once; the plain key, the ``<role>_name``
+#: modifier and the parent rule (``{"claimant": {"first": ...}}``) all read it. Words that are as often a
+#: thing or a company (client, driver, speaker, host, monitor, partner, sponsor, parent) are left out.
+PERSON_ROLES = frozenset(
+    [
+        "claimant",
+        "plaintiff",
+        "defendant",
+        "petitioner",
+        "complainant",
+        "witness",
+        "victim",
+        "suspect",
+        "decedent",
+        "heir",
+        "executor",
+        "trustee",
+        "guarantor",
+        "cosigner",
+        "borrower",
+        "debtor",
+        "lessee",
+        "renter",
+        "timekeeper",
+        "evaluator",
+        "interviewer",
+        "interviewee",
+        "reviewer",
+        "approver",
+        "examiner",
+        "assessor",
+        "inspector",
+        "adjuster",
+        "adjustor",
+        "underwriter",
+        "caseworker",
+        "advisor",
+        "adviser",
+        "counsellor",
+        "counselor",
+        "therapist",
+        "dentist",
+        "surgeon",
+        "pharmacist",
+        "prescriber",
+        "clinician",
+        "practitioner",
+        "caregiver",
+        "carer",
+        "donor",
+        "courier",
+        "freelancer",
+        "contractor",
+        "consultant",
+        "technician",
+        "mechanic",
+        "cashier",
+        "clerk",
+        "receptionist",
+        "presenter",
+        "moderator",
+        "panelist",
+        "panellist",
+        "volunteer",
+        "intern",
+        "trainee",
+        "pupil",
+        "tutor",
+        "instructor",
+        "trainer",
+        "coach",
+        "parents",
+        "mother",
+        "father",
+        "son",
+        "daughter",
+        "sibling",
+        "husband",
+        "wife",
+        "grandparent",
+        "dependant",
+        "dependent",
+        "nominee",
+        "attorney",
+        "lawyer",
+        "solicitor",
+        "paralegal",
+        "notary",
+        "interpreter",
+        "translator",
+        "nanny",
+        "candidate",
+        "agent",
+        "holder",
+        "cardholder",
+        "accountholder",
+        "insured",
+        "policyholder",
+        "traveler",
+        "traveller",
+        "passenger",
+        "guest",
+        "visitor",
+        "caller",
+        "referee",
+        "referrer",
+        "officer",
+        "investigator",
+        "mediator",
+        "respondent",
+        "physician",
+        "doctor",
+        "nurse",
+        "student",
+        "tenant",
+        "landlord",
+    ]
+)
+
 _EXACT: dict[str, str] = {
     "email": "email",
     "emails": "email",
@@ -143,6 +263,7 @@ _EXACT: dict[str, str] = {
     "cellphone": "phone",
     "fax": "phone",
     "msisdn": "phone",
+    "ani": "phone",  # a call's automatic number identification: the caller's number
     "whatsapp": "phone",
     "ssn": "ssn",
     "sin": "ssn",
@@ -218,6 +339,7 @@ _EXACT: dict[str, str] = {
     "prospect": PERSON,
     "member": PERSON,
     "employee": PERSON,
+    **dict.fromkeys(PERSON_ROLES | {role + "s" for role in PERSON_ROLES if not role.endswith("s")}, PERSON),
     "company": ORGANISATION,
     "organization": ORGANISATION,
     "organisation": ORGANISATION,
@@ -297,9 +419,13 @@ _PAIRS: dict[tuple[str, str], str] = {
     ("face", "print"): "biometric",
     ("finger", "print"): "biometric",
     **{
-        (part, leaf): "biometric"
+        pair: "biometric"
         for part in ("finger", "fingerprint", "face", "facial", "iris", "retina", "palm", "vein", "voice")
-        for leaf in ("template", "hash", "minutiae", "embedding", "code", "vector", "geometry", "print", "scan")
+        for leaf in (
+            *("template", "hash", "minutiae", "embedding", "code", "vector", "geometry", "print", "scan"),
+            *("features", "data", "descriptor", "encoding"),
+        )
+        for pair in ((part, leaf), (leaf, part))  # dữ liệu khuôn mặt, données du visage: noun first
     },
     **{("biometric", leaf): "biometric" for leaf in ("data", "hash", "blob", "minutiae", "sample", "vector", "code")},
     ("dob", "date"): "dob",
@@ -386,7 +512,7 @@ _PERSON_NAME_MODIFIERS = frozenset(
         "billing",
         "shipping",
     ]
-)
+) | (PERSON_ROLES - {"agent", "parents"})  # agent_name is the OPAL agent's name
 # Modifiers that make "<modifier>_name" an organisation's name (company_name, bank_name, ...).
 _ORGANISATION_NAME_MODIFIERS = frozenset(
     [
@@ -678,6 +804,8 @@ _ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "ppt": ("passport",),
     "pp": ("passport",),
     "doc": ("document",),
+    "tpl": ("template",),
+    "tmpl": ("template",),
     "fein": ("ein",),
     "med": ("medical",),
     "rec": ("record",),
@@ -692,6 +820,8 @@ _ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "sec": ("security",),
     "ss": ("social", "security"),
     "mr": ("medical", "record"),
+    "ref": ("reference",),
+    "ni": ("national", "insurance"),
 }
 #: Key words of other languages (German, Spanish, French, Portuguese, Italian, Dutch; accents stripped) read as
 #: the English words the rules know: ``geburtsdatum`` -> birth date, ``fecha_nacimiento`` -> date birth -> dob.
@@ -792,10 +922,43 @@ _FOREIGN_WORDS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(["patientennummer", "krankenaktennummer"], ("medical", "record")),
     **dict.fromkeys(["versichertennummer", "mbi"], ("medical", "record")),
     **dict.fromkeys(["prontuario", "uhid", "journalnummer", "patientnummer"], ("medical", "record")),
+    **dict.fromkeys(["kvnr", "krankenversichertennummer"], ("medical", "record")),
+    **dict.fromkeys(["rvnr", "rentenversicherungsnummer"], ("ssn",)),
+    # transliterated Hindi (janmdin, ghar ka pata, bank khata sankhya, ungli chhap)
+    **dict.fromkeys(["janmdin", "janamdin"], ("birthday",)),
+    **dict.fromkeys(["pata", "patta"], ("address",)),
+    "ghar": ("home",),
+    **dict.fromkeys(["khata", "khaata"], ("account",)),
+    **dict.fromkeys(["sankhya", "kramank"], ("number",)),
+    "ungli": ("finger",),
+    **dict.fromkeys(["chhap", "chhaap", "chaap"], ("print",)),
+    **dict.fromkeys(["pehla", "pahla"], ("first",)),
+    "kul": ("family",),
+    **dict.fromkeys(["pita", "pitaji"], ("father",)),
+    **dict.fromkeys(["mata", "mataji"], ("mother",)),
+    # romanised Japanese (koza bango, menkyosho bango, kojin bango, kao tokucho)
+    **dict.fromkeys(["koza", "kouza", "kooza"], ("account",)),
+    **dict.fromkeys(["bango", "bangou", "bangoo"], ("number",)),
+    "kao": ("face",),
+    **dict.fromkeys(["tokucho", "tokuchou", "tokuchoo"], ("features",)),
+    "shimon": ("fingerprint",),
+    "unten": ("drivers",),
+    # Indonesian and Vietnamese (nama depan / belakang, no rek, họ tên, số tài khoản, mã số thuế)
+    "depan": ("first",),
+    "belakang": ("last",),
+    "rek": ("account",),
+    "wajah": ("face",),
+    **dict.fromkeys(["liveness", "selfie"], ("face",)),  # a liveness check's template is a face template
+    "ten": ("name",),
+    "apelido": ("last", "name"),  # Portugal's apelido is the surname (Brazil's a nickname: personal too)
+    # Romance adjectives after their noun (adresse postale, indirizzo postale): the noun says it
+    "postale": (),
 }
 #: Words joining the parts of a key in those languages (``fecha_de_nacimiento``, ``numero_do_passaporte``):
 #: dropped between two other words.
-_JOINING_WORDS = frozenset(["de", "del", "di", "da", "do", "du", "des", "dos", "la", "le", "von", "van", "der"])
+_JOINING_WORDS = frozenset(
+    ["de", "del", "di", "da", "do", "du", "des", "dos", "la", "le", "von", "van", "der", "ka", "ki", "ke"]  # Hindi ka
+)
 #: Synonyms for a whole (expanded) word sequence: a travel document number is a passport number.
 _SYNONYMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("travel", "document"): ("passport",),
@@ -821,8 +984,8 @@ _SYNONYMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("previdenza", "sociale"): ("social", "security"),
     ("prawo", "jazdy"): ("drivers", "license"),  # prawo jazdy
     ("prawa", "jazdy"): ("drivers", "license"),  # numer prawa jazdy
-    ("ho", "ten"): ("full", "name"),  # họ tên
-    ("ho", "va", "ten"): ("full", "name"),
+    ("ho", "name"): ("full", "name"),  # họ tên (tên: name)
+    ("ho", "va", "name"): ("full", "name"),
     ("dia", "chi"): ("address",),  # địa chỉ
     ("dien", "thoai"): ("phone",),  # điện thoại
     ("so", "phone"): ("phone", "number"),  # số điện thoại
@@ -850,6 +1013,27 @@ _SYNONYMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("f", "name"): ("first", "name"),
     ("l", "name"): ("last", "name"),
     ("m", "name"): ("middle", "name"),
+    # noun first (nama depan, nama belakang)
+    ("name", "first"): ("first", "name"),
+    ("name", "last"): ("last", "name"),
+    ("name", "family"): ("family", "name"),
+    # an identity document's number is a national identity number
+    ("id", "document"): ("ssn",),
+    ("identity", "document"): ("ssn",),
+    ("identification", "document"): ("ssn",),
+    ("my", "number"): ("ssn",),  # Japan's My Number (kojin bango, mai nanba)
+    ("kojin", "number"): ("ssn",),
+    ("mai", "nanba"): ("ssn",),
+    ("tax", "reference"): ("tax", "id"),  # UK tax reference (UTR)
+    ("tai", "khoan"): ("account",),  # tài khoản
+    ("so", "account"): ("account", "number"),  # số tài khoản
+    ("ma", "so", "thue"): ("tax", "id"),  # mã số thuế
+    ("khuon", "mat"): ("face",),  # khuôn mặt
+    ("du", "lieu"): ("data",),  # dữ liệu
+    ("van", "tay"): ("fingerprint", "data"),  # vân tay (a bare "fingerprint" may be a browser's)
+    ("sidik", "jari"): ("fingerprint", "data"),
+    ("number", "sim"): ("drivers", "license", "number"),  # nomor SIM: Indonesia's driving licence
+    ("bang", "lai"): ("drivers", "license"),  # bằng lái
 }
 #: Heads that name "the value of" the word before them: ``ssnValue``, ``ibanCode``, ``mrnId``.
 _VALUE_HEADS = frozenset(["value", "val", "str", "text", "txt", "raw", "string", "full", "complete", "completo"])
@@ -914,7 +1098,7 @@ _PERSON_PARENTS = frozenset(
         "reference",
         "kin",
     ]
-)
+) | (PERSON_ROLES - {"parents"})  # {"parent": {"name": ...}} is as often a category tree
 #: Leaf keys that are a part of a person's name when the parent holds a person.
 _NAME_PARTS = frozenset(
     ["first", "last", "given", "family", "full", "middle", "surname", "forename", "display", "name", "legal"]
@@ -996,6 +1180,10 @@ _NO_INHERIT = frozenset(
 )
 
 
+#: Heads that say nothing alone and take the parent's words before them (``birth.date`` -> birth date).
+_COMPOSING_HEADS = frozenset(["date", "number", "no", "id", "identifier", "code", "value", "data", "template"])
+#: ``id_number``, ``idNo``: under a person, the number of their identity document.
+_IDENTITY_NUMBER_KEYS = frozenset([("id", "number"), ("identity", "number"), ("identification", "number")])
 #: Parents under which an ``account`` is a bank account, not a customer organisation.
 _BANKING_PARENTS = frozenset(["bank", "banking", "deposit", "payout", "ach", "wire", "remittance", "iban", "routing"])
 #: Health-plan member ids (``medicare_id``, ``insurance.member_id``, ``patient.subscriberId``) identify a
@@ -1064,8 +1252,46 @@ def _compound_parts(word: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=65536)
 def is_type_key(key: str) -> bool:
-    """``type``, ``documentType``, ``doc_kind``: a key that says what kind of thing its siblings describe."""
-    return expanded_words(key)[-1:] in (("type",), ("kind",))
+    """``type``, ``documentType``, ``doc_kind``, ``document``: a key that says what kind of thing its siblings
+    describe (``{"document": "passport", "number": ...}``)."""
+    words = expanded_words(key)
+    return words[-1:] in (("type",), ("kind",)) or words == ("document",)
+
+
+#: Keys holding the question or field label of a question/answer or key/value pair, and keys holding its
+#: answer: ``{"q": "Date of birth", "a": ...}``, ``{"field": "ssn", "value": ...}``.
+LABEL_KEYS = frozenset(
+    k
+    for word in ("q", "question", "label", "prompt", "field", "field_name", "fieldName", "key", "attribute", "title")
+    for k in (word, word.capitalize(), word.upper())
+)
+ANSWER_KEYS = frozenset(
+    k
+    for word in ("a", "answer", "value", "val", "v", "response", "reply", "ans", "input", "text", "data")
+    for k in (word, word.capitalize(), word.upper())
+)
+#: Types whose answers hold digits; a label naming them over an answer without one ("Do you have a
+#: passport?" -- "Yes") is a question about the thing, not the thing.
+_DIGIT_TYPES = frozenset(["ssn", "passport", "drivers_license", "tax_id", "medical_record", "bank_account", "dob"])
+
+
+@lru_cache(maxsize=8192)
+def label_hint(label: str) -> FieldHint:
+    """What a question or field label says its answer is: the label read as a key (``What is your date of
+    birth?`` -> dob). People and contact types are left to the answer's shape (PERSON)."""
+    if len(label) > 120:
+        return NO_HINT
+    hint = classify_field(label.split("(", 1)[0])
+    if hint.kind in ("name", "email", "phone"):
+        return FieldHint(PERSON)
+    return hint
+
+
+def answer_hint(hint: FieldHint, answer: str) -> FieldHint:
+    """``hint`` for an answer, unless the answer cannot be one (no digit where the type needs them)."""
+    if hint.kind in _DIGIT_TYPES and not any(c.isdigit() for c in answer):
+        return NO_HINT
+    return hint
 
 
 @lru_cache(maxsize=65536)
@@ -1083,10 +1309,17 @@ def document_type(value: str) -> str | None:
     return kind if kind in _ID_TYPES else None
 
 
-def inherits(key: str) -> bool:
-    """Whether an unclassified child key may take its parent's type."""
+@lru_cache(maxsize=65536)
+def inherits(key: str, parent_kind: str | None = None) -> bool:
+    """Whether an unclassified child key may take its parent's type. Under a date of birth only the date's
+    parts do (``{"birth": {"date": ..., "place": "Köln"}}``: the place is not the date)."""
     words = expanded_words(key)
+    if parent_kind == "dob":
+        return any(w in _DATE_PARTS for w in words)
     return not any(w in _NO_INHERIT or w in _NEUTRAL_HEADS for w in words)
+
+
+_DATE_PARTS = frozenset(["date", "day", "month", "year", "dd", "mm", "yyyy", "yy", "iso", "value", "text", "raw"])
 
 
 @lru_cache(maxsize=8192)
@@ -1117,16 +1350,25 @@ def classify_field(key: str | None, parent: str | None = None) -> FieldHint:
         return hint
     if _health_plan_id(words, parent_words):
         return FieldHint("medical_record")
-    if parent is None:
+    if parent is None or not words:
         return hint
     if words in (("name",), ("names",)) and parent_words and parent_words[-1] in _THING_NAME_MODIFIERS:
         return _thing_name(parent_words[-1])  # {"items": [{"name": "Merino Wool Beanie"}]}, {"bank": {"name": ...}}
     if words and all(w in _NAME_PARTS for w in words) and any(w in _PERSON_PARENTS for w in parent_words):
         return FieldHint("name")
     if any(w in _BIOMETRIC_LEAVES for w in words) and (
-        "biometric" in parent_words or _classify_words(tuple(parent_words)).kind == "biometric"
+        any(w in _BIOMETRIC_WORDS for w in parent_words) or _classify_words(tuple(parent_words)).kind == "biometric"
     ):
         return FieldHint("biometric")
+    if words[-1] in _COMPOSING_HEADS and hint.kind is None:
+        # A bare head takes its meaning from the parent: {"birth": {"date": ...}}, {"passport": {"no": ...}}.
+        composed = _classify_list([*parent_words, *words])
+        if composed.whole_value_type is not None:
+            return composed
+    if words in _IDENTITY_NUMBER_KEYS and any(w in _PERSON_PARENTS for w in parent_words):
+        return FieldHint("ssn")  # {"employee": {"id_number": ...}}: a person's ID number is their identity number
+    if words[-1] == "identifier" and "name" in parent_words:
+        return FieldHint("name")  # IVMS101 travel rule: nameIdentifier[].primaryIdentifier / secondaryIdentifier
     return hint
 
 

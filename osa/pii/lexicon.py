@@ -623,6 +623,15 @@ ORG_SUFFIXES = frozenset(
     ]
 )
 
+#: Company legal forms as usually written (dots dropped), wherever they stand in a whole value: a value
+#: holding one names a company ("PT Maju Jaya Tbk", "Công ty TNHH Vinasoft", "ООО Ромашка"), never a person.
+LEGAL_FORMS = frozenset(
+    ["GmbH", "mbH", "AG", "KG", "KGaA", "OHG", "GbR", "UG", "SE", "SA", "SAS", "SARL", "BV", "NV", "Pty"]
+    + ["PLC", "Plc", "Corp", "Inc", "LLC", "LLP", "Ltd", "KK", "Oy", "Oyj", "AB", "ASA", "ApS", "SpA", "Srl"]
+    + ["SRL", "sro", "Lda", "Ltda", "SL", "SLU", "PT", "Tbk", "CV", "TNHH", "JSC", "Bhd", "Sdn", "Pvt", "Pte"]
+    + ["ООО", "ОАО", "ЗАО", "ПАО", "АО", "Kft", "Zrt", "doo", "DOO", "SpzOO", "AS", "A/S", "S/A", "EIRELI", "MEI"]
+)
+
 # Lane, Hill, Park, Hall, Green and Dr are left out of ORG_SUFFIXES on purpose: they are surnames
 # ("Karen Lane") or a title. Words right before a capitalized token that make it likely a person:
 PERSON_CONTEXT = frozenset(

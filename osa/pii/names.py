@@ -459,6 +459,8 @@ def looks_like_person_name(value: str) -> bool:
     parts = value.replace(",", " ").split()
     if not 1 <= len(parts) <= 5 or len(value) > 80:
         return False
+    if any(p.replace(".", "") in lexicon.LEGAL_FORMS for p in parts):
+        return False
     if not value.isascii() and (script := _script_of(value)) not in (None, "CYRILLIC", "GREEK"):
         return _looks_like_name_in(script, value, parts)  # Cyrillic and Greek: lexicon.fold romanises them
     if not all(p.replace(".", "").replace("-", "").replace("'", "").replace("’", "").isalpha() for p in parts):

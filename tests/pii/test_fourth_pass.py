@@ -1,0 +1,170 @@
+"""Issue 13, fourth pass: keys that take their meaning from the structure around them (the parent key, a sibling
+question or document type), people named by their role, transliterated Hindi, romanised Japanese,
+Indonesian and Vietnamese keys, and company legal forms that keep a value from reading as a person."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from osa.pii.cli import EXIT_OK, main
+from osa.pii.fields import PERSON_ROLES, classify_field, label_hint
+from osa.pii.names import looks_like_person_name
+
+
+@pytest.mark.parametrize(
+    ("key", "parent", "kind"),
+    [
+        ("date", "birth", "dob"),  # a bare head takes its meaning from the parent
+        ("place", "birth", None),
+        ("no", "passport", "passport"),
+        ("value", "dob", "dob"),
+        ("number", "phone", "phone"),
+        ("number", "order", None),
+        ("id", "user", None),
+        ("date", "event", None),
+        ("code", "country", None),
+        ("id_doc", "verification", "ssn"),  # an identity document's number
+        ("id_number", "employee", "ssn"),
+        ("id_number", "invoice", None),  # only a person's ID number is their identity number
+        ("primaryIdentifier", "nameIdentifier", "name"),  # IVMS101 travel rule
+        ("secondaryIdentifier", "nameIdentifier", "name"),
+        ("tpl", "liveness", "biometric"),
+        ("tpl", "email", None),
+        ("kao_tokucho", "face_checkin", "biometric"),
+        ("holder", "card", "person"),
+        ("badge_name", "attendee", "person"),
+        ("status", "claimant", None),
+    ],
+)
+def test_keys_read_with_their_parent(key: str, parent: str, kind: str | None) -> None:
+    assert classify_field(key, parent).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("key", "kind"),
+    [
+        ("janmdin", "dob"),  # transliterated Hindi
+        ("ghar_ka_pata", "address"),
+        ("pata", "address"),
+        ("bank_khata", "bank_account"),
+        ("khata_sankhya", "bank_account"),
+        ("aadhaar_sankhya", "ssn"),
+        ("ungli_chhap", "biometric"),
+        ("pehla_naam", "name"),
+        ("koza_bango", "bank_account"),  # romanised Japanese
+        ("menkyosho_bango", "drivers_license"),
+        ("kojin_bango", "ssn"),
+        ("my_number", "ssn"),
+        ("nama_depan", "name"),  # Indonesian, noun first
+        ("nama_belakang", "name"),
+        ("no_rek", "bank_account"),
+        ("nomor_sim", "drivers_license"),
+        ("so_tai_khoan", "bank_account"),  # Vietnamese
+        ("ma_so_thue", "tax_id"),
+        ("ho_ten", "name"),
+        ("du_lieu_khuon_mat", "biometric"),
+        ("van_tay", "biometric"),
+        ("apelido", "name"),
+        ("adresse_postale", "address"),
+        ("tax_ref", "tax_id"),
+        ("ni_number", "tax_id"),
+        ("kvnr", "medical_record"),
+        ("rvnr", "ssn"),
+        ("ani", "phone"),
+        ("claimant", "person"),
+        ("interviewers", "person"),
+        ("timekeeper", "person"),
+        ("client", None),  # as often a company as a person
+        ("sim_number", None),  # a SIM card, not Indonesia's SIM licence
+        ("postal_code", None),
+    ],
+)
+def test_keys_in_more_languages_and_roles(key: str, kind: str | None) -> None:
+    assert classify_field(key).kind == kind
+
+
+def test_every_role_is_a_person_key_and_modifier() -> None:
+    for role in PERSON_ROLES:
+        assert classify_field(role).kind == "person", role
+        if role not in ("agent", "parents"):
+            assert classify_field(f"{role}_name").kind == "name", role
+
+
+@pytest.mark.parametrize(
+    ("label", "kind"),
+    [
+        ("Date of birth", "dob"),
+        ("What is your date of birth? (DD/MM/YYYY)", "dob"),
+        ("Please enter your bank account number", "bank_account"),
+        ("Social security number", "ssn"),
+        ("Full legal name", "person"),  # people and contacts: the answer's shape decides
+        ("Email", "person"),
+        ("Company name", "organisation"),
+        ("Favourite colour", None),
+        ("How did you hear about us?", None),
+    ],
+)
+def test_question_labels(label: str, kind: str | None) -> None:
+    assert label_hint(label).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("value", "is_name"),
+    [
+        ("Công ty TNHH Vinasoft", False),
+        ("PT Maju Jaya Tbk", False),
+        ("ООО Ромашка", False),
+        ("Müller GmbH", False),
+        ("Anna Berg", True),
+        ("CONNOR GAGNON", True),
+        ("J. Smith", True),
+    ],
+)
+def test_company_legal_forms_anywhere_in_a_value(value: str, is_name: bool) -> None:
+    assert looks_like_person_name(value) is is_name
+
+
+def _redact(tmp_path: Path, records: list[dict]) -> list[dict]:
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    argv = ["redact", "--input", str(source), "--output", str(out), "--allow-dev-keys", "--workers", "1"]
+    assert main(argv) == EXIT_OK
+    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+
+def test_the_cli_reads_structure(tmp_path: Path) -> None:
+    """Through `osa redact`: the parent, a sibling question and a sibling document type give a vague key
+    its meaning, and what they do not name survives."""
+    hexed = "569eebff87c5d483e57ab53910985678d43e74cad85bdbf0fe6e5116d742ea66e14d5d1dff8c472865b30001f63d3b4c64"
+    records = [
+        {"birth": {"date": "10 October 1853", "place": "Köln"}},
+        {"right_to_work": {"document": "passport", "number": "SQY224620", "expiry": "02/11/2030"}},
+        {
+            "answers": [
+                {"q": "Date of birth", "a": "12/03/1984"},
+                {"q": "Bank account number", "a": "31926819"},
+                {"q": "Do you have a passport?", "a": "Yes"},
+                {"q": "Favourite colour", "a": "blue"},
+                {"field": "Full name", "value": "Marloes Jansen"},
+            ]
+        },
+        {"nameIdentifier": [{"primaryIdentifier": "Jansen", "secondaryIdentifier": "Marloes", "type": "LEGL"}]},
+        {"liveness": {"tpl": hexed, "score": "0.861"}, "timekeeper": "J. Smith", "client": "Morgan Stanley"},
+    ]
+    birth, work, form, ivms, rest = _redact(tmp_path, records)
+    assert birth["birth"]["date"].startswith("DOB_") and birth["birth"]["place"] == "Köln"
+    assert work["right_to_work"]["number"].startswith("PASSPORT_") and work["right_to_work"]["expiry"] == "02/11/2030"
+    answers = [item.get("a", item.get("value")) for item in form["answers"]]
+    assert answers[0].startswith("DOB_") and answers[1].startswith("BANK_ACCOUNT_")
+    assert answers[2:4] == ["Yes", "blue"]
+    assert answers[4].startswith("NAME_")
+    assert [item["q"] for item in form["answers"][:4]] == [r["q"] for r in records[2]["answers"][:4]]
+    person = ivms["nameIdentifier"][0]
+    assert person["primaryIdentifier"].startswith("NAME_") and person["secondaryIdentifier"].startswith("NAME_")
+    assert person["type"] == "LEGL"
+    assert rest["liveness"]["tpl"].startswith("BIOMETRIC_") and rest["liveness"]["score"] == "0.861"
+    assert rest["timekeeper"].startswith("NAME_") and rest["client"] == "Morgan Stanley"
