@@ -1180,8 +1180,9 @@ _NO_INHERIT = frozenset(
 )
 
 
-#: Heads that say nothing alone and take the parent's words before them (``birth.date`` -> birth date).
-_COMPOSING_HEADS = frozenset(["date", "number", "no", "id", "identifier", "code", "value", "data", "template"])
+#: Heads that say nothing alone and take the parent's words before them (``birth.date`` -> birth date). Not
+#: ``id``: ``{"patient": {"id": <uuid>}}`` is the record's id (FHIR ``Patient.id``), not the patient's MRN.
+_COMPOSING_HEADS = frozenset(["date", "number", "no", "identifier", "code", "value", "data", "template"])
 #: ``id_number``, ``idNo``: under a person, the number of their identity document.
 _IDENTITY_NUMBER_KEYS = frozenset([("id", "number"), ("identity", "number"), ("identification", "number")])
 #: Parents under which an ``account`` is a bank account, not a customer organisation.
