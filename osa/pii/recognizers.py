@@ -824,6 +824,45 @@ class PassportRecognizer(Recognizer):
     context_boost = 0.15
 
 
+class LabelledValueRecognizer(Recognizer):
+    """A value written after its label inside text, as a log line or a pasted form writes it:
+    ``door=D3 finger_tpl=Rk1S...``, ``kvnr="A123456780"``, ``CNH: S 691 748 029 411``. The label is read with
+    the same key vocabulary as a JSON key (`fields.classify_field`: languages, abbreviations, compounds), so
+    a label is declared once for both; only identifier types are taken, and only values that look like one
+    (digits; a biometric template's length)."""
+
+    name = "labelled_value"
+    pii_type = "ssn"  # one of several: the label decides each finding's type
+    # A label's last letter, "=" or ":", then value characters up to a digit: a superset of both forms.
+    prefilter = r"[\p{L}_'’.-](?:=\x22?[^\s,;|&\x22]*| ?: ?[\p{L}\p{N}/+=. -]*)\d"
+    _label = r"[^\W\d](?:[\w'’.-]{0,38}[^\W\d]|[^\W\d]?)"  # ends in a letter: "10:30" is a time
+    pattern = re.compile(
+        rf"(?<![\w'’.-])(?P<key>{_label})=(?:\x22(?P<quoted>[^\x22\n]{{4,200}})\x22|(?P<bare>[^\s,;|&\x22]{{3,599}}[^\s,;|&\x22.:)\]]))"
+        rf"|(?<![\w'’.-])(?P<label>{_label}(?: {_label}){{0,3}}) ?: ?"
+        r"(?P<value>[A-Za-z0-9](?:[A-Za-z0-9/+=.-]*[A-Za-z0-9=])?(?: (?=[A-Z0-9-]*\d)[A-Z0-9-]*[A-Z0-9]){0,6})"
+        r"(?![\w/+=-]|\.\w)"
+    )
+    confidence = 0.85
+    _TYPES = frozenset(["ssn", "passport", "drivers_license", "tax_id", "medical_record", "bank_account", "biometric"])
+
+    def find(self, text: str, prefiltered: bool = False) -> list[Finding]:
+        from .fields import classify_field  # fields reads recognizer key words: import at use
+
+        found: list[Finding] = []
+        for match in self.pattern.finditer(text):
+            group = "quoted" if match.group("quoted") else "bare" if match.group("bare") else "value"
+            label = match.group("key") or match.group("label")
+            value = match.group(group)
+            pii_type = classify_field(label).whole_value_type
+            if pii_type not in self._TYPES:
+                continue
+            digits = sum(c.isdigit() for c in value)
+            if (len(value) < 16 or digits < 2) if pii_type == "biometric" else digits < 4:
+                continue
+            found.append(Finding(pii_type, *match.span(group), self.confidence, self.name))
+        return found
+
+
 class SsrDocsRecognizer(Recognizer):
     """An airline booking's passenger document remark (IATA ``SSR DOCS``): ``SSR DOCS KL HK1
     P/DEU/C01X00T47/DEU/04MAR86/F/12AUG31/MUELLER/ANNA/MARIA``. Its fields are fixed by position: the
@@ -1142,6 +1181,7 @@ def all_recognizers() -> list[Recognizer]:
         NhsNumberRecognizer(),
         MedicareMbiRecognizer(),
         SsrDocsRecognizer(),
+        LabelledValueRecognizer(),
         BiometricRecognizer(),
         BiometricRecordRecognizer(),
         DateOfBirthRecognizer(),

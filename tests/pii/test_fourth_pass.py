@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from osa.pii import PiiEngine
 from osa.pii.cli import EXIT_OK, main
 from osa.pii.fields import PERSON_ROLES, classify_field, label_hint
 from osa.pii.names import looks_like_person_name
+
+from .conftest import assert_prefilters_cover, spans
 
 
 @pytest.mark.parametrize(
@@ -168,3 +171,39 @@ def test_the_cli_reads_structure(tmp_path: Path) -> None:
     assert person["type"] == "LEGL"
     assert rest["liveness"]["tpl"].startswith("BIOMETRIC_") and rest["liveness"]["score"] == "0.861"
     assert rest["timekeeper"].startswith("NAME_") and rest["client"] == "Morgan Stanley"
+
+
+_TEMPLATE = "Rk1SACAyMAA3TvgA8JV8XGUtUoa/LFEX7Ij9olvcU11GP0yCnA3HhscC0zW93gkWyeEU"
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        (
+            f"2023-01-01 00:09:24 door=D3 member=M-312639 finger_tpl={_TEMPLATE} result=GRANTED",
+            [("biometric", _TEMPLATE)],
+        ),
+        ('physio kvnr="A133640617" ok', [("medical_record", "A133640617")]),
+        ("CNH: S 691 748 029 411\n\nExperience", [("drivers_license", "S 691 748 029 411")]),
+        ("aadhaar_sankhya: 2345 6789 0123 and more", [("ssn", "2345 6789 0123")]),
+        ("tax_ref: 1234567890.", [("tax_id", "1234567890")]),  # the sentence's period is not the value's
+    ],
+)
+def test_values_after_their_label_in_text(engine: PiiEngine, text: str, found: list) -> None:
+    assert spans(engine, text) == found
+    assert_prefilters_cover(engine, [text])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order_id=ORD-12345 total=99.50 ts=1700000000",
+        "Date: 2023-01-01 10:30",
+        "Ticket: INC-123456",
+        "https://x.example/a?id=12345&account=99887766",
+        "biometric_vendor=IDEMIA version=4.2",
+        "ran at 2024-05-01T10:00:00Z",
+    ],
+)
+def test_labels_that_name_no_identifier(engine: PiiEngine, text: str) -> None:
+    assert spans(engine, text) == []
