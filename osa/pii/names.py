@@ -33,15 +33,36 @@ SEQUENCE = re.compile(  # the uppercase lookahead first: cheap rejection at most
     rf"(?:[ \t]+(?:(?:{_PARTICLE})[ \t]+)*(?:{_CAPWORD}|{_INITIAL})){{0,4}}(?![\w@])"
 )
 
-_TITLES = "mr|mrs|ms|miss|mx|dr|prof|sir|dame|herr|frau|mme|mlle|sr|sra|srta|rev"
+#: Titles and honorifics before a name, in the languages of the key words (Indian Shri/Smt., Dutch mevr./dhr.,
+#: Polish pan/pani, Turkish bay/bayan, Indonesian Bapak/Ibu, Italian sig./sig.ra, Iberian don/doña/dona).
+_TITLES = (
+    "mr|mrs|ms|miss|mx|dr|prof|sir|dame|herr|frau|mme|mlle|sr|sra|srta|rev|madame|monsieur|fru|shri|sri|smt|"
+    "shrimati|kumari|mevr|mevrouw|dhr|pan|pani|bay|bayan|sayın|bapak|pak|ibu|sig|signor|signora|don|doña|dona"
+)
 _GREETINGS = "hi|hello|hey|dear|thanks|thank you|cheers|regards|sincerely|best|bye|welcome|congrats"
 _LABELS = (
     "name|contact|attn|attention|cc|bcc|from|to|signed|customer|patient|client|owner|assignee|by|rep|lead|applicant"
 )
+#: Verbs a person does in a note ("Jutta asked for the invoice", "Henrike was strong on design"): a known
+#: first name that is not an ordinary word, alone before one, is a name.
+_SUBJECT_VERBS = (
+    "asked|said|says|called|told|wrote|emailed|replied|requested|reported|complained|mentioned|confirmed|"
+    "prefers|wants|needs|agreed|declined|paid|visited|arrived|booked|cancelled|canceled|ordered|bought|"
+    "presented|was|is|has|had|will|would|phoned|texted|sent|received|explained|stated|claims|claimed|refused|"
+    "accepted|joined|missed|attended|returned|lives|works|fragte|sagte|hat|ist|war|möchte|rief|bat|schrieb|"
+    "pidió|dijo|llamó|quiere|tiene|está|pediu|disse|ligou|quer|tem|chiede|dice|vuole|demande|veut|vroeg|zei|"
+    "heeft|wil|belde|frågade|ringde"
+)
+#: First names that start a sentence as another word more often ("May was busy", "Will is ..." is rare, "Hope is").
+_NOT_SUBJECTS = frozenset(["may", "april", "june", "august", "will", "hope"])
+_SUBJECT = re.compile(rf"[ \t]+(?:{_SUBJECT_VERBS})(?![\w'’-])")
 # Same alternatives for the Rust prefilter: any strong context followed by a capital.
 # The keyword starts after a non-letter, as ``_context_strength`` reads it (and not ``\b``,
 # which the engine's DFA cannot run on non-ASCII text).
-_RUST_CONTEXT = rf"(?i:(?:^|\P{{L}})(?:(?:{_TITLES})\.?|(?:{_GREETINGS})[,!]?|(?:{_LABELS})[ \t]*[:=-]))\s*\p{{Lu}}"
+_RUST_CONTEXT = (
+    rf"(?i:(?:^|\P{{L}})(?:(?:{_TITLES})\.?|(?:{_GREETINGS})[,!]?|(?:{_LABELS})[ \t]*[:=-]))\s*\p{{Lu}}"
+    rf"|\p{{Lu}}\p{{Ll}}+[ \t]+(?:{_SUBJECT_VERBS})(?:$|[^\p{{L}}\p{{N}}_'’-])"
+)
 _RUST_PAIR = r"\p{Lu}[\p{Ll}'’\-]*\p{Ll}[ \t]+(?:\p{Ll}{1,4}[ \t]+)*\p{Lu}"
 _RUST_WORD = r"\p{Lu}[\p{Ll}'’]*\p{Ll}"
 _HASH_SEED = 7
@@ -157,13 +178,26 @@ class PersonNameRecognizer(Recognizer):
             sequence = match.group(0)
             if " " not in sequence and "\t" not in sequence:
                 start = match.start()
-                # A lone capitalized word needs a title/greeting/label before it (never at the start).
+                # A lone capitalized word needs a title/greeting/label before it (never at the start), or to be
+                # a known first name doing something ("Jutta asked ...").
                 if not start or _context_strength(text, start) != 2:
+                    subject = self._subject(text, match)
+                    if subject is not None:
+                        found.append(subject)
                     continue
             finding = score(text, match)
             if finding is not None:
                 found.append(finding)
         return found
+
+    def _subject(self, text: str, match: re.Match[str]) -> Finding | None:
+        """A lone known first name (not an ordinary word or a place) as the subject of a person's verb."""
+        if _SUBJECT.match(text, match.end()) is None:
+            return None
+        word = lexicon.fold(match.group(0))
+        if word not in self._first or word in self._common or word in self._places or word in _NOT_SUBJECTS:
+            return None
+        return Finding("name", match.start(), match.end(), 0.6, self.name)
 
     def _cued_name(self, text: str, position: int) -> Finding | None:
         match = SEQUENCE.match(text, position)

@@ -207,3 +207,28 @@ def test_values_after_their_label_in_text(engine: PiiEngine, text: str, found: l
 )
 def test_labels_that_name_no_identifier(engine: PiiEngine, text: str) -> None:
     assert spans(engine, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Henrike was strong on system design, weaker on SQL.", "Henrike"),  # a first name doing something
+        ("Annual booster for Rocky. Jutta asked for the invoice.", "Jutta"),
+        ("Horas extra: Begoña pidió el día libre.", "Begoña"),
+        ("Customer Smt. Raghunathan reports an outage.", "Raghunathan"),  # honorifics in more languages
+        ("mevr. Kuipers on the way; callback later", "Kuipers"),
+        ("ED visit: Shri Venkataraman presented with neck pain", "Venkataraman"),
+        ("Pak Budi datang jam 10.", "Budi"),
+    ],
+)
+def test_lone_names_in_text(engine: PiiEngine, text: str, name: str) -> None:
+    assert ("name", name) in spans(engine, text)
+    assert_prefilters_cover(engine, [text])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Paris is lovely", "Monday was busy", "May was a slow month", "Order was shipped", "Bay Area office", "Pan Am"],
+)
+def test_lone_words_that_are_not_names(engine: PiiEngine, text: str) -> None:
+    assert spans(engine, text) == []
