@@ -87,6 +87,11 @@ class StreetAddressRecognizer(Recognizer):
         return score
 
 
+#: A unit, floor or district between the house number and the postcode: ", lgh 1355", ", 7º D", ", Hinterhaus",
+#: ", Maltepe" (one to three short words; up to two of them).
+_EU_UNIT = r"(?:,\s*[\w'’º°./-]{1,12}(?:\s[\w'’º°./-]{1,12}){0,2}){0,2}"
+
+
 class GermanAddressRecognizer(Recognizer):
     """Street-then-number: "Hauptstraße 12a, 10115 Berlin", "Am Alten Markt 3"."""
 
@@ -104,7 +109,7 @@ class GermanAddressRecognizer(Recognizer):
         r"|(?:(?:Am|An der|Im|In der|Auf der|Zum|Zur)\s+)?(?:[A-ZÄÖÜ][a-zäöüß]+[- ])+"
         r"(?:Straße|Strasse|Str\.|Weg|Allee|Gasse|Platz|Ring|Damm|Ufer|Chaussee))"
         r"\s+\d{1,4}\s?[a-zA-Z]?(?:[-/]\d{1,4})?(?![\w])"
-        r"(?:,\s*(?:D-)?\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+(?:[ -][A-ZÄÖÜ][a-zäöüß.]+)?)?"
+        r"(?:" + _EU_UNIT + r",\s*(?:D-)?\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+(?:[ -][A-ZÄÖÜ][a-zäöüß.]+)?)?"
     )
     confidence = 0.8
 
@@ -118,7 +123,7 @@ _TYPE_FIRST_CLEAR = (
 )
 _TYPE_FIRST_AMBIGUOUS = r"Via|Place|Plaza|Avenue|Av\.|Boulevard|Bd|Corso|Largo|Paseo|Chemin|Impasse|Quai|Allée|Rue"
 # Turkish puts the type after the name: "Atatürk Cad. No:12", "Gül Sokak 5"
-_TYPE_AFTER_NAME = r"cad\.|caddesi|sok\.|soka[kğ]ı?|bulvar[ıi]|mah\.|mahallesi"
+_TYPE_AFTER_NAME = r"cad\.|cd\.|caddesi|sok\.|sk\.|soka[kğ]ı?|bulvar[ıi]|blv\.|mah\.|mahallesi"
 # French and Belgian number-first: "12 rue de la Paix"
 _NUMBER_FIRST_TYPES = r"rue|avenue|av\.|boulevard|bd|chemin|all[ée]e|place|quai|impasse|route|cours|square"
 # Dutch, Nordic, Finnish, Hungarian street suffixes: "Kerkstraat 12", "Drottninggatan 5", "Mannerheimintie 3"
@@ -132,7 +137,7 @@ _TOWN = _CAPITALISED + r"(?:[ -]" + _CAPITALISED + r"){0,2}"
 # ", 00-590 Warszawa", ", 28013 Madrid", ", 1100-053 Lisboa", ", 1017 GC Amsterdam", ", 111 51 Stockholm";
 # or the town alone after a clear type word (", Jakarta", ", São Paulo")
 _POSTAL_TOWN = (
-    r"(?:(?P<tail>,?\s*(?:\d{1,2}[º°]?\s?[A-Za-z]{0,3},?\s*)?(?:[A-Z]{1,2}-)?"
+    r"(?:(?P<tail>" + _EU_UNIT + r",?\s*(?:\d{1,2}[º°]?\s?[A-Za-z]{0,3},?\s*)?(?:[A-Z]{1,2}-)?"
     r"(?:\d{2}-\d{3}|\d{4}-\d{3}|\d{5}(?:-\d{3})?|\d{4}\s?[A-Z]{2}|\d{3}\s\d{2}|\d{4})\s+" + _TOWN + ")"
     r"|(?P<town>,\s*" + _TOWN + r"(?![\w'’-])))?"
 )

@@ -55,6 +55,12 @@ _SUBJECT_VERBS = (
 )
 #: First names that start a sentence as another word more often ("May was busy", "Will is ..." is rare, "Hope is").
 _NOT_SUBJECTS = frozenset(["may", "april", "june", "august", "will", "hope"])
+#: What a subject cannot follow: the end of a firm's list of partners ("Johnson & Johnson", "Smith, Butcher
+#: and Anderson"), a preposition ("our manager at Becker sent": a firm), or a word it is glued to ("O'Brien").
+_LIST_END = re.compile(
+    r"(?:&|[A-Z][\w'’-]*,?[ \t]+and|(?<![\w])(?i:at|from|with|for|of|by|to|in|on|via|von|bei|de|chez))[ \t]*$"
+    r"|[^\s(\x22“]$"
+)
 _SUBJECT = re.compile(rf"[ \t]+(?:{_SUBJECT_VERBS})(?![\w'’-])")
 # Same alternatives for the Rust prefilter: any strong context followed by a capital.
 # The keyword starts after a non-letter, as ``_context_strength`` reads it (and not ``\b``,
@@ -192,7 +198,8 @@ class PersonNameRecognizer(Recognizer):
 
     def _subject(self, text: str, match: re.Match[str]) -> Finding | None:
         """A lone known first name (not an ordinary word or a place) as the subject of a person's verb."""
-        if _SUBJECT.match(text, match.end()) is None:
+        start = match.start()
+        if _SUBJECT.match(text, match.end()) is None or _LIST_END.search(text[max(0, start - 40) : start]):
             return None
         word = lexicon.fold(match.group(0))
         if word not in self._first or word in self._common or word in self._places or word in _NOT_SUBJECTS:

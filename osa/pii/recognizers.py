@@ -824,6 +824,29 @@ class PassportRecognizer(Recognizer):
     context_boost = 0.15
 
 
+class GedcomRecognizer(Recognizer):
+    """A GEDCOM genealogy record (``0 @I1@ INDI`` / ``1 NAME Anna /Berg/`` / ``1 BIRT`` / ``2 DATE 21 AUG
+    1890``): its fields are fixed by tag. Names (``NAME``, ``GIVN``, ``SURN``, ``NICK``, ``_MARNM``) and the
+    date under a birth or christening event are personal data; places, sex and family links are not."""
+
+    name = "gedcom"
+    pii_type = "name"
+    prefilter = r"(?:^|\n)[ \t]*\d{1,2} (?:NAME|GIVN|SURN|NICK|_MARNM|BIRT|CHR|BAPM)(?:$|\s)"
+    pattern = re.compile(
+        r"(?m)^[ \t]*\d{1,2} (?:NAME|GIVN|SURN|NICK|_MARNM)[ \t]+(?P<name>[^\n]*[^\s/]/?)[ \t]*$"
+        r"|^[ \t]*(?P<level>\d{1,2}) (?:BIRT|CHR|BAPM)[ \t]*\n(?:[ \t]*\d{1,2} (?!DATE)[^\n]*\n){0,4}"
+        r"[ \t]*\d{1,2} DATE[ \t]+(?P<dob>[^\n]*\d[^\n]*?)[ \t]*$"
+    )
+    confidence = 0.9
+
+    def find(self, text: str, prefiltered: bool = False) -> list[Finding]:
+        found: list[Finding] = []
+        for match in self.pattern.finditer(text):
+            field = "name" if match.group("name") else "dob"
+            found.append(Finding(field, *match.span(field), self.confidence, self.name))
+        return found
+
+
 class LabelledValueRecognizer(Recognizer):
     """A value written after its label inside text, as a log line or a pasted form writes it:
     ``door=D3 finger_tpl=Rk1S...``, ``kvnr="A123456780"``, ``CNH: S 691 748 029 411``. The label is read with
@@ -1181,6 +1204,7 @@ def all_recognizers() -> list[Recognizer]:
         NhsNumberRecognizer(),
         MedicareMbiRecognizer(),
         SsrDocsRecognizer(),
+        GedcomRecognizer(),
         LabelledValueRecognizer(),
         BiometricRecognizer(),
         BiometricRecordRecognizer(),

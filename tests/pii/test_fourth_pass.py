@@ -228,7 +228,47 @@ def test_lone_names_in_text(engine: PiiEngine, text: str, name: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Paris is lovely", "Monday was busy", "May was a slow month", "Order was shipped", "Bay Area office", "Pan Am"],
+    [
+        "Paris is lovely",
+        "Monday was busy",
+        "May was a slow month",
+        "Order was shipped",
+        "Bay Area office",
+        "Pan Am",
+        "Our account manager at Becker sent invoice INV-44282.",  # after a preposition: a firm
+        "Our account manager at Johnson & Johnson sent invoice",
+        "at Smith, Butcher and Anderson sent invoice",
+        "at Miller-O'Brien sent invoice",
+    ],
 )
 def test_lone_words_that_are_not_names(engine: PiiEngine, text: str) -> None:
     assert spans(engine, text) == []
+
+
+def test_gedcom_records(engine: PiiEngine) -> None:
+    text = (
+        "0 @I670@ INDI\n1 NAME Martina /Russo/\n1 SEX F\n1 BIRT\n2 DATE 21 AUG 1890\n2 PLAC Lyon\n"
+        "1 FAMS @F103@\n0 @I1023@ INDI\n1 NAME Lorenzo /De Luca/\n1 BIRT\n2 PLAC Cork\n2 DATE ABT 1905\n"
+        "1 DEAT\n2 DATE 3 MAR 1970\n"
+    )
+    assert spans(engine, text) == [
+        ("name", "Martina /Russo/"),
+        ("dob", "21 AUG 1890"),
+        ("name", "Lorenzo /De Luca/"),
+        ("dob", "ABT 1905"),  # the death date is not a birth date; places stay
+    ]
+    assert_prefilters_cover(engine, [text])
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "Sveavägen 195, lgh 1355, 411 06 Göteborg",
+        "Hauptstr. 36a, Hinterhaus, 50667 Köln",
+        "Bağdat Cd. No:110/2, Maltepe, 34487 İstanbul",
+    ],
+)
+def test_addresses_with_a_unit_or_district_before_the_postcode(engine: PiiEngine, address: str) -> None:
+    text = f"Tenant of {address} since May."
+    assert spans(engine, text) == [("address", address)]
+    assert_prefilters_cover(engine, [text])
