@@ -824,7 +824,26 @@ class PassportRecognizer(Recognizer):
     context_boost = 0.15
 
 
-class GedcomRecognizer(Recognizer):
+class RecordFieldsRecognizer(Recognizer):
+    """A record whose fields are fixed by position or tag: ``fields`` maps each named group of ``pattern`` to
+    the PII type it holds; ``keeps`` may refuse a field (a check the shape cannot make)."""
+
+    fields: dict[str, str] = {}
+
+    def keeps(self, field: str, value: str) -> bool:
+        return True
+
+    def find(self, text: str, prefiltered: bool = False) -> list[Finding]:
+        found: list[Finding] = []
+        for match in self.pattern.finditer(text):
+            for field, pii_type in self.fields.items():
+                value = match.group(field)
+                if value and self.keeps(field, value):
+                    found.append(Finding(pii_type, *match.span(field), self.confidence, self.name))
+        return found
+
+
+class GedcomRecognizer(RecordFieldsRecognizer):
     """A GEDCOM genealogy record (``0 @I1@ INDI`` / ``1 NAME Anna /Berg/`` / ``1 BIRT`` / ``2 DATE 21 AUG
     1890``): its fields are fixed by tag. Names (``NAME``, ``GIVN``, ``SURN``, ``NICK``, ``_MARNM``) and the
     date under a birth or christening event are personal data; places, sex and family links are not."""
@@ -834,17 +853,11 @@ class GedcomRecognizer(Recognizer):
     prefilter = r"(?:^|\n)[ \t]*\d{1,2} (?:NAME|GIVN|SURN|NICK|_MARNM|BIRT|CHR|BAPM)(?:$|\s)"
     pattern = re.compile(
         r"(?m)^[ \t]*\d{1,2} (?:NAME|GIVN|SURN|NICK|_MARNM)[ \t]+(?P<name>[^\n]*[^\s/]/?)[ \t]*$"
-        r"|^[ \t]*(?P<level>\d{1,2}) (?:BIRT|CHR|BAPM)[ \t]*\n(?:[ \t]*\d{1,2} (?!DATE)[^\n]*\n){0,4}"
+        r"|^[ \t]*\d{1,2} (?:BIRT|CHR|BAPM)[ \t]*\n(?:[ \t]*\d{1,2} (?!DATE)[^\n]*\n){0,4}"
         r"[ \t]*\d{1,2} DATE[ \t]+(?P<dob>[^\n]*\d[^\n]*?)[ \t]*$"
     )
+    fields = {"name": "name", "dob": "dob"}
     confidence = 0.9
-
-    def find(self, text: str, prefiltered: bool = False) -> list[Finding]:
-        found: list[Finding] = []
-        for match in self.pattern.finditer(text):
-            field = "name" if match.group("name") else "dob"
-            found.append(Finding(field, *match.span(field), self.confidence, self.name))
-        return found
 
 
 class LabelledValueRecognizer(Recognizer):
@@ -886,7 +899,7 @@ class LabelledValueRecognizer(Recognizer):
         return found
 
 
-class SsrDocsRecognizer(Recognizer):
+class SsrDocsRecognizer(RecordFieldsRecognizer):
     """An airline booking's passenger document remark (IATA ``SSR DOCS``): ``SSR DOCS KL HK1
     P/DEU/C01X00T47/DEU/04MAR86/F/12AUG31/MUELLER/ANNA/MARIA``. Its fields are fixed by position: the
     document number, the date of birth and the names are personal data; the document type, countries,
@@ -901,20 +914,12 @@ class SsrDocsRecognizer(Recognizer):
         r"(?P<dob>\d{2}[A-Z]{3}\d{2,4})/[MFXU]I?/(?:\d{2}[A-Z]{3}\d{2,4})?/"
         rf"(?P<surname>{_name})(?:/(?P<given>{_name}))?(?:/(?P<middle>{_name}))?(?=$|[\s\"]|-\d)"
     )
+    fields = {"number": "passport", "dob": "dob", "surname": "name", "given": "name", "middle": "name"}
     confidence = 0.9
 
-    def find(self, text: str, prefiltered: bool = False) -> list[Finding]:
-        found: list[Finding] = []
-        for match in self.pattern.finditer(text):
-            day = match.group("dob")  # 04MAR86: a two-digit year is read as plausible_birth_date reads one
-            dob = v.plausible_birth_match({"td": day[:2], "tm": day[2:5], "ty": day[5:]})
-            found.append(Finding("passport", *match.span("number"), self.confidence, self.name))
-            if dob:
-                found.append(Finding("dob", *match.span("dob"), self.confidence, self.name))
-            for part in ("surname", "given", "middle"):
-                if match.group(part):
-                    found.append(Finding("name", *match.span(part), self.confidence, self.name))
-        return found
+    def keeps(self, field: str, value: str) -> bool:
+        # 04MAR86: a two-digit year is read as plausible_birth_date reads one
+        return field != "dob" or bool(v.plausible_birth_match({"td": value[:2], "tm": value[2:5], "ty": value[5:]}))
 
 
 class DriversLicenseRecognizer(Recognizer):
