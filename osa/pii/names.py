@@ -603,3 +603,93 @@ def _looks_like_name_in(script: str, value: str, parts: list[str]) -> bool:
         # Two short parts, the surname in kanji (a katakana word first is a loanword: ホテル 東京)
         return len(parts) == 2 and all(1 <= len(p) <= 5 for p in parts) and _script_of(parts[0][0]) == "CJK"
     return 2 <= len(parts) <= 4 and all(2 <= len(p) <= 15 for p in parts)
+
+
+#: Hebrew, Arabic, Devanagari, Thai, kana, Han and Hangul letters.
+_SCRIPT_LETTERS = "\u0590-\u05ff\u0600-\u06ff\u0900-\u097f\u0e00-\u0e7f\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af"
+_SCRIPT_RUN = re.compile(rf"(?<![\w])[{_SCRIPT_LETTERS}]+(?:[ \u00a0][{_SCRIPT_LETTERS}]+){{0,3}}(?![\w])")
+
+
+class ScriptNameRecognizer(Recognizer):
+    """A name in another script inside text written in Latin letters ("ED visit: ليلى منصور presented ...",
+    "such as 김민준 (ticket ...)", "attn 中村 結衣"): the run is read as a whole value under a people key is
+    (`looks_like_person_name`); a lone Chinese or Japanese word and a two-syllable Korean one are left (words
+    such as 東京 or 김치 start with a surname too). Text mostly in that script is left to the other rules."""
+
+    name = "person_name_script"
+    pii_type = "name"
+    prefilter = (
+        r"(?s)[\p{Hebrew}\p{Arabic}\p{Devanagari}\p{Thai}\p{Hiragana}\p{Katakana}\p{Han}\p{Hangul}].*[A-Za-z]{3}"
+        r"|[A-Za-z]{3}.*[\p{Hebrew}\p{Arabic}\p{Devanagari}\p{Thai}\p{Hiragana}\p{Katakana}\p{Han}\p{Hangul}]"
+    )
+    pattern = _SCRIPT_RUN
+    confidence = 0.6
+
+    def find(self, text: str, prefiltered: bool = False) -> list[Finding]:
+        runs = list(self.pattern.finditer(text))
+        if not runs:
+            return []
+        latin = sum(1 for c in text if c.isascii() and c.isalpha())
+        if latin < 2 * sum(len(run.group(0)) for run in runs):
+            return []  # the text is in that script
+        found: list[Finding] = []
+        for run in runs:
+            value = run.group(0)
+            parts = value.split()
+            script = _script_of(value)
+            if script is None or len(parts) == 1 and (script != "HANGUL" or len(value) < 3):
+                continue
+            if _looks_like_name_in(script, value, parts):
+                found.append(Finding("name", run.start(), run.end(), self.confidence, self.name))
+        return found
+
+
+_UPWORD = rf"[{_UP}][{_UP}'’-]*[{_UP}]"
+_CAPS_RUN = re.compile(
+    rf"(?<![\w@.#/-])(?:{_UPWORD}|{_CAPWORD})(?:[ \t]+(?:{_UPWORD}|{_CAPWORD}|(?i:{_PARTICLE}))){{1,7}}(?![\w@])"
+)
+
+
+class CapitalsNameRecognizer(Recognizer):
+    """Names written in capitals ("HENRIKE VON STETTEN", "HOFFMANN Henrike", "RESUME LINNÉA ÖBERG"): in a run of
+    capitalised words with at least one in capitals, two or more words in a row from the name lists (and
+    not ordinary words or places: the ordinary-word list leaves out popular names) are a name; particles
+    glue them."""
+
+    name = "person_name_capitals"
+    pii_type = "name"
+    prefilter = r"\p{Lu}{2,}[ \t]+\p{Lu}|\p{Lu}\p{Ll}+[ \t]+\p{Lu}{2}"
+    pattern = _CAPS_RUN
+    confidence = 0.7
+
+    def find(self, text: str, prefiltered: bool = False) -> list[Finding]:
+        found: list[Finding] = []
+        first, last, common, places = (
+            lexicon.first_names(),
+            lexicon.last_names(),
+            lexicon.common_words(),
+            lexicon.places(),
+        )
+        for run in self.pattern.finditer(text):
+            if not any(len(w) > 1 and w.isupper() for w in run.group(0).split()):
+                continue
+            names: list[tuple[int, int, str]] = []  # the current stretch of name words (and particles)
+            for start, end, word in [*_tokens(run.group(0), run.start()), (0, 0, "")]:
+                folded = lexicon.fold(word)
+                if folded in lexicon.PARTICLES and names:
+                    names.append((start, end, word))
+                    continue
+                if (folded in first or folded in last) and folded not in common and folded not in places:
+                    names.append((start, end, word))
+                    continue
+                while names and lexicon.fold(names[-1][2]) in lexicon.PARTICLES:
+                    names.pop()
+                cores = [w for _, _, w in names if lexicon.fold(w) not in lexicon.PARTICLES]
+                if (
+                    len(cores) >= 2
+                    and any(len(w) > 1 and w.isupper() for w in cores)
+                    and not any(w.replace(".", "") in lexicon.LEGAL_FORMS for w in cores)
+                ):
+                    found.append(Finding("name", names[0][0], names[-1][1], self.confidence, self.name))
+                names = []
+        return found

@@ -1173,10 +1173,12 @@ def all_recognizers() -> list[Recognizer]:
     """The default registry order; names and addresses live in their own modules."""
     from .address import AddressRecognizers
     from .names import (
+        CapitalsNameRecognizer,
         ContactVerbNameRecognizer,
         HonorificNameRecognizer,
         PersonNameRecognizer,
         RoleCueNameRecognizer,
+        ScriptNameRecognizer,
     )
 
     recognizers: list[Recognizer] = [
@@ -1220,6 +1222,8 @@ def all_recognizers() -> list[Recognizer]:
     recognizers.append(RoleCueNameRecognizer())
     recognizers.append(ContactVerbNameRecognizer())
     recognizers.append(HonorificNameRecognizer())
+    recognizers.append(ScriptNameRecognizer())
+    recognizers.append(CapitalsNameRecognizer())
     return recognizers
 
 

@@ -272,3 +272,35 @@ def test_addresses_with_a_unit_or_district_before_the_postcode(engine: PiiEngine
     text = f"Tenant of {address} since May."
     assert spans(engine, text) == [("address", address)]
     assert_prefilters_cover(engine, [text])
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("ED visit: ليلى منصور presented with neck pain.", "ليلى منصور"),  # another script in Latin text
+        ("Our best clients are राहुल शर्मा and others.", "राहुल शर्मा"),
+        ("anyone with an open complaint such as 김민준 (ticket TCK-34790).", "김민준"),
+        ("Invoice to Hugo Boss AG, attn 中村 結衣, send by post.", "中村 結衣"),
+        ("Wife/husband: GRZEGORZ KOWALSKI. Residence: Warszawa", "GRZEGORZ KOWALSKI"),  # capitals
+        ("HOFFMANN Henrike requested a whitelist change", "HOFFMANN Henrike"),
+        ("PLEASE CALL JOHN SMITH NOW", "JOHN SMITH"),
+    ],
+)
+def test_names_in_other_scripts_and_in_capitals_inside_text(engine: PiiEngine, text: str, name: str) -> None:
+    assert ("name", name) in spans(engine, text)
+    assert_prefilters_cover(engine, [text])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Visited the 東京 office and ate 김치 today",  # a lone Han word, a two-syllable Hangul word
+        "ليلى منصور تعاني من ألم في الرقبة بعد حادث",  # text in that script: the other rules read it
+        "URGENT NOTICE FROM THE BANK",
+        "BLACK FRIDAY SALE",
+        "TERMS AND CONDITIONS APPLY",
+        "NEW YORK CITY OFFICE",
+    ],
+)
+def test_script_runs_and_capitals_that_are_not_names(engine: PiiEngine, text: str) -> None:
+    assert [found for found in spans(engine, text) if found[0] == "name"] == []
