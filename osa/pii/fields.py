@@ -131,7 +131,8 @@ _NEUTRAL_HEADS = frozenset(
 #: Keys naming a person by the role they play (``claimant``, ``timekeeper``, ``interviewers``): the value is a
 #: person (its shape decides: name, e-mail or phone). Declared once; the plain key, the ``<role>_name``
 #: modifier and the parent rule (``{"claimant": {"first": ...}}``) all read it. Words that are as often a
-#: thing or a company (client, driver, speaker, host, monitor, partner, sponsor, parent) are left out.
+#: thing or a company (client, courier, contractor, underwriter, driver, speaker, host, partner, sponsor,
+#: parent) are left out.
 PERSON_ROLES = frozenset(
     [
         "claimant",
@@ -161,9 +162,6 @@ PERSON_ROLES = frozenset(
         "examiner",
         "assessor",
         "inspector",
-        "adjuster",
-        "adjustor",
-        "underwriter",
         "caseworker",
         "advisor",
         "adviser",
@@ -179,9 +177,7 @@ PERSON_ROLES = frozenset(
         "caregiver",
         "carer",
         "donor",
-        "courier",
         "freelancer",
-        "contractor",
         "consultant",
         "technician",
         "mechanic",
@@ -1361,8 +1357,9 @@ def classify_field(key: str | None, parent: str | None = None) -> FieldHint:
         any(w in _BIOMETRIC_WORDS for w in parent_words) or _classify_words(tuple(parent_words)).kind == "biometric"
     ):
         return FieldHint("biometric")
-    if words[-1] in _COMPOSING_HEADS and hint.kind is None:
-        # A bare head takes its meaning from the parent: {"birth": {"date": ...}}, {"passport": {"no": ...}}.
+    if words[-1] in _COMPOSING_HEADS and hint.kind is None and _classify_list(parent_words).kind != ORGANISATION:
+        # A bare head takes its meaning from the parent: {"birth": {"date": ...}}, {"passport": {"no": ...}}; not
+        # an organisation's ({"account": {"number": ...}} is the customer account's number).
         composed = _classify_list([*parent_words, *words])
         if composed.whole_value_type is not None:
             return composed
