@@ -131,28 +131,18 @@ _NEUTRAL_HEADS = frozenset(
 #: Keys naming a person by the role they play (``claimant``, ``timekeeper``, ``interviewers``): the value is a
 #: person (its shape decides: name, e-mail or phone). Declared once; the plain key, the ``<role>_name``
 #: modifier and the parent rule (``{"claimant": {"first": ...}}``) all read it. Words that are as often a
-#: thing or a company (client, courier, contractor, underwriter, driver, speaker, host, partner, sponsor,
-#: parent) are left out.
+#: thing or a company are left out: client, agent, holder, insured, tenant, landlord, donor, debtor, borrower,
+#: guarantor, trustee, consultant, solicitor, translator, the parties to a case, courier, contractor, driver,
+#: speaker, host, partner, sponsor, parent (a firm is a claimant's opponent, a landlord, a policyholder as often).
 PERSON_ROLES = frozenset(
     [
         "claimant",
-        "plaintiff",
-        "defendant",
-        "petitioner",
-        "complainant",
         "witness",
         "victim",
         "suspect",
         "decedent",
         "heir",
-        "executor",
-        "trustee",
-        "guarantor",
         "cosigner",
-        "borrower",
-        "debtor",
-        "lessee",
-        "renter",
         "timekeeper",
         "evaluator",
         "interviewer",
@@ -163,8 +153,6 @@ PERSON_ROLES = frozenset(
         "assessor",
         "inspector",
         "caseworker",
-        "advisor",
-        "adviser",
         "counsellor",
         "counselor",
         "therapist",
@@ -176,9 +164,7 @@ PERSON_ROLES = frozenset(
         "practitioner",
         "caregiver",
         "carer",
-        "donor",
         "freelancer",
-        "consultant",
         "technician",
         "mechanic",
         "cashier",
@@ -208,21 +194,12 @@ PERSON_ROLES = frozenset(
         "dependant",
         "dependent",
         "nominee",
-        "attorney",
         "lawyer",
-        "solicitor",
         "paralegal",
         "notary",
-        "interpreter",
-        "translator",
         "nanny",
         "candidate",
-        "agent",
-        "holder",
         "cardholder",
-        "accountholder",
-        "insured",
-        "policyholder",
         "traveler",
         "traveller",
         "passenger",
@@ -230,17 +207,12 @@ PERSON_ROLES = frozenset(
         "visitor",
         "caller",
         "referee",
-        "referrer",
-        "officer",
         "investigator",
         "mediator",
-        "respondent",
         "physician",
         "doctor",
         "nurse",
         "student",
-        "tenant",
-        "landlord",
     ]
 )
 
@@ -508,7 +480,7 @@ _PERSON_NAME_MODIFIERS = frozenset(
         "billing",
         "shipping",
     ]
-) | (PERSON_ROLES - {"agent", "parents"})  # agent_name is the OPAL agent's name
+) | (PERSON_ROLES - {"parents"})
 # Modifiers that make "<modifier>_name" an organisation's name (company_name, bank_name, ...).
 _ORGANISATION_NAME_MODIFIERS = frozenset(
     [
