@@ -132,8 +132,9 @@ _NEUTRAL_HEADS = frozenset(
 #: person (its shape decides: name, e-mail or phone). Declared once; the plain key, the ``<role>_name``
 #: modifier and the parent rule (``{"claimant": {"first": ...}}``) all read it. Words that are as often a
 #: thing or a company are left out: client, agent, holder, insured, tenant, landlord, donor, debtor, borrower,
-#: guarantor, trustee, consultant, solicitor, translator, the parties to a case, courier, contractor, driver,
-#: speaker, host, partner, sponsor, parent (a firm is a claimant's opponent, a landlord, a policyholder as often).
+#: guarantor, trustee, referee, nominee, consultant, solicitor, translator, the parties to a case, courier,
+#: contractor, driver, speaker, host, partner, sponsor, parent (a firm is a landlord, a referee, a policyholder
+#: as often).
 PERSON_ROLES = frozenset(
     [
         "claimant",
@@ -193,7 +194,6 @@ PERSON_ROLES = frozenset(
         "grandparent",
         "dependant",
         "dependent",
-        "nominee",
         "lawyer",
         "paralegal",
         "notary",
@@ -206,7 +206,6 @@ PERSON_ROLES = frozenset(
         "guest",
         "visitor",
         "caller",
-        "referee",
         "investigator",
         "mediator",
         "physician",
