@@ -644,7 +644,7 @@ class ScriptNameRecognizer(Recognizer):
 
 _UPWORD = rf"[{_UP}][{_UP}'’-]*[{_UP}]"
 _CAPS_RUN = re.compile(
-    rf"(?<![\w@.#/-])(?:{_UPWORD}|{_CAPWORD})(?:[ \t]+(?:{_UPWORD}|{_CAPWORD}|(?i:{_PARTICLE}))){{1,7}}(?![\w@])"
+    rf"(?<![\w@.#/-])(?:{_UPWORD}|{_CAPWORD})(?:[ \t]+(?:{_UPWORD}|{_CAPWORD}|(?i:{_PARTICLE}))){{1,7}}(?![\w@-])"
 )
 
 
@@ -656,7 +656,11 @@ class CapitalsNameRecognizer(Recognizer):
 
     name = "person_name_capitals"
     pii_type = "name"
-    prefilter = r"\p{Lu}{2,}[ \t]+\p{Lu}|\p{Lu}\p{Ll}+[ \t]+\p{Lu}{2}"
+    # Two whole words side by side (no digits: "SKU PRD740035", "ETA PT58M" are codes), one of them in capitals.
+    prefilter = (
+        r"(?:^|[^\p{L}\p{N}_])(?:\p{Lu}[\p{Lu}'’-]*\p{Lu}[ \t]+\p{Lu}[\p{L}'’-]*\p{L}"
+        r"|\p{Lu}[\p{L}'’-]*\p{Ll}[ \t]+\p{Lu}[\p{Lu}'’-]*\p{Lu})(?:$|[^\p{L}\p{N}_-])"
+    )
     pattern = _CAPS_RUN
     confidence = 0.7
 

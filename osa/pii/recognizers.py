@@ -869,12 +869,19 @@ class LabelledValueRecognizer(Recognizer):
 
     name = "labelled_value"
     pii_type = "ssn"  # one of several: the label decides each finding's type
-    # A label's last letter, "=" or ":", then value characters up to a digit: a superset of both forms.
-    prefilter = r"[\p{L}_'’.-](?:=\x22?[^\s,;|&\x22]*| ?: ?[\p{L}\p{N}/+=. -]*)\d"
-    _label = r"[^\W\d](?:[\w'’.-]{0,38}[^\W\d]|[^\W\d]?)"  # ends in a letter: "10:30" is a time
+    # A label's last letter, "=" or ":", then a value holding a digit: a quoted one, one token, or after ":" a
+    # first token starting with a letter or digit and further tokens in capitals and digits (the pattern's value
+    # shapes; a superset of both).
+    prefilter = (
+        r"[\p{L}_'’.-](?:=(?:\x22[^\x22\n]*\d|[^\s,;|&\x22]*\d)"
+        r"| ?: ?(?:\d|[A-Za-z][A-Za-z0-9/+=.-]*(?:\d|(?: [A-Z0-9-]+)* [A-Z-]*\d)))"  # not "https://"
+    )
+    # A word ending in a letter ("10:30" is a time); possessive, so a failed label is not retried letter by letter.
+    _label = r"[^\W\d][\w'’.-]{0,38}+(?<![\d'’.-])"
+    first_chars = r"[^\W\d]"
     pattern = re.compile(
         rf"(?<![\w'’.-])(?P<key>{_label})=(?:\x22(?P<quoted>[^\x22\n]{{4,200}})\x22|(?P<bare>[^\s,;|&\x22]{{3,599}}[^\s,;|&\x22.:)\]]))"
-        rf"|(?<![\w'’.-])(?P<label>{_label}(?: {_label}){{0,3}}) ?: ?"
+        rf"|(?<![\w'’.-])(?P<label>{_label}(?: {_label}){{0,3}}+) ?: ?"
         r"(?P<value>[A-Za-z0-9](?:[A-Za-z0-9/+=.-]*[A-Za-z0-9=])?(?: (?=[A-Z0-9-]*\d)[A-Z0-9-]*[A-Z0-9]){0,6})"
         r"(?![\w/+=-]|\.\w)"
     )
