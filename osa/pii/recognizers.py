@@ -29,6 +29,7 @@ import polars as pl
 
 from . import national_ids
 from . import validators as v
+from .fields import classify_field
 from .types import Finding
 
 CONTEXT_WINDOW = 48
@@ -889,8 +890,6 @@ class LabelledValueRecognizer(Recognizer):
     _TYPES = frozenset(["ssn", "passport", "drivers_license", "tax_id", "medical_record", "bank_account", "biometric"])
 
     def find(self, text: str, prefiltered: bool = False) -> list[Finding]:
-        from .fields import classify_field  # fields reads recognizer key words: import at use
-
         found: list[Finding] = []
         for match in self.pattern.finditer(text):
             group = "quoted" if match.group("quoted") else "bare" if match.group("bare") else "value"
