@@ -833,24 +833,26 @@ def _walk(value: Any, here: str, here_hint: FieldHint, here_key: str | None, row
 
 def _give_sibling_type(found: list, start: int, container: dict, pii_type: str) -> None:
     """``{"type": "passport", "number": ...}``: the container's unclassified number-like string leaves
-    (found after ``start``) hold the identifier type its type key names."""
+    hold the identifier type its type key names."""
     hint = FieldHint(pii_type)
-    for i in range(start, len(found)):
-        leaf_hint, leaf = found[i]
-        if leaf[1] is container and leaf_hint.kind is None and is_number_key(str(leaf[2])):
-            found[i] = (hint, leaf)
+    _retype_leaves(found, start, container, lambda key: is_number_key(str(key)), lambda value: hint)
 
 
 def _give_answer_type(found: list, start: int, container: dict, label: str) -> None:
     """``{"q": "Date of birth", "a": ...}``, ``{"field": "ssn", "value": ...}``: the container's unclassified
-    answer leaves (found after ``start``) hold what the question or field label names."""
+    answer leaves hold what the question or field label names."""
     hint = label_hint(label)
-    if hint.kind is None:
-        return
+    if hint.kind is not None:
+        _retype_leaves(found, start, container, ANSWER_KEYS.__contains__, lambda value: answer_hint(hint, value))
+
+
+def _retype_leaves(found: list, start: int, container: dict, key_test, hint_for) -> None:
+    """Give the container's own unclassified string leaves (found after ``start``) whose key passes
+    ``key_test`` the hint ``hint_for(value)``: the one rule behind the sibling-type and label rules."""
     for i in range(start, len(found)):
         leaf_hint, leaf = found[i]
-        if leaf[1] is container and leaf_hint.kind is None and leaf[2] in ANSWER_KEYS:
-            found[i] = (answer_hint(hint, leaf[4]), leaf)
+        if leaf[1] is container and leaf_hint.kind is None and key_test(leaf[2]):
+            found[i] = (hint_for(leaf[4]), leaf)
 
 
 @dataclass(eq=False)

@@ -632,6 +632,12 @@ LEGAL_FORMS = frozenset(
     + ["ООО", "ОАО", "ЗАО", "ПАО", "АО", "Kft", "Zrt", "doo", "DOO", "SpzOO", "AS", "A/S", "S/A", "EIRELI", "MEI"]
 )
 
+
+def has_legal_form(words) -> bool:
+    """Whether any of ``words`` is a company legal form (dots ignored: "S.A.", "Pty."): the value names a firm."""
+    return any(word.replace(".", "") in LEGAL_FORMS for word in words)
+
+
 # Lane, Hill, Park, Hall, Green and Dr are left out of ORG_SUFFIXES on purpose: they are surnames
 # ("Karen Lane") or a title. Words right before a capitalized token that make it likely a person:
 PERSON_CONTEXT = frozenset(

@@ -498,7 +498,7 @@ def looks_like_person_name(value: str) -> bool:
     parts = value.replace(",", " ").split()
     if not 1 <= len(parts) <= 5 or len(value) > 80:
         return False
-    if any(p.replace(".", "") in lexicon.LEGAL_FORMS for p in parts):
+    if lexicon.has_legal_form(parts):
         return False
     if not value.isascii() and (script := _script_of(value)) not in (None, "CYRILLIC", "GREEK"):
         return _looks_like_name_in(script, value, parts)  # Cyrillic and Greek: lexicon.fold romanises them
@@ -690,7 +690,7 @@ class CapitalsNameRecognizer(Recognizer):
                 if (
                     len(cores) >= 2
                     and any(len(w) > 1 and w.isupper() for w in cores)
-                    and not any(w.replace(".", "") in lexicon.LEGAL_FORMS for w in cores)
+                    and not lexicon.has_legal_form(cores)
                 ):
                     found.append(Finding("name", names[0][0], names[-1][1], self.confidence, self.name))
                 names = []
