@@ -818,7 +818,21 @@ def _walk(value: Any, here: str, here_hint: FieldHint, here_key: str | None, row
             elif isinstance(item, dict | list):
                 name = str(child_key)
                 child_path = f"{here}.{name}" if here else name
-                _walk(item, child_path, classify_field(name, here_key), name, row, depth + 1, found)
+                child_hint = classify_field(name, here_key)
+                if type(item) is list:
+                    inherited = child_hint.kind is None and inherit and inherits(name, here_kind)
+                    vector_hint = here_hint if inherited else child_hint
+                    if (text := _vector_text(item, vector_hint)) is not None:
+                        add((vector_hint, (row, value, child_key, child_path, text)))
+                        continue
+                _walk(item, child_path, child_hint, name, row, depth + 1, found)
+            elif type(item) is int or type(item) is float:  # not bool
+                name = str(child_key)
+                child_hint = classify_field(name, here_key)
+                if child_hint.kind is None and inherit and inherits(name, here_kind):
+                    child_hint = here_hint
+                if (text := _number_text(item, child_hint)) is not None:
+                    add((child_hint, (row, value, child_key, f"{here}.{name}" if here else name, text)))
         if sibling_type is not None:
             _give_sibling_type(found, start, value, sibling_type)
         if label is not None:
@@ -828,7 +842,43 @@ def _walk(value: Any, here: str, here_hint: FieldHint, here_key: str | None, row
             if isinstance(item, str):
                 add((here_hint, (row, value, index, f"{here}[{index}]", item)))
             elif isinstance(item, dict | list):
-                _walk(item, f"{here}[{index}]", here_hint, here_key, row, depth + 1, found)
+                if type(item) is list and (text := _vector_text(item, here_hint)) is not None:
+                    add((here_hint, (row, value, index, f"{here}[{index}]", text)))
+                else:
+                    _walk(item, f"{here}[{index}]", here_hint, here_key, row, depth + 1, found)
+            elif (type(item) is int or type(item) is float) and (text := _number_text(item, here_hint)) is not None:
+                add((here_hint, (row, value, index, f"{here}[{index}]", text)))
+
+
+#: An integer under a key whose whole value is PII (``"ssn": 123456789``, ``"card_number": 4111…``,
+#: ``"phone": 4915112345678``) is PII written as a JSON number; below this many digits it is a part
+#: (a house number, a count) that identifies nobody. Dates of birth are protected whatever their parts.
+MIN_NUMBER_DIGITS = 4
+#: A list of at least this many numbers under a biometric key is one vector (a face embedding,
+#: a voiceprint, minutiae coordinates): it is protected as a whole, written as one token.
+MIN_VECTOR_LENGTH = 4
+
+
+def _number_text(number: int | float, hint: FieldHint) -> str | None:
+    """The JSON text of a number that is PII by its key, or None. Only integers: a float under a PII
+    key is a score or a measure (``face_match_score: 0.98``), never the identifier itself."""
+    pii_type = hint.whole_value_type
+    if pii_type is None or type(number) is not int:
+        return None
+    text = str(number)
+    if pii_type != "dob" and len(text.lstrip("-")) < MIN_NUMBER_DIGITS:
+        return None
+    return text
+
+
+def _vector_text(items: list, hint: FieldHint) -> str | None:
+    """The compact JSON text of a list of numbers under a biometric key (``face_embedding``, or a key
+    that inherits a biometric parent: ``{"face_template": {"values": [...]}}``), or None."""
+    if hint.whole_value_type != "biometric":
+        return None
+    if len(items) < MIN_VECTOR_LENGTH or not all(type(x) is int or type(x) is float for x in items):
+        return None
+    return orjson.dumps(items).decode()
 
 
 def _give_sibling_type(found: list, start: int, container: dict, pii_type: str) -> None:

@@ -1400,4 +1400,9 @@ def _classify_list(words: list[str]) -> FieldHint:
         return FieldHint(_EXACT[head])
     if "email" in words[:-1] and head in ("to", "from"):
         return FieldHint("email")
+    if (singular := _singular(head)) != head:
+        # A list of values is named in the plural: face_embeddings, voiceprints, passport_numbers.
+        plural = _classify_list([*words[:-1], singular])
+        if plural.whole_value_type is not None:
+            return plural
     return NO_HINT
