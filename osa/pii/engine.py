@@ -25,6 +25,7 @@ from .analyzer import EMPTY_LIKE, FIELD_CONFIDENCE, FIELD_DETECTOR, NOT_A_NAME, 
 from .fields import (
     ANSWER_KEYS,
     LABEL_KEYS,
+    NO_HINT,
     ORGANISATION,
     PERSON,
     FieldHint,
@@ -171,7 +172,8 @@ class PiiEngine:
     def protect_value(
         self, value: Any, *, field_path: str = "", context: PolicyContext, record_id: str | None = None
     ) -> Any:
-        """Protect a JSON value recursively; keys and non-strings are untouched. A thin adapter over
+        """Protect a JSON value recursively (strings; integers and biometric vectors under PII keys; keys
+        that hold PII are renamed). A thin adapter over
         `protect_frame`: the value is one JSON document whose root is ``field_path``."""
         return self.protect_value_with_audit(value, context=context, record_id=record_id, field_path=field_path)[0]
 
@@ -548,9 +550,11 @@ class PiiEngine:
         with _gc_paused():
             self._detect(units)
         rows: dict[str, list] = {k: [] for k in FINDINGS_SCHEMA}
+        settled = _key_placeholders(units)
         for unit in units:
             for position, _value, findings in unit.found:
                 row, path = unit.locate(position)
+                path = _renamed_path(path, settled)
                 for f in findings:
                     rows["row"].append(row)
                     rows["field_path"].append(path)
@@ -610,6 +614,8 @@ class PiiEngine:
         audit_rows: list[tuple[str | None, str, str, str, float, str, str]] = []
         add_row = audit_rows.append
         changed: dict[str, dict] = {}
+        key_renames: dict[int, tuple[dict, dict[str, str]]] = {}  # keys holding PII, by container
+        path_renames: dict[str | None, list[tuple[str, str, str]]] = {}  # by record id
         for unit, places in zip(units, located, strict=True):
             if not unit.found:
                 continue
@@ -635,11 +641,21 @@ class PiiEngine:
                 elif kind == "list":
                     column_changes.setdefault(row, {})[int(unit.indices[position])] = protected
                 elif kind == "json":
-                    _, container, key, _, _ = unit.leaves[position]
-                    container[key] = protected
+                    _, container, key, key_path, _ = unit.leaves[position]
+                    if type(key) is _Key:
+                        key_renames.setdefault(id(container), (container, {}))[1][key.key] = protected
+                        path_renames.setdefault(record_id, []).append((key_path, key.key, protected))
+                    else:
+                        container[key] = protected
                     column_changes[row] = unit.docs[row]
                 else:  # json_raw
                     column_changes[row] = _NotJson(protected)
+        if path_renames:
+            # Keys are renamed after every value under them is written back; no audit path keeps a raw key.
+            for container, new_keys in key_renames.values():
+                _rename_keys(container, new_keys)
+            settled = {record_id: _settled(renames) for record_id, renames in path_renames.items()}
+            audit_rows = [(r[0], _renamed_path(r[1], settled.get(r[0], {})), *r[2:]) for r in audit_rows]
         replacements = [self._rebuilt(frame[name], changes) for name, changes in changed.items() if changes]
         out = frame.with_columns(replacements) if replacements else frame
         audit, subjects = _audit_frames(table, audit_rows)
@@ -721,10 +737,12 @@ class PiiEngine:
         units = self._units(frame, json_columns, set())
         with _gc_paused():
             self._detect(units, scanning=True)
+        settled = _key_placeholders(units)
         data = [
-            (*unit.locate(position), f.pii_type)
+            (row, _renamed_path(path, settled), f.pii_type)
             for unit in units
             for position, _value, found in unit.found
+            for row, path in (unit.locate(position),)
             for f in found
         ]
         return pl.DataFrame(
@@ -749,6 +767,66 @@ def _without_word_boundaries(pattern: str) -> str:
 
 # orjson writes at most 255 levels of nesting; a deeper document is protected as plain text instead.
 MAX_JSON_DEPTH = 250
+
+
+#: Keys written like identifiers (``first_name``, ``@type``, ``og:title``, ``x-request-id``) hold no PII and are
+#: never read as values; any other key (with a space, an ``@`` inside, a ``+``, digits first, another script) is
+#: read like a string leaf with no hint, and renamed when it holds PII (``{"anna@example.com": "sent"}``).
+_PLAIN_KEY = re.compile(r"[A-Za-z_$#@][A-Za-z0-9_$#.:/\-]*").fullmatch
+
+
+class _Key:
+    """Marks a leaf that is a dict key (``leaf[2]``), not the value under one."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _settled(renames: list[tuple[str, str, str]]) -> dict[str, str]:
+    """``old path -> new path`` for keys renamed as ``(old path, old key, new key)``; a new path also carries
+    the renames of the keys above it (a PII key under a PII key), so one lookup rewrites any path."""
+    settled: dict[str, str] = {}
+    for old, key, new_key in sorted(renames, key=lambda rename: len(rename[0])):
+        parent = old[: len(old) - len(key) - 1] if len(old) > len(key) else ""
+        settled[old] = f"{_renamed_path(parent, settled)}.{new_key}" if parent else new_key
+    return settled
+
+
+def _key_placeholders(units: list[_Unit]) -> dict[str, str]:
+    """Settled path renames that show a key holding PII by its types (``recipients.<email>``): what a
+    findings list or a compliance report may show instead of the raw key."""
+    renames = []
+    for unit in units:
+        if unit.kind == "json" and unit.hint.kind is None:
+            for position, _text, findings in unit.found:
+                _, _, key, key_path, _ = unit.leaves[position]  # type: ignore[index]
+                if type(key) is _Key:
+                    types = "+".join(sorted({f.pii_type for f in findings}))
+                    renames.append((key_path, key.key, f"<{types}>"))
+    return _settled(renames)
+
+
+def _renamed_path(path: str, settled: Mapping[str, str]) -> str:
+    """``path`` with its longest renamed prefix (ending at a ``.``/``[`` boundary or at its end) replaced."""
+    if not settled or not path:
+        return path
+    for end in range(len(path), 0, -1):
+        if (end == len(path) or path[end] in ".[") and (new := settled.get(path[:end])) is not None:
+            return new + path[end:]
+    return path
+
+
+def _rename_keys(container: dict, new_keys: Mapping[str, str]) -> None:
+    """Rename ``container``'s keys in place, keeping their order (other leaves still point at the container)."""
+    items = list(container.items())
+    container.clear()
+    for key, item in items:
+        new = new_keys.get(key, key)
+        while new in container:  # two keys that became the same text: keep both values
+            new += "~"
+        container[new] = item
 
 
 class _TooDeep(Exception):
@@ -804,6 +882,8 @@ def _walk(value: Any, here: str, here_hint: FieldHint, here_key: str | None, row
         inherit = here_kind not in (None, ORGANISATION)
         start, sibling_type, label = len(found), None, None
         for child_key, item in value.items():
+            if _PLAIN_KEY(child_key) is None:  # a key that may itself be PII: {"anna@example.com": "sent"}
+                add((NO_HINT, (row, value, _Key(child_key), f"{here}.{child_key}" if here else child_key, child_key)))
             if isinstance(item, str):
                 name = str(child_key)
                 child_hint = classify_field(name, here_key)
@@ -901,7 +981,7 @@ def _retype_leaves(found: list, start: int, container: dict, key_test, hint_for)
     ``key_test`` the hint ``hint_for(value)``: the one rule behind the sibling-type and label rules."""
     for i in range(start, len(found)):
         leaf_hint, leaf = found[i]
-        if leaf[1] is container and leaf_hint.kind is None and key_test(leaf[2]):
+        if leaf[1] is container and leaf_hint.kind is None and type(leaf[2]) is not _Key and key_test(leaf[2]):
             found[i] = (hint_for(leaf[4]), leaf)
 
 

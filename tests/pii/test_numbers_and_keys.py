@@ -1,16 +1,20 @@
-"""Issue 13: PII written as JSON numbers. An identifier under a PII key is often an integer (``"ssn": 123456789``,
-``"card_number": 4111111111111111``), and a biometric template is often a list of numbers (a face embedding);
-the engine used to read only strings, so both passed through raw."""
+"""Issue 13: PII outside string values. An identifier under a PII key is often an integer (``"ssn": 123456789``,
+``"card_number": 4111111111111111``), a biometric template a list of numbers (a face embedding), and a map may be
+keyed by e-mail, phone or name (``{"recipients": {"anna@example.com": "sent"}}``). The engine used to read only
+string values, so all three passed through raw (and a raw key reached the findings' paths)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from osa.pii import PiiEngine
+from osa.pii.cli import EXIT_OK, main
 from osa.pii.engine import MIN_NUMBER_DIGITS, MIN_VECTOR_LENGTH
 from osa.pii.fields import classify_field
 from osa.pii.policy import PolicyContext
@@ -112,3 +116,57 @@ def test_the_cli_protects_numbers_and_vectors(tmp_path: Path) -> None:
     assert first["age"] == 44 and first["total"] == 99.5
     assert second["employee"]["id"] == 44812
     assert second["employee"]["bank"]["account_number"].startswith("BANK_ACCOUNT_")
+
+
+# ---------------------------------------------------------------------------------------------- keys holding PII
+def test_keys_holding_pii_are_renamed_and_no_path_keeps_them(tmp_path: Path) -> None:
+    """A map keyed by e-mail, phone or name (``{"recipients": {"anna@example.com": "sent"}}``): through
+    `osa redact`, the key becomes its token, values under it are protected as before, and the findings file's
+    paths name the token, never the raw key. Keys written like identifiers stay as they are."""
+    source = tmp_path / "in.jsonl"
+    record = {
+        "recipients": {"anna.berg@example.com": {"name": "Anna Berg", "status": "sent"}, "+49 151 12345678": "failed"},
+        "scores_by_user": {"Marloes Jansen": 4},
+        "by_campaign": {"Spring Sale": 3, "2026-11-01": 7},
+        "Content-Type": "application/json",
+        "answers": {"Full name": "Pieter de Vries", "How did you hear about us?": "a podcast"},
+    }
+    source.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    out, findings = tmp_path / "out.jsonl", tmp_path / "findings.jsonl"
+    argv = ["redact", "--input", str(source), "--output", str(out), "--findings", str(findings)]
+    assert main([*argv, "--allow-dev-keys", "--workers", "1"]) == EXIT_OK
+    written = out.read_text(encoding="utf-8") + findings.read_text(encoding="utf-8")
+    for raw in ("anna.berg", "12345678", "Marloes", "Anna Berg", "Pieter"):
+        assert raw not in written
+    protected = json.loads(out.read_text(encoding="utf-8"))
+    recipients = list(protected["recipients"])
+    assert recipients[0].startswith("EMAIL_") and recipients[1].startswith("PHONE_")  # order kept
+    assert protected["recipients"][recipients[0]]["status"] == "sent"
+    assert list(protected["scores_by_user"])[0].startswith("NAME_")
+    assert protected["by_campaign"] == {"Spring Sale": 3, "2026-11-01": 7}
+    assert protected["Content-Type"] == "application/json"
+    assert list(protected["answers"]) == ["Full name", "How did you hear about us?"]
+    paths = {json.loads(line)["field_path"] for line in findings.read_text(encoding="utf-8").splitlines()}
+    assert f"recipients.{recipients[0]}.name" in paths and f"recipients.{recipients[0]}" in paths
+
+
+def test_finding_and_report_paths_show_a_pii_key_by_its_type(engine: PiiEngine) -> None:
+    """`analyze_frame` and `locate_frame` (what a compliance report shows) never print a raw key either."""
+    document = json.dumps({"byEmail": {"anna.berg@example.com": {"mobile": "+49 151 12345678"}}})
+    frame = pl.DataFrame({"id": ["1"], "payload": [document]})
+    for found in (
+        engine.analyze_frame(frame, json_columns=["payload"]),
+        engine.locate_frame(frame, json_columns=["payload"]),
+    ):
+        paths = set(found["field_path"])
+        assert paths == {"payload.byEmail.<email>", "payload.byEmail.<email>.mobile"}, paths
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    keys=st.lists(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,20}", fullmatch=True), min_size=1, max_size=6, unique=True)
+)
+def test_identifier_keys_are_never_renamed(engine: PiiEngine, keys: list[str]) -> None:
+    """Oracle: the shape of the key alone. A key written like an identifier is never read as a value."""
+    out = engine.protect_value({"m": {key: 1 for key in keys}}, context=STORAGE)
+    assert list(out["m"]) == keys
