@@ -775,6 +775,25 @@ MAX_JSON_DEPTH = 250
 _PLAIN_KEY = re.compile(r"[A-Za-z_$#@][A-Za-z0-9_$#.:/\-]*").fullmatch
 
 
+#: A date or timestamp as a whole value (``2026-11-28``, ``2026-11-28T14:22:05Z``, ``28.11.2026 14:22``): under a
+#: PII parent it says when (``{"phone": {"verified": ...}}``, ``{"bank_account": {"opened": ...}}``), so it
+#: does not inherit the parent's type; under a date of birth it is the date.
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_TIME = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[ap]\.?m\.?)?(?:\s*(?:z|utc|gmt|[+-]\d{2}:?\d{2}))?"
+_DATE_TIME = re.compile(
+    rf"""\s*(?:[a-z]{{3,9}},?\s+)?                       # a weekday
+    (?:{_TIME}\s+)?                                      # a time first: 14:22 28.11.2026
+    (?:\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}               # 2026-11-28
+      |\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{4}}               # 28.11.2026, 11/28/2026
+      |\d{{1,2}}[\s-]{_MONTH}[\s,-]+\d{{4}}              # 28 Nov 2026
+      |{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}  # Nov 28, 2026
+      |\d{{8}}T\d{{4,6}}(?:z|[+-]\d{{4}})?               # 20261128T142205Z
+    )
+    (?:(?:[t\s]|,\s*){_TIME})?\s*""",
+    re.IGNORECASE | re.VERBOSE,
+).fullmatch
+
+
 class _Key:
     """Marks a leaf that is a dict key (``leaf[2]``), not the value under one."""
 
@@ -890,7 +909,7 @@ def _walk(value: Any, here: str, here_hint: FieldHint, here_key: str | None, row
                 if name in LABEL_KEYS:
                     label = item
                 if child_hint.kind is None:
-                    if inherit and inherits(name, here_kind):
+                    if inherit and inherits(name, here_kind) and (here_kind == "dob" or _DATE_TIME(item) is None):
                         child_hint = here_hint
                     elif is_type_key(name):
                         sibling_type = document_type(item) or sibling_type

@@ -1308,6 +1308,8 @@ def classify_field(key: str | None, parent: str | None = None) -> FieldHint:
     words = expanded_words(key)
     hint = _classify_words(words)
     parent_words = [_singular(w) for w in expanded_words(parent)] if parent else []
+    if words == ("address",) and parent_words and parent_words[-1] in _ADDRESS_KINDS:
+        return _classify_list([parent_words[-1], "address"])  # {"email": {"address": ...}}, {"ip": {"address": ...}}
     if hint.kind in ("name", PERSON) and _organisation_name(words, parent_words):
         return FieldHint(ORGANISATION)  # {"entity": {"legal_name": "Vodafone GmbH"}}
     if hint.whole_value_type is not None:
@@ -1339,6 +1341,10 @@ def classify_field(key: str | None, parent: str | None = None) -> FieldHint:
     if words[-1] == "identifier" and "name" in parent_words:
         return FieldHint("name")  # IVMS101 travel rule: nameIdentifier[].primaryIdentifier / secondaryIdentifier
     return hint
+
+
+#: Parents that make a bare ``address`` something other than a postal address.
+_ADDRESS_KINDS = frozenset(["email", "mail", "ip", "mac", "wallet", "web", "url", "server"])
 
 
 def _classify_words(words: tuple[str, ...]) -> FieldHint:

@@ -411,8 +411,14 @@ class BarePhoneRecognizer(Recognizer):
             out[digits] = values.gather(digits).str.contains(self.KEYWORDS).fill_null(False).to_numpy()
         return out
 
-    pattern = re.compile(r"(?<![\w.+-])\d(?:[ -]?\d){9,10}(?![\w-]|\.\d)")
+    # Not a date and time ("2026-11-28 14:22" reads as ten digits): no time (":22") after it, no date shape.
+    pattern = re.compile(r"(?<![\w.+-])\d(?:[ -]?\d){9,10}(?![\w-]|[.:]\d)")
+    DATE_START = re.compile(r"\d{4}-\d{1,2}-\d{1,2}\b|\d{1,2}-\d{1,2}-\d{4}\b")
     confidence = 0.55
+
+    def validate(self, match: re.Match[str], text: str) -> float | None:
+        return None if self.DATE_START.match(match.group(0)) else self.confidence
+
     context = re.compile(
         r"phone|tel\b|tel\.|telephone|mobile|cell|call|text|sms|whatsapp|fax|dial|reach|"
         r"(?:best|contact|direct|office|home|work)\s+(?:number|no\b)"
