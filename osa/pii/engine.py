@@ -371,6 +371,12 @@ class PiiEngine:
                     append((position, value, found))
         if not plain:
             return
+        self._detect_plain(plain, scanning)
+        _drop_names_in_keys(units)
+
+    def _detect_plain(self, plain: list[tuple[_Unit, pl.Series, np.ndarray | None]], scanning: bool) -> None:
+        """`_detect` for the values with no field hint (and a people field's free text): one prefiltered batch."""
+        analyze_with = self.analyzer.analyze_with
         batch = pl.concat([values for _, values, _ in plain], how="vertical", rechunk=True).rename("v")
         if scanning:
             batch = batch.str.replace_all(TOKEN_PATTERN, " " + TOKEN_STAND_IN, literal=False)
@@ -795,12 +801,34 @@ _DATE_TIME = re.compile(
 
 
 class _Key:
-    """Marks a leaf that is a dict key (``leaf[2]``), not the value under one."""
+    """Marks a leaf that is a dict key (``leaf[2]``), not the value under one. ``of_people``: the map's own key
+    names people (``{"recipients": {"Anna Berg": ...}}``), the one place a key may be read as a person's name;
+    elsewhere capitalised keys are titles, roles and products (``{"hours_by_role": {"Senior Backend Engineer": ...}}``).
+    """
 
-    __slots__ = ("key",)
+    __slots__ = ("key", "of_people")
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, of_people: bool) -> None:
         self.key = key
+        self.of_people = of_people
+
+
+def _drop_names_in_keys(units: list[_Unit]) -> None:
+    """Name findings in keys count only in a map of people (see `_Key`)."""
+    for unit in units:
+        if unit.kind != "json" or unit.hint.kind is not None or not unit.found:
+            continue
+        leaves = unit.leaves
+        kept = []
+        for entry in unit.found:
+            key = leaves[entry[0]][2]  # type: ignore[index]
+            if type(key) is _Key and not key.of_people and any(f.pii_type == "name" for f in entry[2]):
+                findings = [f for f in entry[2] if f.pii_type != "name"]
+                if not findings:
+                    continue
+                entry = (entry[0], entry[1], findings)
+            kept.append(entry)
+        unit.found = kept
 
 
 def _settled(renames: list[tuple[str, str, str]]) -> dict[str, str]:
@@ -902,7 +930,8 @@ def _walk(value: Any, here: str, here_hint: FieldHint, here_key: str | None, row
         start, sibling_type, label = len(found), None, None
         for child_key, item in value.items():
             if _PLAIN_KEY(child_key) is None:  # a key that may itself be PII: {"anna@example.com": "sent"}
-                add((NO_HINT, (row, value, _Key(child_key), f"{here}.{child_key}" if here else child_key, child_key)))
+                key = _Key(child_key, here_kind in (PERSON, "name"))
+                add((NO_HINT, (row, value, key, f"{here}.{child_key}" if here else child_key, child_key)))
             if isinstance(item, str):
                 name = str(child_key)
                 child_hint = classify_field(name, here_key)

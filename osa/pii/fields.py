@@ -891,6 +891,20 @@ _FOREIGN_WORDS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(["prontuario", "uhid", "journalnummer", "patientnummer"], ("medical", "record")),
     **dict.fromkeys(["kvnr", "krankenversichertennummer"], ("medical", "record")),
     **dict.fromkeys(["rvnr", "rentenversicherungsnummer"], ("ssn",)),
+    # health cards and numbers named by their scheme: Ontario OHIP, Australia IHI, New Zealand NHI, British
+    # Columbia PHN, India ABHA, the European health insurance card, Spain's tarjeta sanitaria, France's carte Vitale
+    **dict.fromkeys(
+        ["ohip", "ihi", "nhi", "phn", "abha", "ehic", "healthcard", "sanitaria", "vitale"], ("medical", "record")
+    ),
+    # identity numbers named by their scheme or card: Saudi iqama, Serbian JMBG, Slovenian EMŠO, Russian SNILS,
+    # Pakistan CNIC, Hong Kong HKID, Malaysia MyKad, Nigeria NIN and BVN
+    **dict.fromkeys(["iqama", "jmbg", "emso", "snils", "cnic", "hkid", "mykad", "nin", "bvn"], ("ssn",)),
+    "tfn": ("tax", "id"),  # Australia's tax file number
+    "ird": ("tax",),  # New Zealand's IRD number
+    "steueridentifikationsnummer": ("tax", "id"),
+    "afm": ("tax", "id"),  # Greece
+    **dict.fromkeys(["huduma", "rijksregisternummer"], ("ssn",)),
+    **dict.fromkeys(["identidad", "identite", "identita", "identiteit", "identidade"], ("identity",)),
     # transliterated Hindi (janmdin, ghar ka pata, bank khata sankhya, ungli chhap)
     **dict.fromkeys(["janmdin", "janamdin"], ("birthday",)),
     **dict.fromkeys(["pata", "patta"], ("address",)),
@@ -943,6 +957,52 @@ _SYNONYMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("tax", "tax", "id"): ("tax", "id"),  # steuerliche Identifikationsnummer
     ("data", "birth"): ("dob",),  # data de nascimento, data di nascita
     ("medicare", "beneficiary"): ("medicare",),
+    ("health", "insurance", "number"): ("medical", "record", "number"),
+    ("health", "insurance", "id"): ("medical", "record", "number"),
+    ("health", "card"): ("medical", "record"),
+    ("health", "id"): ("medical", "record", "number"),
+    ("health", "number"): ("medical", "record", "number"),  # personal health number, NHS-style
+    ("teudat", "zehut"): ("ssn",),
+    ("emirates", "id"): ("ssn",),
+    ("civil", "id"): ("ssn",),  # Kuwait, Oman
+    ("citizen", "id"): ("ssn",),
+    ("thai", "id"): ("ssn",),
+    ("ghana", "card"): ("ssn",),
+    ("resident", "registration", "number"): ("ssn",),  # Korea's RRN
+    ("ic", "number"): ("ssn",),  # Malaysia, Singapore identity card
+    ("ic", "no"): ("ssn",),
+    ("carte", "identity"): ("identity", "card"),  # carte d'identité
+    ("number", "identity"): ("identity", "number"),  # numéro d'identité
+    ("documento", "identity"): ("identity", "document"),
+    ("cedula", "identity"): ("ssn",),
+    ("ssn", "identity"): ("ssn",),
+    ("ssn", "card"): ("ssn",),  # national ID card
+    ("id", "card"): ("ssn",),
+    ("government", "id"): ("ssn",),
+    ("govt", "id"): ("ssn",),
+    ("gov", "id"): ("ssn",),
+    ("government", "issued", "id"): ("ssn",),
+    ("gov", "issued", "id"): ("ssn",),
+    ("personal", "identification", "number"): ("ssn",),
+    ("personal", "id", "code"): ("ssn",),  # Estonia's isikukood
+    ("personal", "code"): ("ssn",),  # the Baltic states' personal code
+    ("asmens", "kodas"): ("ssn",),
+    ("personas", "kods"): ("ssn",),
+    ("rodne", "cislo"): ("ssn",),
+    ("birth", "number"): ("ssn",),  # Czech and Slovak rodné číslo (a date of birth is birth *date*)
+    ("national", "registry", "number"): ("ssn",),  # Belgium's rijksregisternummer
+    ("registre", "national"): ("ssn",),
+    ("numero", "national"): ("ssn",),
+    ("burger", "service", "number"): ("ssn",),  # the Dutch BSN, spelled out
+    ("natl", "id"): ("ssn",),
+    ("nat", "id"): ("ssn",),
+    ("state", "id", "number"): ("ssn",),
+    ("fin", "number"): ("ssn",),  # Singapore's foreign identification number
+    ("sa", "id", "number"): ("ssn",),
+    ("nida", "number"): ("ssn",),
+    ("voter", "card"): ("ssn",),
+    ("tax", "code"): ("tax", "id"),  # Italy's codice fiscale, in English
+    ("kra", "pin"): ("tax", "id"),  # Kenya
     ("health", "plan"): ("healthplan",),
     ("hospital", "number"): ("medical", "record", "number"),  # a UK hospital number is the MRN
     ("securite", "sociale"): ("social", "security"),  # numéro de sécurité sociale

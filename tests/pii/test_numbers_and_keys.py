@@ -128,6 +128,7 @@ def test_keys_holding_pii_are_renamed_and_no_path_keeps_them(tmp_path: Path) -> 
         "recipients": {"anna.berg@example.com": {"name": "Anna Berg", "status": "sent"}, "+49 151 12345678": "failed"},
         "scores_by_user": {"Marloes Jansen": 4},
         "by_campaign": {"Spring Sale": 3, "2026-11-01": 7},
+        "hours_by_role": {"Senior Backend Engineer": 19.7, "Kepala Cabang": 7.1},  # names only in a map of people
         "Content-Type": "application/json",
         "answers": {"Full name": "Pieter de Vries", "How did you hear about us?": "a podcast"},
     }
@@ -144,6 +145,7 @@ def test_keys_holding_pii_are_renamed_and_no_path_keeps_them(tmp_path: Path) -> 
     assert protected["recipients"][recipients[0]]["status"] == "sent"
     assert list(protected["scores_by_user"])[0].startswith("NAME_")
     assert protected["by_campaign"] == {"Spring Sale": 3, "2026-11-01": 7}
+    assert protected["hours_by_role"] == record["hours_by_role"]
     assert protected["Content-Type"] == "application/json"
     assert list(protected["answers"]) == ["Full name", "How did you hear about us?"]
     paths = {json.loads(line)["field_path"] for line in findings.read_text(encoding="utf-8").splitlines()}
