@@ -1368,6 +1368,8 @@ def classify_field(key: str | None, parent: str | None = None) -> FieldHint:
     words = expanded_words(key)
     hint = _classify_words(words)
     parent_words = [_singular(w) for w in expanded_words(parent)] if parent else []
+    if words == ("to",) and any(w in _JOURNEY_WORDS for w in parent_words):
+        return NO_HINT  # {"trip": {"from": "Leeds", "to": "York"}}: a place, not a recipient
     if words == ("address",) and parent_words and parent_words[-1] in _ADDRESS_KINDS:
         return _classify_list([parent_words[-1], "address"])  # {"email": {"address": ...}}, {"ip": {"address": ...}}
     if hint.kind in ("name", PERSON) and _organisation_name(words, parent_words):
@@ -1403,6 +1405,11 @@ def classify_field(key: str | None, parent: str | None = None) -> FieldHint:
     return hint
 
 
+#: Parents whose ``to`` is a place: a journey's, a shipment's or a transfer's destination.
+_JOURNEY_WORDS = frozenset(
+    ["trip", "ride", "route", "journey", "flight", "leg", "segment", "travel", "transfer", "shipment", "move"]
+    + ["delivery", "transit", "itinerary", "booking", "fare", "train", "bus", "path", "range", "period", "span"]
+)
 #: Parents that make a bare ``address`` something other than a postal address.
 _ADDRESS_KINDS = frozenset(["email", "mail", "ip", "mac", "wallet", "web", "url", "server"])
 

@@ -90,9 +90,11 @@ _CUE_WORDS = (
     r"|(?:primary|main|secondary|billing|technical|emergency|key)\s+contact(?:\s+(?:is|was)|\s*[:-])?"
     r"|contact\s+person(?:\s+is|\s*[:-])?|(?:loop|looped)\s+in|cc'?d"
     r"|(?:escalated|requested|approved|signed|submitted|reported|entered|referred|handled|reviewed|raised)\s+by"
+    r"|(?:opened|created|closed|completed|updated|verified|prepared|logged|booked|witnessed|translated|inspected)"
+    r"\s+by|(?:spoke|speaking|spoken|talked|talking)\s+(?:with|to)|on\s+behalf\s+of"
     r"|assigned\s+to|" + _INTRO_WORDS
 )
-ROLE_CUE = re.compile(rf"(?i)(?=[stapmkebclrhuijn])(?<![\w])(?:{_CUE_WORDS})[ \t]+")
+ROLE_CUE = re.compile(rf"(?i)(?=[stapmkebclrhuijnovw])(?<![\w])(?:{_CUE_WORDS})[ \t]+")
 _RUST_CUE = rf"(?i:(?:^|[^\p{{L}}\p{{N}}_])(?:{_CUE_WORDS})[ \t]+\p{{L}})"
 # "Ana Ruiz (Practice Manager)": a job title in brackets right after a capitalized pair.
 _ROLE_WORDS = (
@@ -648,6 +650,14 @@ _CAPS_RUN = re.compile(
 )
 
 
+#: "OKAFOR, Chukwuemeka", "MÜLLER, Hans": a surname in capitals, a comma, a capitalised given name (a register's
+#: or a form's order).
+_SURNAME_COMMA_GIVEN = re.compile(
+    r"(?<![\w@.#/-])([A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+),[ \t]+([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+)(?![\w@-])"
+    r"(?:[ \t]+([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+)(?![\w@-]))?"
+)
+
+
 class CapitalsNameRecognizer(Recognizer):
     """Names written in capitals ("HENRIKE VON STETTEN", "HOFFMANN Henrike", "RESUME LINNÉA ÖBERG"): in a run of
     capitalised words with at least one in capitals, two or more words in a row from the name lists (and
@@ -660,6 +670,7 @@ class CapitalsNameRecognizer(Recognizer):
     prefilter = (
         r"(?:^|[^\p{L}\p{N}_])(?:\p{Lu}[\p{Lu}'’-]*\p{Lu}[ \t]+\p{Lu}[\p{L}'’-]*\p{L}"
         r"|\p{Lu}[\p{L}'’-]*\p{Ll}[ \t]+\p{Lu}[\p{Lu}'’-]*\p{Lu})(?:$|[^\p{L}\p{N}_-])"
+        r"|(?:^|[^\p{L}\p{N}_])\p{Lu}[\p{Lu}'’-]*\p{Lu},[ \t]+\p{Lu}\p{Ll}"  # SURNAME, Given
     )
     pattern = _CAPS_RUN
     confidence = 0.7
@@ -694,4 +705,15 @@ class CapitalsNameRecognizer(Recognizer):
                 ):
                     found.append(Finding("name", names[0][0], names[-1][1], self.confidence, self.name))
                 names = []
+        for match in _SURNAME_COMMA_GIVEN.finditer(text):
+            surname, given = lexicon.fold(match.group(1)), lexicon.fold(match.group(2))
+            if (
+                (surname in last or surname in first)
+                and given in first
+                and not {surname, given} & (common | places)
+                and not lexicon.has_legal_form([match.group(1)])
+            ):
+                second = match.group(3) and lexicon.fold(match.group(3))
+                end = match.end() if second and second in first and second not in common else match.end(2)
+                found.append(Finding("name", match.start(), end, self.confidence, self.name))
         return found

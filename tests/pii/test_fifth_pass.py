@@ -1,0 +1,99 @@
+"""Issue 13, fifth pass: identity, health and tax numbers named by their scheme or card (``iqama``, ``ohip``,
+``tfn``) and the short words left out because they are as often something else; names after more cues ("spoke
+with", "opened by") and in a register's "SURNAME, Given" order; a journey's ``to`` is a place."""
+
+from __future__ import annotations
+
+import pytest
+
+from osa.pii import PiiEngine
+from osa.pii.fields import classify_field
+
+from .conftest import assert_prefilters_cover, spans
+
+
+@pytest.mark.parametrize(
+    ("key", "kind"),
+    [
+        ("iqama_number", "ssn"),
+        ("emiratesId", "ssn"),
+        ("teudat_zehut", "ssn"),
+        ("civil_id", "ssn"),
+        ("GovernmentId", "ssn"),
+        ("gov_issued_id", "ssn"),
+        ("id_card", "ssn"),
+        ("national_id_card", "ssn"),
+        ("ic_no", "ssn"),
+        ("jmbg", "ssn"),
+        ("hkid", "ssn"),
+        ("birth_number", "ssn"),  # rodné číslo; a date of birth is a birth *date*
+        ("birth_date", "dob"),
+        ("personal_code", "ssn"),
+        ("cedula_de_identidad", "ssn"),
+        ("carte_identite", "ssn"),
+        ("ohip_number", "medical_record"),
+        ("HealthCardNumber", "medical_record"),
+        ("health_insurance_id", "medical_record"),
+        ("personal_health_number", "medical_record"),
+        ("tarjeta_sanitaria", "medical_record"),
+        ("carte_vitale", "medical_record"),
+        ("abha_id", "medical_record"),
+        ("tfn", "tax_id"),
+        ("ird_number", "tax_id"),
+        ("steueridentifikationsnummer", "tax_id"),
+        ("tax_code", "tax_id"),
+        # left out: as often something else
+        ("uid", None),
+        ("fin", None),
+        ("nic", None),
+        ("state_id", None),
+        ("doc_number", None),
+        ("member_id", None),
+        ("national_number", None),  # libphonenumber's name for a phone's national part
+        ("id_card_type", None),
+    ],
+)
+def test_identity_health_and_tax_keys(key: str, kind: str | None) -> None:
+    assert classify_field(key).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Spoke with maria gonzalez about the refund.", "maria gonzalez"),  # lower case after a cue: both listed
+        ("Ticket opened by Kwame Mensah via the portal", "Kwame Mensah"),
+        ("Logged by Ingrid Johansson at the front desk.", "Ingrid Johansson"),
+        ("Called on behalf of Dimitrios Papadopoulos.", "Dimitrios Papadopoulos"),
+        ("OKAFOR, Chukwuemeka - renewal pending", "OKAFOR, Chukwuemeka"),
+        ("Register: GARCÍA, María José (U12)", "GARCÍA, María José"),
+    ],
+)
+def test_names_after_more_cues_and_in_register_order(engine: PiiEngine, text: str, name: str) -> None:
+    assert ("name", name) in spans(engine, text)
+    assert_prefilters_cover(engine, [text])  # the frame path (osa redact, the lakehouse) sees it too
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "USA, Texas office",
+        "PARIS, France",
+        "NOTE, Please reply",
+        "ACME, Inc",
+        "Delivered by Royal Mail",
+        "Issued by Deutsche Bank AG",
+        "Spoke with Vodafone support",
+        "Opened by System",
+        "Created by Admin User",
+        "on behalf of Acme Corp",
+    ],
+)
+def test_places_companies_and_systems_after_those_cues_stay(engine: PiiEngine, text: str) -> None:
+    assert [s for s in spans(engine, text) if s[0] == "name"] == []
+
+
+def test_a_journeys_to_is_a_place() -> None:
+    assert classify_field("to", "trip").kind is None
+    assert classify_field("to", "flight").kind is None
+    assert classify_field("to", "message").kind == "person"
+    assert classify_field("to").kind == "person"
