@@ -867,6 +867,57 @@ class GedcomRecognizer(RecordFieldsRecognizer):
     confidence = 0.9
 
 
+def _mrz_check_digit(field: str) -> str:
+    """ICAO 9303 check digit: weights 7, 3, 1 over digits, letters (A = 10) and fillers (< = 0)."""
+    total = 0
+    for position, char in enumerate(field):
+        value = int(char) if char.isdigit() else ord(char) - 55 if char.isalpha() else 0
+        total += value * (7, 3, 1)[position % 3]
+    return str(total % 10)
+
+
+class MrzRecognizer(RecordFieldsRecognizer):
+    """The machine-readable zone of a passport, visa or identity card (ICAO 9303), as OCR of a document scan
+    gives it: the name line (``P<NGAOKAFOR<<CHUKWUEMEKA<<<…``) is a name, the data line of a passport or visa
+    (document number, nationality, birth date, sex, expiry, with check digits) a passport number, and an
+    identity card's document line its identity number and its data line a date of birth. Data lines count only
+    when a check digit holds (the document number's or the birth date's)."""
+
+    name = "mrz"
+    pii_type = "passport"
+    prefilter = r"[A-Z]<<[A-Z<]|[A-Z0-9<]{9}\d[A-Z<]{3}\d{7}[MFX<]\d{7}|\d{7}[MFX<]\d{7}[A-Z<]{3}"
+    pattern = re.compile(
+        r"(?<![A-Z0-9<])(?:"
+        r"(?P<td3_name>[PV][A-Z<][A-Z<]{3}(?=[A-Z<]{39}(?![A-Z0-9<]))[A-Z]+<<[A-Z<]+)"  # passport, visa: 44
+        r"|(?P<td3_data>[A-Z0-9<]{9}\d[A-Z<]{3}\d{6}\d[MFX<]\d{6}\d[A-Z0-9<]{14}[\d<]\d)"
+        r"|(?P<td2_name>[IACPV][A-Z<][A-Z<]{3}(?=[A-Z<]{31}(?![A-Z0-9<]))[A-Z]+<<[A-Z<]+)"  # TD2 and visas: 36
+        r"|(?P<td2_data>[A-Z0-9<]{9}\d[A-Z<]{3}\d{6}\d[MFX<]\d{6}\d[A-Z0-9<]{7}\d)"
+        r"|(?P<td1_doc>[IAC][A-Z<][A-Z<]{3}[A-Z0-9<]{9}\d[A-Z0-9<]{15})"  # identity card: 30
+        r"|(?P<td1_data>\d{6}\d[MFX<]\d{6}\d[A-Z<]{3}[A-Z0-9<]{11}\d)"
+        r"|(?P<td1_name>(?=[A-Z<]{30}(?![A-Z0-9<]))[A-Z]+<<[A-Z<]+)"
+        r")(?![A-Z0-9<])"
+    )
+    fields = {
+        "td3_name": "name",
+        "td3_data": "passport",
+        "td2_name": "name",
+        "td2_data": "passport",
+        "td1_doc": "ssn",
+        "td1_data": "dob",
+        "td1_name": "name",
+    }
+    confidence = 0.9
+
+    def keeps(self, field: str, value: str) -> bool:
+        if field in ("td3_data", "td2_data"):
+            return _mrz_check_digit(value[:9]) == value[9] or _mrz_check_digit(value[13:19]) == value[19]
+        if field == "td1_doc":
+            return _mrz_check_digit(value[5:14]) == value[14]
+        if field == "td1_data":
+            return _mrz_check_digit(value[:6]) == value[6]
+        return True
+
+
 class LabelledValueRecognizer(Recognizer):
     """A value written after its label inside text, as a log line or a pasted form writes it:
     ``door=D3 finger_tpl=Rk1S...``, ``kvnr="A123456780"``, ``CNH: S 691 748 029 411``. The label is read with
@@ -1224,6 +1275,7 @@ def all_recognizers() -> list[Recognizer]:
         MedicareMbiRecognizer(),
         SsrDocsRecognizer(),
         GedcomRecognizer(),
+        MrzRecognizer(),
         LabelledValueRecognizer(),
         BiometricRecognizer(),
         BiometricRecordRecognizer(),

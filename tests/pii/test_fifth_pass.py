@@ -97,3 +97,23 @@ def test_a_journeys_to_is_a_place() -> None:
     assert classify_field("to", "flight").kind is None
     assert classify_field("to", "message").kind == "person"
     assert classify_field("to").kind == "person"
+
+
+# ICAO 9303's own specimens (Part 4 and Part 5): an oracle the code's check-digit function did not produce.
+TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
+TD1 = ("I<UTOD231458907<<<<<<<<<<<<<<<", "7408122F1204159UTO<<<<<<<<<<<6", "ERIKSSON<<ANNA<MARIA<<<<<<<<<<")
+
+
+@pytest.mark.parametrize("separator", ["\n", " ", "\r\n"])
+def test_a_machine_readable_zone_is_a_name_and_a_document(engine: PiiEngine, separator: str) -> None:
+    text = f"OCR of passport scan:{separator}{separator.join(TD3)}{separator}end"
+    assert ("name", TD3[0]) in spans(engine, text) and ("passport", TD3[1]) in spans(engine, text)
+    card = separator.join(TD1)
+    assert {("ssn", TD1[0]), ("dob", TD1[1]), ("name", TD1[2])} <= set(spans(engine, card))
+    assert_prefilters_cover(engine, [text, card])
+
+
+def test_a_data_line_needs_a_check_digit_that_holds(engine: PiiEngine) -> None:
+    broken = TD3[1][:9] + "0" + TD3[1][10:19] + "0" + TD3[1][20:]  # both the number's and the birth date's wrong
+    assert [s for s in spans(engine, broken) if s[0] == "passport"] == []
+    assert spans(engine, "ORDER<<REF<<A1 and 1234567890ABC") == []
