@@ -779,6 +779,14 @@ MAX_JSON_DEPTH = 250
 #: never read as values; any other key (with a space, an ``@`` inside, a ``+``, digits first, another script) is
 #: read like a string leaf with no hint, and renamed when it holds PII (``{"anna@example.com": "sent"}``).
 _PLAIN_KEY = re.compile(r"[A-Za-z_$#@][A-Za-z0-9_$#.:/\-]*").fullmatch
+_PLAIN_KEYS: dict[str, bool] = {}  # the answer per key seen: a walk meets the same few hundred keys again and again
+
+
+def _plain_key(key: str) -> bool:
+    if len(_PLAIN_KEYS) >= 100_000:
+        _PLAIN_KEYS.clear()
+    plain = _PLAIN_KEYS[key] = _PLAIN_KEY(key) is not None
+    return plain
 
 
 #: A date or timestamp as a whole value (``2026-11-28``, ``2026-11-28T14:22:05Z``, ``28.11.2026 14:22``): under a
@@ -929,7 +937,10 @@ def _walk(value: Any, here: str, here_hint: FieldHint, here_key: str | None, row
         inherit = here_kind not in (None, ORGANISATION)
         start, sibling_type, label = len(found), None, None
         for child_key, item in value.items():
-            if _PLAIN_KEY(child_key) is None:  # a key that may itself be PII: {"anna@example.com": "sent"}
+            plain = _PLAIN_KEYS.get(child_key)
+            if plain is None:
+                plain = _plain_key(child_key)
+            if not plain:  # a key that may itself be PII: {"anna@example.com": "sent"}
                 key = _Key(child_key, here_kind in (PERSON, "name"))
                 add((NO_HINT, (row, value, key, f"{here}.{child_key}" if here else child_key, child_key)))
             if isinstance(item, str):
@@ -954,7 +965,7 @@ def _walk(value: Any, here: str, here_hint: FieldHint, here_key: str | None, row
                         add((vector_hint, (row, value, child_key, child_path, text)))
                         continue
                 _walk(item, child_path, child_hint, name, row, depth + 1, found)
-            elif type(item) is int or type(item) is float:  # not bool
+            elif type(item) is int and (here_kind == "dob" or not -1000 < item < 1000):  # not bool; see _number_text
                 name = str(child_key)
                 child_hint = classify_field(name, here_key)
                 if child_hint.kind is None and inherit and inherits(name, here_kind):
@@ -974,7 +985,7 @@ def _walk(value: Any, here: str, here_hint: FieldHint, here_key: str | None, row
                     add((here_hint, (row, value, index, f"{here}[{index}]", text)))
                 else:
                     _walk(item, f"{here}[{index}]", here_hint, here_key, row, depth + 1, found)
-            elif (type(item) is int or type(item) is float) and (text := _number_text(item, here_hint)) is not None:
+            elif type(item) is int and here_hint.whole_value_type and (text := _number_text(item, here_hint)):
                 add((here_hint, (row, value, index, f"{here}[{index}]", text)))
 
 
