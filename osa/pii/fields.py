@@ -500,6 +500,25 @@ _ORGANISATION_NAME_MODIFIERS = frozenset(
         "university",
         "carrier",
         "airline",
+        # businesses and clubs ("dealer_name", "agency_name", "team_name"); not provider, partner, broker or
+        # landlord, which are as often a person
+        *[
+            "dealer",
+            "dealership",
+            "branch",
+            "store",
+            "shop",
+            "firm",
+            "lender",
+            "practice",
+            "agency",
+            "club",
+            "team",
+            "league",
+            "venue",
+            "hotel",
+        ],
+        *["restaurant", "garage", "office", "supplier", "manufacturer"],
     ]
 )
 #: Parents whose ``name``/``legal_name``/``trading_name`` is an organisation's, never a person's.

@@ -117,3 +117,22 @@ def test_a_data_line_needs_a_check_digit_that_holds(engine: PiiEngine) -> None:
     broken = TD3[1][:9] + "0" + TD3[1][10:19] + "0" + TD3[1][20:]  # both the number's and the birth date's wrong
     assert [s for s in spans(engine, broken) if s[0] == "passport"] == []
     assert spans(engine, "ORDER<<REF<<A1 and 1234567890ABC") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Invoice from Fischer Immobilien received.",
+        "Kowalski Auto Serwis confirmed the booking.",
+        "Walsh Mortgages sent the offer.",
+        "Order placed with Yamamoto Shoten.",
+    ],
+)
+def test_a_family_name_before_a_business_word_is_a_business(engine: PiiEngine, text: str) -> None:
+    assert [s for s in spans(engine, text) if s[0] == "name"] == []
+
+
+@pytest.mark.parametrize("key", ["dealer_name", "agency_name", "branch_name", "team_name", "lender_name"])
+def test_a_business_or_club_name_key_is_an_organisation(key: str) -> None:
+    assert classify_field(key).kind == "organisation"
+    assert classify_field("provider_name").kind != "organisation"  # a doctor as often as a practice
