@@ -364,6 +364,22 @@ EXTRA_PLACES = frozenset(
     ]
 )
 
+#: Makes and brands written before a model name ("Dacia Sandero", "Škoda Octavia", "Lenovo ThinkPad"): a run that
+#: starts with one is a product. Brands that are also common first names (Mercedes, Lincoln, Kia, Austin) are left out.
+BRANDS = frozenset(
+    fold(w)
+    for w in [
+        *["Dacia", "Škoda", "Skoda", "Toyota", "Ford", "Renault", "Peugeot", "Citroën", "Volkswagen", "VW", "Audi"],
+        *["BMW", "Opel", "Vauxhall", "Fiat", "Lancia", "Seat", "Cupra", "Volvo", "Saab", "Hyundai", "Nissan"],
+        *["Honda", "Mazda", "Subaru", "Mitsubishi", "Suzuki", "Lexus", "Infiniti", "Acura", "Chevrolet", "Chevy"],
+        *["Cadillac", "Buick", "Chrysler", "Dodge", "Jeep", "Tesla", "Polestar", "BYD", "Porsche", "Ferrari"],
+        *["Lamborghini", "Maserati", "Bentley", "Jaguar", "Iveco", "Scania", "Samsung", "Apple", "Google"],
+        *["Microsoft", "Sony", "Dell", "Lenovo", "Asus", "Acer", "Huawei", "Xiaomi", "Oppo", "Nokia", "Motorola"],
+        *["Cisco", "Adobe", "Canon", "Nikon", "Fujifilm", "Panasonic", "Philips", "Bosch", "Siemens", "Miele"],
+        *["Dyson", "Garmin", "Fitbit", "Logitech", "Yamaha", "Kawasaki", "Ducati", "Vespa"],
+    ]
+)
+
 # Multi-word proper nouns that look like "First Last" but are places or companies.
 NOT_PERSON_PHRASES = frozenset(
     fold(p)

@@ -322,7 +322,11 @@ class PersonNameRecognizer(Recognizer):
             if t[1] <= start and len(t[2].rstrip(".")) == 1 and start - t[1] <= 2:
                 start = t[0]
                 break
-        if words[-1] in lexicon.ORG_SUFFIXES or (len(words) > 1 and " ".join(words) in lexicon.NOT_PERSON_PHRASES):
+        if (
+            words[-1] in lexicon.ORG_SUFFIXES
+            or words[0] in lexicon.BRANDS
+            or (len(words) > 1 and " ".join(words) in lexicon.NOT_PERSON_PHRASES)
+        ):
             return None
         strong, weak = self._lexicon_score(words, True), self._lexicon_score(words, False)
         if strong is None and weak is None:

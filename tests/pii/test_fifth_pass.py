@@ -8,6 +8,7 @@ import pytest
 
 from osa.pii import PiiEngine
 from osa.pii.fields import classify_field
+from osa.pii.policy import PolicyContext
 
 from .conftest import assert_prefilters_cover, spans
 
@@ -126,6 +127,8 @@ def test_a_data_line_needs_a_check_digit_that_holds(engine: PiiEngine) -> None:
         "Kowalski Auto Serwis confirmed the booking.",
         "Walsh Mortgages sent the offer.",
         "Order placed with Yamamoto Shoten.",
+        "Customer's Dacia Sandero booked in for its MOT.",  # a make before a model
+        "Replaced the brake pads on the Škoda Octavia.",
     ],
 )
 def test_a_family_name_before_a_business_word_is_a_business(engine: PiiEngine, text: str) -> None:
@@ -136,3 +139,9 @@ def test_a_family_name_before_a_business_word_is_a_business(engine: PiiEngine, t
 def test_a_business_or_club_name_key_is_an_organisation(key: str) -> None:
     assert classify_field(key).kind == "organisation"
     assert classify_field("provider_name").kind != "organisation"  # a doctor as often as a practice
+
+
+def test_a_brand_does_not_hide_a_person_in_a_people_field(engine: PiiEngine) -> None:
+    """The make rule is for text; a people key (``customer``) holding "Ford Kiernan" still holds a person."""
+    out = engine.protect_value({"customer": "Ford Kiernan"}, context=PolicyContext())
+    assert out["customer"].startswith("NAME_")
