@@ -924,6 +924,12 @@ _FOREIGN_WORDS: dict[str, tuple[str, ...]] = {
     "afm": ("tax", "id"),  # Greece
     **dict.fromkeys(["huduma", "rijksregisternummer"], ("ssn",)),
     **dict.fromkeys(["identidad", "identite", "identita", "identiteit", "identidade"], ("identity",)),
+    # identity cards by their own word: Polish dowód (osobisty), German Ausweis, Dutch identiteitskaart, Finnish
+    # henkilökortti, Swedish legitimation; residence permits (Aufenthaltstitel, the UK's BRP) are held like passports
+    **dict.fromkeys(["dowod", "dowodu", "ausweis", "identiteitskaart", "identiteitsbewijs", "henkilokortti"], ("ssn",)),
+    "legitimation": ("ssn",),
+    **dict.fromkeys(["osobisty", "ciudadania"], ()),  # "personal", "citizenship": the card word says it
+    **dict.fromkeys(["aufenthaltstitel", "brp"], ("passport",)),
     # transliterated Hindi (janmdin, ghar ka pata, bank khata sankhya, ungli chhap)
     **dict.fromkeys(["janmdin", "janamdin"], ("birthday",)),
     **dict.fromkeys(["pata", "patta"], ("address",)),
@@ -996,6 +1002,15 @@ _SYNONYMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("cedula", "identity"): ("ssn",),
     ("ssn", "identity"): ("ssn",),
     ("ssn", "card"): ("ssn",),  # national ID card
+    ("carta", "identity"): ("ssn",),  # carta d'identità
+    ("cartao", "cidadao"): ("ssn",),  # Portugal's cartão de cidadão
+    ("id", "kaart"): ("ssn",),
+    ("id", "kort"): ("ssn",),
+    ("clave", "elector"): ("ssn",),  # Mexico's voter credential
+    ("address", "permit"): ("passport",),  # residence permit ("residence" reads as address)
+    ("permiso", "residencia"): ("passport",),
+    ("alien", "number"): ("ssn",),  # a US alien registration number
+    ("uscis", "number"): ("ssn",),
     ("id", "card"): ("ssn",),
     ("government", "id"): ("ssn",),
     ("govt", "id"): ("ssn",),

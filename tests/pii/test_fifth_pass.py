@@ -43,6 +43,15 @@ from .conftest import assert_prefilters_cover, spans
         ("ird_number", "tax_id"),
         ("steueridentifikationsnummer", "tax_id"),
         ("tax_code", "tax_id"),
+        ("nr_dowodu", "ssn"),  # identity cards by their own word
+        ("ausweis_nr", "ssn"),
+        ("carta_identita", "ssn"),
+        ("cartao_de_cidadao", "ssn"),
+        ("identiteitskaart", "ssn"),
+        ("cedula_ciudadania", "ssn"),
+        ("residencePermitNo", "passport"),  # residence permits are held like passports
+        ("brp_number", "passport"),
+        ("residence_address", "address"),
         # left out: as often something else
         ("uid", None),
         ("fin", None),
